@@ -1,0 +1,87 @@
+// swift-tools-version:6.0
+// SwiftMate: instant terminal sharing. The package layout follows docs/ARCHITECTURE.md.
+import PackageDescription
+import Foundation
+
+/// msgpack-c is `msgpack` (libmsgpack-dev) on Debian 12 and `msgpack-c` (libmsgpack-c-dev) on
+/// Debian 13 / Ubuntu 24.04. The module map names no library; pkg-config supplies the right one.
+let msgpackPkgConfig: String = {
+    let dirs = ["/usr/lib/x86_64-linux-gnu/pkgconfig", "/usr/lib/aarch64-linux-gnu/pkgconfig",
+                "/usr/lib/pkgconfig", "/usr/share/pkgconfig", "/usr/local/lib/pkgconfig"]
+    for dir in dirs where FileManager.default.fileExists(atPath: dir + "/msgpack-c.pc") {
+        return "msgpack-c"
+    }
+    return "msgpack"
+}()
+
+let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "SwiftMate",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "swiftmate", targets: ["swiftmate"]),
+        .library(name: "SwiftMateCore", targets: ["SwiftMateCore"]),
+        .library(name: "SwiftMateSystem", targets: ["SwiftMateSystem"]),
+        .library(name: "SwiftMateCodecs", targets: ["SwiftMateCodecs"]),
+        .library(name: "SwiftMateTCP", targets: ["SwiftMateTCP"]),
+        .library(name: "SwiftMateTestSupport", targets: ["SwiftMateTestSupport"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // C libraries from Debian packages.
+        .systemLibrary(name: "CMsgPack", path: "Sources/Core/CMsgPack", pkgConfig: msgpackPkgConfig,
+                       providers: [.apt(["libmsgpack-dev"])]),
+        .systemLibrary(name: "CVTerm", path: "Sources/Core/CVTerm", pkgConfig: "vterm",
+                       providers: [.apt(["libvterm-dev"])]),
+        .systemLibrary(name: "CLZ4", path: "Sources/Codecs/CLZ4", pkgConfig: "liblz4",
+                       providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/Codecs/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLibSSH", path: "Sources/Transports/CLibSSH", pkgConfig: "libssh",
+                       providers: [.apt(["libssh-dev"])]),
+
+        // Core: plugin protocols, wire protocol, registry, config, session engine.
+        .target(name: "SwiftMateCore",
+                dependencies: ["CMsgPack", .product(name: "Logging", package: "swift-log"),
+                               .product(name: "Yams", package: "Yams")],
+                path: "Sources/Core/SwiftMateCore", swiftSettings: strict),
+        // PTYs, raw terminals, signals: the operating-system side of a host and a join client.
+        .target(name: "SwiftMateSystem", dependencies: ["SwiftMateCore"],
+                path: "Sources/Core/System", swiftSettings: strict),
+        // Contract suites every plugin passes, and an in-memory transport pair.
+        .target(name: "SwiftMateTestSupport", dependencies: ["SwiftMateCore"],
+                path: "Sources/Core/TestSupport", swiftSettings: strict),
+
+        .target(name: "SwiftMateCodecs", dependencies: ["SwiftMateCore", "CLZ4", "CZlib"],
+                path: "Sources/Codecs/Codecs", swiftSettings: strict),
+        .target(name: "SwiftMateTCP",
+                dependencies: ["SwiftMateCore", .product(name: "NIOCore", package: "swift-nio"),
+                               .product(name: "NIOPosix", package: "swift-nio")],
+                path: "Sources/Transports/TCP", swiftSettings: strict),
+
+        .executableTarget(name: "swiftmate",
+                          dependencies: ["SwiftMateCore", "SwiftMateSystem", "SwiftMateCodecs", "SwiftMateTCP",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                                         .product(name: "Logging", package: "swift-log"),
+                                         .product(name: "NIOCore", package: "swift-nio"),
+                                         .product(name: "NIOPosix", package: "swift-nio")],
+                          path: "Sources/swiftmate", swiftSettings: strict),
+        .executableTarget(name: "swiftmate-bench", dependencies: ["SwiftMateSystem", "SwiftMateCore"],
+                          path: "benchmarks/swiftmate-bench", swiftSettings: strict),
+
+        .testTarget(name: "CoreTests", dependencies: ["SwiftMateCore", "SwiftMateTestSupport"],
+                    swiftSettings: strict),
+        .testTarget(name: "CodecsTests", dependencies: ["SwiftMateCodecs", "SwiftMateTestSupport", "SwiftMateSystem"],
+                    swiftSettings: strict),
+        .testTarget(name: "TransportsTests", dependencies: ["SwiftMateTCP", "SwiftMateTestSupport"],
+                    swiftSettings: strict),
+        .testTarget(name: "EndToEndTests", dependencies: ["SwiftMateCore", "SwiftMateSystem"],
+                    swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,2 @@
+// liblz4 for Swift: streaming block compression.
+#include <lz4.h>

@@ -1,0 +1,2 @@
+// libvterm for Swift (the screen model parses with its state layer).
+#include <vterm.h>

@@ -1,0 +1,223 @@
+// The host's side of the relay link: handshake, output upstream, viewer events and input downstream, reconnects.
+import Logging
+import Synchronization
+
+/// What the relay link needs from the terminal side of a host (the PTY and the local terminal).
+///
+/// Threading: called from the link's tasks; implementations must not block (queue the work).
+public protocol HostTerminal: Sendable {
+    /// Bytes typed by a read-write viewer, for the command's terminal.
+    func writeToCommand(_ bytes: [UInt8])
+    /// A viewer's window size (viewer id, cols, rows); the terminal side applies the size policy.
+    func viewerResized(viewer: UInt32, cols: UInt16, rows: UInt16)
+    /// A viewer left (so its size no longer counts).
+    func viewerLeft(viewer: UInt32)
+    /// A one-line message for the person at the host (e.g. "a mate has joined").
+    func showMessage(_ text: String)
+}
+
+/// One item of the host's upstream: output with its stream offset, a size change, or the end.
+public enum HostUpstream: Sendable {
+    /// Terminal output starting at stream offset `seq`.
+    case output(seq: UInt64, bytes: [UInt8])
+    /// The session's window size changed.
+    case resize(cols: UInt16, rows: UInt16)
+    /// The command exited with this status.
+    case end(exitStatus: Int32)
+}
+
+/// How a host connects.
+public struct HostOptions: Sendable {
+    /// The relay's URL (`tcp://HOST:PORT`).
+    public var relay: Endpoint
+    /// Codec names offered, preferred first.
+    public var codecs: [String] = ["lz4", "zlib", "none"]
+    /// Session options sent in `Hello`.
+    public var sessionOptions: [String: String] = [:]
+    /// Reconnect after losing the relay (with a new session and new connection strings).
+    public var reconnect = true
+    /// Seconds between reconnect attempts (doubling up to 30).
+    public var reconnectDelaySeconds = 1
+    /// Largest frame accepted from the relay.
+    public var maxFrameSize = Framing.defaultMaxFrameSize
+    /// Most output bytes queued for the relay before the backlog is dropped (the host never waits).
+    public var upstreamQueueBytes = 32 << 20
+
+    /// Options for a relay URL.
+    public init(relay: Endpoint) {
+        self.relay = relay
+    }
+}
+
+/// The host's relay link. Output goes in through `upstream` (never blocking the PTY reader);
+/// `run` connects, keeps the link and returns after the session's end has been sent.
+public final class HostClient: Sendable {
+    private let transport: any Transport
+    private let registry: PluginRegistry
+    private let options: HostOptions
+    private let terminal: any HostTerminal
+    private let status: HostStatus
+    private let logger: Logger
+    /// Where the terminal side puts output and size changes (`finish` puts the end).
+    public let upstream: OutboundQueue<HostUpstream>
+    private let finished = Mutex(false)
+
+    /// A link to `options.relay` over `transport`.
+    public init(transport: any Transport, registry: PluginRegistry, options: HostOptions, terminal: any HostTerminal,
+                status: HostStatus, logger: Logger = Logger(label: "swiftmate.host")) {
+        self.transport = transport
+        self.registry = registry
+        self.options = options
+        self.terminal = terminal
+        self.status = status
+        self.logger = logger
+        self.upstream = OutboundQueue(limitBytes: options.upstreamQueueBytes) {
+            if case .output(_, let b) = $0 { return b.count } else { return 16 }
+        }
+    }
+
+    /// The command exited: send the rest of the output and the end, then stop reconnecting.
+    public func finish(exitStatus: Int32) {
+        finished.withLock { $0 = true }
+        upstream.pushAlways(.end(exitStatus: exitStatus))
+        upstream.close()
+    }
+
+    private var isFinished: Bool { finished.withLock { $0 } }
+
+    private func note(_ text: String) async {
+        logger.info("\(text)")
+        await status.log(text)
+    }
+
+    /// Connects and serves until the session ends (or, without reconnects, until the link is lost).
+    /// `hello` gives the current window size at each (re)connect.
+    public func run(size: @escaping @Sendable () -> (cols: UInt16, rows: UInt16)) async {
+        var delay = options.reconnectDelaySeconds
+        while !Task.isCancelled {
+            do {
+                if try await connectOnce(size: size()) { return }
+                delay = options.reconnectDelaySeconds
+            } catch let error as SwiftMateError where error.code == .refused {
+                await note("relay refused the session: \(error.message)")
+                terminal.showMessage("swiftmate: relay refused the session: \(error.message)")
+                return
+            } catch {
+                await note("relay connection lost: \(error)")
+            }
+            await status.disconnected()
+            guard options.reconnect, !Task.isCancelled, !isFinished else { return }
+            terminal.showMessage("swiftmate: lost the relay \(options.relay); reconnecting in \(delay) s (the shell goes on)")
+            try? await Task.sleep(for: .seconds(delay))
+            delay = min(delay * 2, 30)
+        }
+    }
+
+    /// One connection. Returns true when the session's end was delivered (no reconnect wanted).
+    private func connectOnce(size: (cols: UInt16, rows: UInt16)) async throws -> Bool {
+        let connection = try await transport.connect(to: options.relay)
+        let receiver = MessageReceiver(connection, maxFrameSize: options.maxFrameSize)
+        let sender = MessageSender(connection.outbound)
+        defer { Task { await sender.close() } }
+        try await sender.send(.hello(Hello(role: .host, codecs: options.codecs, cols: size.cols, rows: size.rows,
+                                           options: options.sessionOptions)))
+        let welcome: Welcome
+        switch try await receiver.next() {
+        case .welcome(let w)?: welcome = w
+        case .refused(_, let reason)?: throw SwiftMateError(.refused, reason)
+        case nil: throw SwiftMateError(.connectionLost, "the relay closed the connection during the handshake")
+        default: throw SwiftMateError(.protocolViolation, "the relay answered hello with something other than welcome")
+        }
+        let codec = try registry.codec(welcome.codec)
+        try await sender.startCompressing(codec)
+        receiver.startDecompressing(try codec.makeDecompressor(limit: options.maxFrameSize))
+        await status.connected(relay: options.relay.description, welcome: welcome)
+        await note("connected to \(options.relay) (session \(welcome.sessionID), codec \(welcome.codec))")
+        for entry in welcome.connectionStrings {
+            let (label, value) = JoinStrings.split(entry)
+            await note("\(label): \(value)")
+        }
+        let pump = Task { () -> Bool in
+            let delivered = try await self.pumpUpstream(sender)
+            if delivered { await sender.close() }
+            return delivered
+        }
+        do {
+            try await readDownstream(receiver)
+        } catch {
+            pump.cancel()
+            if case .success(true) = await pump.result { return true }
+            throw error
+        }
+        pump.cancel()
+        return false
+    }
+
+    /// Sends output in batches of frames of at most 64 KiB; returns true after sending the end.
+    private func pumpUpstream(_ sender: MessageSender) async throws -> Bool {
+        let maxChunk = 64 << 10
+        while let batch = await upstream.popAll() {
+            if Task.isCancelled { return false }
+            var messages: [Message] = []
+            var pending: [UInt8] = []
+            var pendingSeq: UInt64 = 0
+            var ended: Int32?
+            func flush() {
+                if !pending.isEmpty { messages.append(.output(seq: pendingSeq, bytes: pending)) }
+                pending = []
+            }
+            for item in batch {
+                switch item {
+                case .output(let seq, let bytes):
+                    if pending.isEmpty || pendingSeq + UInt64(pending.count) != seq || pending.count + bytes.count > maxChunk {
+                        flush()
+                        pendingSeq = seq
+                    }
+                    pending.append(contentsOf: bytes)
+                case .resize(let cols, let rows):
+                    flush()
+                    messages.append(.resize(viewer: 0, cols: cols, rows: rows))
+                case .end(let status):
+                    flush()
+                    ended = status
+                    messages.append(.goodbye(reason: "the shared command exited with status \(status)", exitStatus: status))
+                }
+            }
+            flush()
+            try await sender.send(messages)
+            if ended != nil { return true }
+        }
+        return true
+    }
+
+    /// Handles the relay's messages until the link ends; throws when it is lost.
+    private func readDownstream(_ receiver: MessageReceiver) async throws {
+        while let message = try await receiver.next() {
+            switch message {
+            case .input(_, let bytes):
+                terminal.writeToCommand(bytes)
+            case .resize(let viewer, let cols, let rows):
+                terminal.viewerResized(viewer: viewer, cols: cols, rows: rows)
+            case .viewerJoined(let id, let readOnly, let peer, let count):
+                await status.viewerJoined(.init(id: id, readOnly: readOnly, peer: peer))
+                let text = "a mate has joined (\(peer)\(readOnly ? ", read-only" : "")) -- \(count) connected"
+                await note(text)
+                terminal.showMessage("swiftmate: \(text)")
+            case .viewerLeft(let id, _, let count):
+                await status.viewerLeft(id)
+                terminal.viewerLeft(viewer: id)
+                let text = "a mate has left -- \(count) connected"
+                await note(text)
+                terminal.showMessage("swiftmate: \(text)")
+            case .notice(let text):
+                await note(text)
+                terminal.showMessage("swiftmate: \(text)")
+            case .goodbye(let reason, _):
+                throw SwiftMateError(.connectionLost, "the relay closed the session: \(reason)")
+            default:
+                break
+            }
+        }
+        throw SwiftMateError(.connectionLost, "the relay closed the connection")
+    }
+}

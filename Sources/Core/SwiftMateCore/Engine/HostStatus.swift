@@ -1,0 +1,90 @@
+// What a running host knows about itself: messages, connection strings, viewers. Read by the control socket.
+import Foundation
+
+/// The host's observable state, shared by the relay link, the terminal side and the control socket.
+public actor HostStatus {
+    /// A viewer as the host knows it.
+    public struct ViewerInfo: Codable, Sendable, Equatable {
+        /// Relay-assigned id.
+        public var id: UInt32
+        /// Whether the viewer joined with the read-only token.
+        public var readOnly: Bool
+        /// Where it came from.
+        public var peer: String
+    }
+
+    /// The JSON document of `status --json`.
+    public struct Snapshot: Codable, Sendable {
+        /// Whether the host is connected and has its connection strings.
+        public var ready: Bool
+        /// Session id at the relay.
+        public var sessionID: String
+        /// The relay's URL.
+        public var relay: String
+        /// Codec in use.
+        public var codec: String
+        /// Connection strings by label (`tcp session`, `tcp session read only`, `ssh session`, …).
+        public var connectionStrings: [String: String]
+        /// Connected viewers.
+        public var viewers: [ViewerInfo]
+    }
+
+    private var messages: [String] = []
+    private var snapshot = Snapshot(ready: false, sessionID: "", relay: "", codec: "", connectionStrings: [:], viewers: [])
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+    private let maxMessages = 1000
+
+    /// A fresh status.
+    public init() {}
+
+    /// Appends a line to the message log (what `show-messages` prints).
+    public func log(_ line: String) {
+        let stamp = Date().formatted(.iso8601.time(includingFractionalSeconds: false))
+        messages.append("\(stamp) \(line)")
+        if messages.count > maxMessages { messages.removeFirst(messages.count - maxMessages) }
+    }
+
+    /// The message log, oldest first.
+    public func allMessages() -> [String] { messages }
+
+    /// Connected: records the session and wakes `waitReady` callers.
+    public func connected(relay: String, welcome: Welcome) {
+        snapshot.ready = true
+        snapshot.relay = relay
+        snapshot.sessionID = welcome.sessionID
+        snapshot.codec = welcome.codec
+        snapshot.connectionStrings = Dictionary(welcome.connectionStrings.map(JoinStrings.split), uniquingKeysWith: { a, _ in a })
+        snapshot.viewers = []
+        let w = waiters
+        waiters = []
+        w.forEach { $0.resume() }
+    }
+
+    /// Disconnected from the relay.
+    public func disconnected() {
+        snapshot.ready = false
+        snapshot.viewers = []
+    }
+
+    /// A viewer joined.
+    public func viewerJoined(_ viewer: ViewerInfo) { snapshot.viewers.append(viewer) }
+    /// A viewer left.
+    public func viewerLeft(_ id: UInt32) { snapshot.viewers.removeAll { $0.id == id } }
+
+    /// The current state.
+    public func current() -> Snapshot { snapshot }
+
+    /// Returns once the host is connected.
+    public func waitReady() async {
+        if snapshot.ready { return }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    /// The state as pretty JSON.
+    public func json() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        guard let data = try? encoder.encode(snapshot) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,0 +1,115 @@
+// A bounded queue between one producer side and one writer task; overflow drops the backlog, never blocks.
+import Synchronization
+
+/// What happened to a pushed item.
+public enum PushResult: Sendable, Equatable {
+    /// The item is queued.
+    case queued
+    /// The queue was over its byte limit: the backlog (and this item) were dropped; `droppedBytes` says how much.
+    case overflowed(droppedBytes: Int)
+    /// The queue is closed; the item was dropped.
+    case closed
+}
+
+/// A byte-bounded FIFO with one consumer that awaits items. Producers never wait: a push past the
+/// limit drops the whole backlog, so the consumer can be resynchronised instead of falling further behind.
+public final class OutboundQueue<Item: Sendable>: Sendable {
+    private struct State {
+        var items: [Item] = []
+        var bytes = 0
+        var waiter: CheckedContinuation<[Item]?, Never>?
+        var closed = false
+    }
+
+    private let state = Mutex(State())
+    private let limit: Int
+    private let size: @Sendable (Item) -> Int
+
+    /// A queue holding at most `limitBytes` as measured by `size`.
+    public init(limitBytes: Int, size: @escaping @Sendable (Item) -> Int) {
+        self.limit = limitBytes
+        self.size = size
+    }
+
+    /// Queues `item` unless that would pass the limit, in which case the backlog is dropped.
+    @discardableResult
+    public func push(_ item: Item) -> PushResult {
+        let n = size(item)
+        let (result, resume): (PushResult, (CheckedContinuation<[Item]?, Never>, [Item])?) = state.withLock { s in
+            if s.closed { return (.closed, nil) }
+            if s.bytes + n > limit && !(s.items.isEmpty && s.waiter != nil) {
+                let dropped = s.bytes + n
+                s.items.removeAll()
+                s.bytes = 0
+                return (.overflowed(droppedBytes: dropped), nil)
+            }
+            if let waiter = s.waiter {
+                s.waiter = nil
+                return (.queued, (waiter, [item]))
+            }
+            s.items.append(item)
+            s.bytes += n
+            return (.queued, nil)
+        }
+        if let (waiter, items) = resume { waiter.resume(returning: items) }
+        return result
+    }
+
+    /// Queues `item` whatever the limit (control messages after an overflow).
+    public func pushAlways(_ item: Item) {
+        let resume: (CheckedContinuation<[Item]?, Never>, [Item])? = state.withLock { s in
+            if s.closed { return nil }
+            if let waiter = s.waiter {
+                s.waiter = nil
+                return (waiter, [item])
+            }
+            s.items.append(item)
+            s.bytes += size(item)
+            return nil
+        }
+        if let (waiter, items) = resume { waiter.resume(returning: items) }
+    }
+
+    /// Everything queued, waiting until there is something; nil once closed and drained, and an
+    /// empty array if the waiting task is cancelled.
+    public func popAll() async -> [Item]? {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<[Item]?, Never>) in
+                let ready: [Item]?? = state.withLock { s in
+                    if !s.items.isEmpty {
+                        let items = s.items
+                        s.items.removeAll(keepingCapacity: true)
+                        s.bytes = 0
+                        return .some(items)
+                    }
+                    if s.closed { return .some(nil) }
+                    if Task.isCancelled { return .some([]) }
+                    s.waiter = c
+                    return nil
+                }
+                if let ready { c.resume(returning: ready) }
+            }
+        } onCancel: {
+            let waiter = state.withLock { s -> CheckedContinuation<[Item]?, Never>? in
+                let w = s.waiter
+                s.waiter = nil
+                return w
+            }
+            waiter?.resume(returning: [])
+        }
+    }
+
+    /// Bytes queued now.
+    public var queuedBytes: Int { state.withLock { $0.bytes } }
+
+    /// Stops the queue: pushes are dropped, the consumer gets what is left and then nil.
+    public func close() {
+        let waiter = state.withLock { s -> CheckedContinuation<[Item]?, Never>? in
+            s.closed = true
+            let w = s.waiter
+            s.waiter = nil
+            return w
+        }
+        waiter?.resume(returning: nil)
+    }
+}

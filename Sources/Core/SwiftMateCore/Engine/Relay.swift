@@ -1,0 +1,259 @@
+// The relay: accepts hosts and viewers on any transport, keeps the session registry, runs each link.
+import Logging
+
+/// The relay engine. Transports hand it connections; it needs no sockets of its own.
+///
+/// Threading: an actor; `handle(_:)` runs one connection to its end and may be called concurrently.
+public actor Relay {
+    private let registry: PluginRegistry
+    private let options: RelayOptions
+    private let logger: Logger
+    private var sessions: [String: RelaySession] = [:]
+    private var byToken: [String: (session: RelaySession, readOnly: Bool)] = [:]
+    private var advertised: [Endpoint] = []
+
+    /// A relay using `registry` for codecs.
+    public init(registry: PluginRegistry, options: RelayOptions = RelayOptions(), logger: Logger = Logger(label: "swiftmate.relay")) {
+        self.registry = registry
+        self.options = options
+        self.logger = logger
+    }
+
+    /// The endpoints named in connection strings (the listeners' public addresses).
+    public func advertise(_ endpoints: [Endpoint]) {
+        advertised = endpoints
+    }
+
+    /// Live sessions.
+    public var sessionCount: Int { sessions.count }
+
+    private func connectionStrings(rw: String, ro: String) -> [String] {
+        var lines: [String] = []
+        for e in advertised {
+            let host = options.publicHost ?? e.host
+            let label = e.scheme
+            lines.append("\(label) session=\(JoinStrings.command(scheme: e.scheme, host: host, port: e.port, token: rw))")
+            lines.append("\(label) session read only=\(JoinStrings.command(scheme: e.scheme, host: host, port: e.port, token: ro))")
+        }
+        return lines
+    }
+
+    private func createSession(cols: UInt16, rows: UInt16) -> RelaySession? {
+        guard sessions.count < options.maxSessions else { return nil }
+        let session = RelaySession(id: Tokens.make(length: 12), cols: cols, rows: rows, options: options, logger: logger)
+        sessions[session.id] = session
+        byToken[session.readWriteToken] = (session, false)
+        byToken[session.readOnlyToken] = (session, true)
+        return session
+    }
+
+    private func dropSession(_ session: RelaySession) {
+        sessions[session.id] = nil
+        byToken[session.readWriteToken] = nil
+        byToken[session.readOnlyToken] = nil
+    }
+
+    private func lookup(_ token: String) -> (session: RelaySession, readOnly: Bool)? {
+        byToken[token]
+    }
+
+    /// Runs one accepted connection until it ends. Never throws: failures close that connection only.
+    public nonisolated func handle(_ connection: Connection) async {
+        switch connection.kind {
+        case .framed:
+            await handleFramed(connection)
+        case .terminal(let token, let cols, let rows):
+            await handleTerminal(connection, token: token, cols: cols, rows: rows)
+        }
+        await connection.outbound.close()
+    }
+
+    private nonisolated func refusalDelay() async {
+        let ms = Int.random(in: options.refusalDelayMillis)
+        try? await Task.sleep(for: .milliseconds(ms))
+    }
+
+    private nonisolated func handleFramed(_ connection: Connection) async {
+        let receiver = MessageReceiver(connection, maxFrameSize: options.maxFrameSize)
+        let sender = MessageSender(connection.outbound)
+        let hello: Hello
+        do {
+            let seconds = options.helloTimeoutSeconds
+            let watchdog = Task {
+                try await Task.sleep(for: .seconds(seconds))
+                await connection.outbound.close()
+            }
+            let first = try await receiver.next()
+            watchdog.cancel()
+            guard case .hello(let h)? = first else {
+                logger.info("\(connection.peer): first message was not hello; closing")
+                try? await sender.send(.refused(code: .badRequest, reason: "expected a hello message first"))
+                return
+            }
+            hello = h
+        } catch {
+            logger.info("\(connection.peer): bad handshake: \(error)")
+            return
+        }
+        guard hello.protocolVersion == Hello.currentProtocolVersion else {
+            try? await sender.send(.refused(code: .protocolVersion,
+                reason: "protocol version \(hello.protocolVersion) is not supported (this relay speaks \(Hello.currentProtocolVersion)); upgrade the older side"))
+            return
+        }
+        let enabled = options.codecs.filter { registry.hasCodec($0) }
+        guard let codecName = negotiateCodec(offered: hello.codecs, enabled: enabled),
+              let codec = try? registry.codec(codecName) else {
+            try? await sender.send(.refused(code: .noCommonCodec,
+                reason: "no common codec: offered \(hello.codecs.joined(separator: ", ")); this relay allows \(enabled.joined(separator: ", "))"))
+            return
+        }
+        switch hello.role {
+        case .host:
+            await runHost(hello: hello, codec: codec, receiver: receiver, sender: sender, peer: connection.peer)
+        case .viewer:
+            guard let (session, readOnly) = await lookup(hello.token) else {
+                await refusalDelay()
+                try? await sender.send(.refused(code: .invalidToken, reason: "Invalid or expired session token"))
+                logger.info("\(connection.peer): refused an unknown token")
+                return
+            }
+            await runFramedViewer(session: session, readOnly: readOnly, hello: hello, codec: codec,
+                                  receiver: receiver, sender: sender, peer: connection.peer)
+        }
+    }
+
+    private nonisolated func runHost(hello: Hello, codec: any Codec, receiver: MessageReceiver, sender: MessageSender, peer: String) async {
+        guard let session = await createSession(cols: hello.cols == 0 ? 80 : hello.cols, rows: hello.rows == 0 ? 24 : hello.rows) else {
+            try? await sender.send(.refused(code: .overloaded, reason: "this relay has reached its session limit; try again later"))
+            return
+        }
+        let strings = await connectionStrings(rw: session.readWriteToken, ro: session.readOnlyToken)
+        do {
+            try await sender.send(.welcome(Welcome(codec: codec.name, sessionID: session.id, readWriteToken: session.readWriteToken,
+                                                   readOnlyToken: session.readOnlyToken, connectionStrings: strings)))
+            try await sender.startCompressing(codec)
+            receiver.startDecompressing(try codec.makeDecompressor(limit: options.maxFrameSize))
+        } catch {
+            await dropSession(session)
+            return
+        }
+        logger.info("session \(session.id) opened by host \(peer) (codec \(codec.name))")
+        var endReason = "host disconnected"
+        var exitStatus: Int32 = -1
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await Self.pump(session.hostQueue, to: sender) }
+            do {
+                loop: while let message = try await receiver.next() {
+                    switch message {
+                    case .output(let seq, let bytes): await session.output(seq: seq, bytes: bytes)
+                    case .resize(_, let cols, let rows): await session.resize(cols: cols, rows: rows)
+                    case .goodbye(let reason, let status):
+                        endReason = reason
+                        exitStatus = status
+                        break loop
+                    case .keepalive, .notice: break
+                    default:
+                        logger.debug("session \(session.id): ignoring \(message.typeNumber) from host")
+                    }
+                }
+            } catch {
+                endReason = "host connection failed: \(error)"
+                logger.info("session \(session.id): \(endReason)")
+            }
+            await dropSession(session)
+            await session.end(reason: endReason, exitStatus: exitStatus)
+            await group.waitForAll()
+        }
+        await sender.close()
+    }
+
+    /// Sends everything from `queue` until it closes.
+    private static func pump(_ queue: OutboundQueue<Message>, to sender: MessageSender) async {
+        while let batch = await queue.popAll(), !Task.isCancelled {
+            do { try await sender.send(batch) } catch { break }
+        }
+        queue.close()
+    }
+
+    private nonisolated func runFramedViewer(session: RelaySession, readOnly: Bool, hello: Hello, codec: any Codec,
+                                             receiver: MessageReceiver, sender: MessageSender, peer: String) async {
+        do {
+            try await sender.send(.welcome(Welcome(codec: codec.name, sessionID: session.id, readOnly: readOnly)))
+            try await sender.startCompressing(codec)
+            receiver.startDecompressing(try codec.makeDecompressor(limit: options.maxFrameSize))
+        } catch { return }
+        guard let viewer = await session.addViewer(readOnly: readOnly, peer: peer, cols: hello.cols, rows: hello.rows) else {
+            try? await sender.send(.goodbye(reason: "this session has reached its viewer limit", exitStatus: -1))
+            return
+        }
+        var reason = "disconnected"
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await Self.pump(viewer.queue, to: sender) }
+            do {
+                loop: while let message = try await receiver.next() {
+                    switch message {
+                    case .input(_, let bytes): await session.input(from: viewer.id, bytes: bytes)
+                    case .resize(_, let cols, let rows): await session.viewerResized(viewer.id, cols: cols, rows: rows)
+                    case .goodbye(let why, _):
+                        reason = why
+                        break loop
+                    default: break
+                    }
+                }
+            } catch {
+                reason = "connection failed: \(error)"
+            }
+            await session.removeViewer(viewer.id, reason: reason)
+            viewer.queue.close()
+            await group.waitForAll()
+        }
+        await sender.close()
+    }
+
+    private nonisolated func handleTerminal(_ connection: Connection, token: String, cols: UInt16, rows: UInt16) async {
+        guard let (session, readOnly) = await lookup(token) else {
+            await refusalDelay()
+            try? await connection.outbound.write(Array("Invalid or expired session token\r\n".utf8))
+            logger.info("\(connection.peer): refused an unknown token")
+            return
+        }
+        guard let viewer = await session.addViewer(readOnly: readOnly, peer: connection.peer, cols: cols, rows: rows) else {
+            try? await connection.outbound.write(Array("This session has reached its viewer limit.\r\n".utf8))
+            return
+        }
+        let source = ChunkSource(connection.inbound)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                while let batch = await viewer.queue.popAll(), !Task.isCancelled {
+                    var out = [UInt8]()
+                    for message in batch {
+                        switch message {
+                        case .output(_, let bytes): out.append(contentsOf: bytes)
+                        case .notice(let text): out.append(contentsOf: Array("\r\n[\(text)]\r\n".utf8))
+                        case .goodbye(let reason, _): out.append(contentsOf: Array("\r\n[swiftmate: session ended: \(reason)]\r\n".utf8))
+                        default: break
+                        }
+                    }
+                    if out.isEmpty { continue }
+                    do { try await connection.outbound.write(out) } catch { break }
+                }
+                viewer.queue.close()
+            }
+            group.addTask {
+                for await size in connection.windowChanges {
+                    await session.viewerResized(viewer.id, cols: size.cols, rows: size.rows)
+                }
+            }
+            do {
+                while let chunk = try await source.next() {
+                    await session.input(from: viewer.id, bytes: chunk)
+                }
+            } catch {}
+            await session.removeViewer(viewer.id, reason: "disconnected")
+            viewer.queue.close()
+            group.cancelAll()
+            await group.waitForAll()
+        }
+    }
+}
+

@@ -1,0 +1,157 @@
+// One live session at the relay: the host's link, the viewers' queues, fan-out and the join tail.
+import Logging
+
+/// Where a viewer's bytes go: framed messages (join client) or a plain terminal (ssh).
+enum ViewerLink: Sendable {
+    case framed
+    case terminal
+}
+
+/// A viewer as the session sees it.
+struct RelayViewer: Sendable {
+    let id: UInt32
+    let readOnly: Bool
+    let peer: String
+    let queue: OutboundQueue<Message>
+    var cols: UInt16
+    var rows: UInt16
+}
+
+/// A session at the relay. Output from the host is fanned out to each viewer's own bounded queue;
+/// a viewer that falls behind loses its backlog (and is told), never slowing the host or others.
+actor RelaySession {
+    let id: String
+    let readWriteToken: String
+    let readOnlyToken: String
+    /// Messages to the host (viewer input, joins, leaves, sizes).
+    let hostQueue: OutboundQueue<Message>
+    private let options: RelayOptions
+    private let logger: Logger
+    private var viewers: [UInt32: RelayViewer] = [:]
+    private var nextViewerID: UInt32 = 1
+    private(set) var seq: UInt64 = 0
+    private(set) var cols: UInt16
+    private(set) var rows: UInt16
+    private var tail: [UInt8] = []
+    private(set) var ended = false
+
+    init(id: String, cols: UInt16, rows: UInt16, options: RelayOptions, logger: Logger) {
+        self.id = id
+        self.readWriteToken = Tokens.make()
+        self.readOnlyToken = Tokens.make()
+        self.cols = cols
+        self.rows = rows
+        self.options = options
+        self.logger = logger
+        self.hostQueue = OutboundQueue(limitBytes: options.hostQueueBytes, size: { $0.approximateSize })
+    }
+
+    var viewerCount: Int { viewers.count }
+
+    /// Host output: remember the tail, queue to every viewer.
+    func output(seq hostSeq: UInt64, bytes: [UInt8]) {
+        if hostSeq != seq {
+            logger.debug("host seq \(hostSeq) differs from relay seq \(seq); following the host")
+        }
+        let message = Message.output(seq: hostSeq, bytes: bytes)
+        seq = hostSeq + UInt64(bytes.count)
+        appendTail(bytes)
+        for viewer in viewers.values {
+            if case .overflowed(let dropped) = viewer.queue.push(message) {
+                logger.info("viewer \(viewer.id) of session \(id) fell behind; dropped \(dropped) bytes of backlog")
+                viewer.queue.pushAlways(.notice("swiftmate: your connection fell behind; \(dropped) bytes of output were skipped"))
+                viewer.queue.pushAlways(message)
+            }
+        }
+    }
+
+    private func appendTail(_ bytes: [UInt8]) {
+        tail.append(contentsOf: bytes)
+        if tail.count > options.tailBytes * 2 {
+            tail.removeFirst(tail.count - options.tailBytes)
+        }
+    }
+
+    /// The recent output a late joiner sees first: from the first line start in the kept tail.
+    private func joinTail() -> (seq: UInt64, bytes: [UInt8]) {
+        var bytes = tail.suffix(options.tailBytes)
+        if bytes.count < tail.count || UInt64(tail.count) < seq, let nl = bytes.firstIndex(of: 0x0a) {
+            bytes = bytes[(nl + 1)...]
+        }
+        return (seq - UInt64(bytes.count), Array(bytes))
+    }
+
+    /// The host's window size changed.
+    func resize(cols: UInt16, rows: UInt16) {
+        self.cols = cols
+        self.rows = rows
+        for viewer in viewers.values { viewer.queue.pushAlways(.resize(viewer: 0, cols: cols, rows: rows)) }
+    }
+
+    /// Adds a viewer; its queue starts with the session size and the join tail, then live output.
+    func addViewer(readOnly: Bool, peer: String, cols: UInt16, rows: UInt16) -> RelayViewer? {
+        guard !ended, viewers.count < options.maxViewersPerSession else { return nil }
+        let viewer = RelayViewer(id: nextViewerID, readOnly: readOnly, peer: peer,
+                                 queue: OutboundQueue(limitBytes: options.viewerQueueBytes, size: { $0.approximateSize }),
+                                 cols: cols, rows: rows)
+        nextViewerID += 1
+        viewers[viewer.id] = viewer
+        viewer.queue.pushAlways(.resize(viewer: 0, cols: self.cols, rows: self.rows))
+        let (tailSeq, tailBytes) = joinTail()
+        if !tailBytes.isEmpty { viewer.queue.pushAlways(.output(seq: tailSeq, bytes: tailBytes)) }
+        hostQueue.pushAlways(.viewerJoined(viewer: viewer.id, readOnly: readOnly, peer: peer, count: UInt32(viewers.count)))
+        if !readOnly && cols > 0 && rows > 0 {
+            hostQueue.pushAlways(.resize(viewer: viewer.id, cols: cols, rows: rows))
+        }
+        logger.info("viewer \(viewer.id) joined session \(id) from \(peer)\(readOnly ? " (read-only)" : "")")
+        return viewer
+    }
+
+    /// Removes a viewer and tells the host.
+    func removeViewer(_ viewerID: UInt32, reason: String) {
+        guard let viewer = viewers.removeValue(forKey: viewerID) else { return }
+        viewer.queue.close()
+        hostQueue.pushAlways(.viewerLeft(viewer: viewerID, reason: reason, count: UInt32(viewers.count)))
+        logger.info("viewer \(viewerID) left session \(id): \(reason)")
+    }
+
+    /// Keystrokes from a viewer: forwarded for read-write viewers, dropped for read-only ones.
+    func input(from viewerID: UInt32, bytes: [UInt8]) {
+        guard let viewer = viewers[viewerID], !viewer.readOnly, !bytes.isEmpty else { return }
+        if case .overflowed = hostQueue.push(.input(viewer: viewerID, bytes: bytes)) {
+            logger.warning("session \(id): host is not reading; viewer input dropped")
+        }
+    }
+
+    /// A viewer's window size changed: the host decides the session size.
+    func viewerResized(_ viewerID: UInt32, cols: UInt16, rows: UInt16) {
+        guard var viewer = viewers[viewerID] else { return }
+        viewer.cols = cols
+        viewer.rows = rows
+        viewers[viewerID] = viewer
+        if !viewer.readOnly { hostQueue.pushAlways(.resize(viewer: viewerID, cols: cols, rows: rows)) }
+    }
+
+    /// Ends the session: every viewer gets `goodbye` and its queue closes.
+    func end(reason: String, exitStatus: Int32) {
+        guard !ended else { return }
+        ended = true
+        for viewer in viewers.values {
+            viewer.queue.pushAlways(.goodbye(reason: reason, exitStatus: exitStatus))
+            viewer.queue.close()
+        }
+        viewers.removeAll()
+        hostQueue.close()
+        logger.info("session \(id) ended: \(reason)")
+    }
+}
+
+extension Message {
+    /// Roughly the bytes this message occupies, for queue limits.
+    var approximateSize: Int {
+        switch self {
+        case .output(_, let b), .input(_, let b): b.count + 16
+        default: 64
+        }
+    }
+}

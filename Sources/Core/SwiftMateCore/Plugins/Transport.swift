@@ -1,0 +1,133 @@
+// The transport plugin protocol: an ordered, reliable byte link that connects and listens.
+
+/// Where to connect or listen: a transport name plus host and port (`tcp://HOST:PORT`).
+public struct Endpoint: Sendable, Equatable, Hashable, CustomStringConvertible {
+    /// The transport's registry name (`tcp`, `ssh`, …), from the URL scheme.
+    public var scheme: String
+    /// Host name or address.
+    public var host: String
+    /// TCP port (0 asks the system for a free one when listening).
+    public var port: Int
+    /// The path after the port, without its leading `/` (a join URL's token); empty when absent.
+    public var path: String
+
+    /// Makes an endpoint.
+    public init(scheme: String, host: String, port: Int, path: String = "") {
+        self.scheme = scheme
+        self.host = host
+        self.port = port
+        self.path = path
+    }
+
+    /// Parses `SCHEME://HOST:PORT[/PATH]`; `[v6addr]` is accepted for IPv6 hosts.
+    public init(parsing text: String, defaultPort: Int? = nil) throws {
+        let bad = { (why: String) in
+            SwiftMateError(.badURL, "bad URL '\(text)': \(why); expected SCHEME://HOST:PORT, e.g. tcp://127.0.0.1:7022")
+        }
+        guard let sep = text.range(of: "://") else { throw bad("no scheme") }
+        scheme = String(text[..<sep.lowerBound]).lowercased()
+        guard !scheme.isEmpty, scheme.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "+" }) else { throw bad("bad scheme") }
+        var rest = Substring(text[sep.upperBound...])
+        if let slash = rest.firstIndex(of: "/") {
+            path = String(rest[rest.index(after: slash)...])
+            rest = rest[..<slash]
+        } else {
+            path = ""
+        }
+        var portText: Substring?
+        if rest.hasPrefix("[") {
+            guard let close = rest.firstIndex(of: "]") else { throw bad("unclosed [") }
+            host = String(rest[rest.index(after: rest.startIndex)..<close])
+            let after = rest[rest.index(after: close)...]
+            if after.hasPrefix(":") { portText = after.dropFirst() } else if !after.isEmpty { throw bad("junk after ]") }
+        } else if let colon = rest.lastIndex(of: ":") {
+            host = String(rest[..<colon])
+            portText = rest[rest.index(after: colon)...]
+        } else {
+            host = String(rest)
+        }
+        guard !host.isEmpty else { throw bad("no host") }
+        if let portText {
+            guard let p = Int(portText), (0...65535).contains(p) else { throw bad("port must be 0-65535") }
+            port = p
+        } else if let defaultPort {
+            port = defaultPort
+        } else {
+            throw bad("no port")
+        }
+    }
+
+    /// `scheme://host:port` (plus `/path` when there is one).
+    public var description: String {
+        let h = host.contains(":") ? "[\(host)]" : host
+        return "\(scheme)://\(h):\(port)" + (path.isEmpty ? "" : "/\(path)")
+    }
+}
+
+/// What an accepted connection carries.
+public enum ConnectionKind: Sendable, Equatable {
+    /// The framed SwiftMate protocol (hosts and `swiftmate join`).
+    case framed
+    /// A plain terminal (e.g. an OpenSSH client): raw keystrokes in, terminal output out. The token
+    /// came with the transport's own login (the SSH user name), with the client's window size.
+    case terminal(token: String, cols: UInt16, rows: UInt16)
+}
+
+/// Writes bytes to a connection's peer, in order.
+///
+/// Threading: callable from any task; calls must not overlap (one writer task per connection).
+public protocol ByteWriter: Sendable {
+    /// Writes `bytes`; returns when the transport has taken them (applying back-pressure).
+    func write(_ bytes: [UInt8]) async throws
+    /// Closes the connection (both directions): the peer sees end of stream and `inbound` ends.
+    func close() async
+}
+
+/// One accepted or connected link.
+public struct Connection: Sendable {
+    /// Bytes from the peer, in order; ends at end of stream and throws on failure.
+    public var inbound: any AsyncSequence<[UInt8], any Error> & Sendable
+    /// Bytes to the peer.
+    public var outbound: any ByteWriter
+    /// The peer's address, for logs and `viewerJoined`.
+    public var peer: String
+    /// Framed protocol or plain terminal.
+    public var kind: ConnectionKind
+    /// Window-size changes of a `.terminal` connection (empty for framed ones).
+    public var windowChanges: AsyncStream<(cols: UInt16, rows: UInt16)>
+
+    /// Makes a connection record.
+    public init(inbound: any AsyncSequence<[UInt8], any Error> & Sendable, outbound: any ByteWriter, peer: String,
+                kind: ConnectionKind = .framed,
+                windowChanges: AsyncStream<(cols: UInt16, rows: UInt16)> = AsyncStream { $0.finish() }) {
+        self.inbound = inbound
+        self.outbound = outbound
+        self.peer = peer
+        self.kind = kind
+        self.windowChanges = windowChanges
+    }
+}
+
+/// A bound listener: its real address (after port 0 was resolved) and a loop that serves it.
+public protocol Listener: Sendable {
+    /// The address actually bound.
+    var localEndpoint: Endpoint { get }
+    /// Accepts connections and runs `handler` for each, concurrently, until the task is cancelled or
+    /// `close()` is called. A handler's failure ends only that connection.
+    func run(handler: @escaping @Sendable (Connection) async -> Void) async throws
+    /// Stops accepting and makes `run` return.
+    func close() async
+}
+
+/// A transport plugin: an ordered, reliable byte link (`tcp`, `ssh`, in-memory in tests).
+///
+/// Threading: all methods are async and may be called from any task. Implementations that call
+/// blocking C code do so on their own threads, never on the cooperative pool.
+public protocol Transport: Sendable {
+    /// The registry name, also the URL scheme (`tcp`).
+    var name: String { get }
+    /// Connects to `endpoint` and returns the link; the caller closes `outbound` when done.
+    func connect(to endpoint: Endpoint) async throws -> Connection
+    /// Binds `endpoint` (port 0 picks a free port) and returns the listener, not yet accepting.
+    func listen(on endpoint: Endpoint) async throws -> any Listener
+}

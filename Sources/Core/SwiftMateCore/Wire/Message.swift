@@ -1,0 +1,138 @@
+// The wire protocol's messages: one enum, every field documented (docs/PROTOCOL.md mirrors it).
+
+/// Which side a `Hello` comes from.
+public enum PeerRole: Int, Sendable, Equatable {
+    /// A host publishing a new session.
+    case host = 0
+    /// A viewer joining a session by token.
+    case viewer = 1
+}
+
+/// Why a relay refuses a connection (`Refused.code`).
+public enum RefusalCode: Int, Sendable, Equatable {
+    /// The token names no live session (or never did: the answer is the same).
+    case invalidToken = 1
+    /// The peer's protocol version is not supported.
+    case protocolVersion = 2
+    /// No codec offered by the peer is enabled on the relay.
+    case noCommonCodec = 3
+    /// The relay is at a configured limit (sessions or viewers).
+    case overloaded = 4
+    /// The peer's `Hello` is not acceptable (bad size, bad option).
+    case badRequest = 5
+    /// Anything else; `reason` says what.
+    case other = 99
+}
+
+/// Everything host, relay and join client say to each other.
+///
+/// A frame body is one msgpack array `[type, fields…]`. Types and fields:
+///
+/// | type | message | fields |
+/// |---|---|---|
+/// | 0 | `hello` | protocol version (uint), software version (str), role (0 host, 1 viewer), codecs offered (array of str, preferred first), token (str, viewers; empty for hosts), cols (uint), rows (uint), options (map str→str) |
+/// | 1 | `welcome` | codec chosen (str), session id (str), read-only (bool), read-write token (str, hosts only), read-only token (str, hosts only), connection strings (array of str; hosts: read-write then read-only, each `label=string`) |
+/// | 2 | `refused` | code (uint, `RefusalCode`), reason (str, for people) |
+/// | 3 | `output` | seq (uint: offset of the first byte in the session's output stream), bytes (bin) |
+/// | 4 | `input` | viewer id (uint; 0 from a viewer, filled in by the relay), bytes (bin) |
+/// | 5 | `resize` | viewer id (uint; 0 means the session itself), cols (uint), rows (uint) |
+/// | 6 | `viewerJoined` | viewer id (uint), read-only (bool), peer (str), viewers now (uint) |
+/// | 7 | `viewerLeft` | viewer id (uint), reason (str), viewers now (uint) |
+/// | 8 | `keepalive` | sender's clock in milliseconds (uint) |
+/// | 9 | `goodbye` | reason (str), exit status (int; -1 when not a command exit) |
+/// | 10 | `notice` | text (str): a line to show the person at the other end |
+///
+/// A decoder skips types it does not know (a newer peer's additions) and extra trailing fields.
+public enum Message: Sendable, Equatable {
+    /// First frame of a connection from a host or viewer (uncompressed).
+    case hello(Hello)
+    /// The relay's acceptance (uncompressed); every later frame goes through `codec`.
+    case welcome(Welcome)
+    /// The relay's refusal (uncompressed); the connection closes after it.
+    case refused(code: RefusalCode, reason: String)
+    /// Terminal output of the session, host → relay → viewers.
+    case output(seq: UInt64, bytes: [UInt8])
+    /// Keystrokes, viewer → relay → host. Read-only viewers' input stops at the relay.
+    case input(viewer: UInt32, bytes: [UInt8])
+    /// A window size: the session's (viewer 0, host → relay → viewers) or a viewer's (viewer → relay → host).
+    case resize(viewer: UInt32, cols: UInt16, rows: UInt16)
+    /// Relay → host: a viewer joined.
+    case viewerJoined(viewer: UInt32, readOnly: Bool, peer: String, count: UInt32)
+    /// Relay → host: a viewer left.
+    case viewerLeft(viewer: UInt32, reason: String, count: UInt32)
+    /// Either way, to keep idle links open and detect dead ones.
+    case keepalive(millis: UInt64)
+    /// Either way, before closing: why, and the command's exit status when it is one.
+    case goodbye(reason: String, exitStatus: Int32)
+    /// Relay → viewer or host: a line to show a person (e.g. "output skipped").
+    case notice(String)
+}
+
+/// The `Hello` message's fields.
+public struct Hello: Sendable, Equatable {
+    /// The wire protocol version this build speaks.
+    public static let currentProtocolVersion: UInt32 = 1
+    /// Protocol version of the sender.
+    public var protocolVersion: UInt32
+    /// Software version of the sender, for logs.
+    public var software: String
+    /// Host or viewer.
+    public var role: PeerRole
+    /// Codec names, preferred first.
+    public var codecs: [String]
+    /// The session token a viewer joins with; empty for hosts.
+    public var token: String
+    /// The sender's terminal width (0 when it has none).
+    public var cols: UInt16
+    /// The sender's terminal height (0 when it has none).
+    public var rows: UInt16
+    /// Session options (hosts): `name`, `headless`, … Unknown keys are ignored.
+    public var options: [String: String]
+
+    /// Makes a `Hello`.
+    public init(protocolVersion: UInt32 = Hello.currentProtocolVersion, software: String = SwiftMateVersion.string,
+                role: PeerRole, codecs: [String], token: String = "", cols: UInt16 = 0, rows: UInt16 = 0,
+                options: [String: String] = [:]) {
+        self.protocolVersion = protocolVersion
+        self.software = software
+        self.role = role
+        self.codecs = codecs
+        self.token = token
+        self.cols = cols
+        self.rows = rows
+        self.options = options
+    }
+}
+
+/// The `Welcome` message's fields.
+public struct Welcome: Sendable, Equatable {
+    /// The codec every later frame uses, both ways.
+    public var codec: String
+    /// The session's id (not a secret; for logs and file names).
+    public var sessionID: String
+    /// Whether this connection may send input (viewers).
+    public var readOnly: Bool
+    /// The read-write token (hosts only).
+    public var readWriteToken: String
+    /// The read-only token (hosts only).
+    public var readOnlyToken: String
+    /// Connection strings, `label=string` (hosts only), e.g. `tcp session=swiftmate join tcp://…`.
+    public var connectionStrings: [String]
+
+    /// Makes a `Welcome`.
+    public init(codec: String, sessionID: String, readOnly: Bool = false, readWriteToken: String = "",
+                readOnlyToken: String = "", connectionStrings: [String] = []) {
+        self.codec = codec
+        self.sessionID = sessionID
+        self.readOnly = readOnly
+        self.readWriteToken = readWriteToken
+        self.readOnlyToken = readOnlyToken
+        self.connectionStrings = connectionStrings
+    }
+}
+
+/// This build's version.
+public enum SwiftMateVersion {
+    /// The version string printed by `-V` and sent in `Hello`.
+    public static let string = "0.1.0"
+}
