@@ -39,6 +39,7 @@ let package = Package(
                        providers: [.apt(["libmsgpack-dev"])]),
         .systemLibrary(name: "CVTerm", path: "Sources/Core/CVTerm", pkgConfig: "vterm",
                        providers: [.apt(["libvterm-dev"])]),
+        .systemLibrary(name: "CPTY", path: "Sources/Core/CPTY"),
         .systemLibrary(name: "CLZ4", path: "Sources/Codecs/CLZ4", pkgConfig: "liblz4",
                        providers: [.apt(["liblz4-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/Codecs/CZlib", pkgConfig: "zlib",
@@ -52,7 +53,7 @@ let package = Package(
                                .product(name: "Yams", package: "Yams")],
                 path: "Sources/Core/SwiftMateCore", swiftSettings: strict),
         // PTYs, raw terminals, signals: the operating-system side of a host and a join client.
-        .target(name: "SwiftMateSystem", dependencies: ["SwiftMateCore"],
+        .target(name: "SwiftMateSystem", dependencies: ["SwiftMateCore", "CPTY", .product(name: "Logging", package: "swift-log")],
                 path: "Sources/Core/System", swiftSettings: strict),
         // Contract suites every plugin passes, and an in-memory transport pair.
         .target(name: "SwiftMateTestSupport", dependencies: ["SwiftMateCore"],

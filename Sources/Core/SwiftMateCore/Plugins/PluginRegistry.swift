@@ -59,6 +59,17 @@ public struct PluginRegistry: Sendable {
         return try f(options ?? .empty(), context)
     }
 
+    /// Makes the configured options the ones every later build of these plugins gets
+    /// (the YAML `codecs:` and `transports:` sections).
+    public mutating func bind(codecOptions: [String: ConfigNode], transportOptions: [String: ConfigNode]) {
+        for (name, options) in codecOptions {
+            if let f = codecs[name] { codecs[name] = { _ in try f(options) } }
+        }
+        for (name, options) in transportOptions {
+            if let f = transports[name] { transports[name] = { _ in try f(options) } }
+        }
+    }
+
     /// Whether a name is registered for that kind (for config checks).
     public func hasTransport(_ name: String) -> Bool { transports[name] != nil }
     /// Whether a codec name is registered.

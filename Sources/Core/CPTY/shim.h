@@ -1,0 +1,36 @@
+// Terminal ioctls for Swift (ioctl is variadic, so Swift cannot call it directly). No library to link.
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <spawn.h>
+#include <signal.h>
+
+/// Sets a terminal's window size; returns ioctl's result.
+static inline int swiftmate_set_winsize(int fd, unsigned short cols, unsigned short rows) {
+    struct winsize ws = { .ws_row = rows, .ws_col = cols, .ws_xpixel = 0, .ws_ypixel = 0 };
+    return ioctl(fd, TIOCSWINSZ, &ws);
+}
+
+/// Reads a terminal's window size; returns ioctl's result (0 on success).
+static inline int swiftmate_get_winsize(int fd, unsigned short *cols, unsigned short *rows) {
+    struct winsize ws;
+    int rc = ioctl(fd, TIOCGWINSZ, &ws);
+    if (rc == 0) { *cols = ws.ws_col; *rows = ws.ws_row; }
+    return rc;
+}
+
+/// posix_spawn flags for a PTY child: new session, default signal dispositions, empty mask.
+static inline short swiftmate_spawn_flags(void) {
+#ifndef POSIX_SPAWN_SETSID
+#define POSIX_SPAWN_SETSID 0x80 /* glibc >= 2.26, declared only under _GNU_SOURCE */
+#endif
+    return POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
+}
+
+/// Unlocks a /dev/ptmx master (unlockpt) and returns its slave number (ptsname), or -1.
+static inline int swiftmate_unlock_and_number(int fd) {
+    int unlock = 0;
+    unsigned int number = 0;
+    if (ioctl(fd, TIOCSPTLCK, &unlock) != 0) return -1;
+    if (ioctl(fd, TIOCGPTN, &number) != 0) return -1;
+    return (int)number;
+}

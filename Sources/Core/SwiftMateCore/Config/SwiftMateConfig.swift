@@ -1,0 +1,168 @@
+// The YAML configuration: what each key means, its checks, and the values host and relay run with.
+import Foundation
+
+/// A checked configuration file (`~/.config/swiftmate/config.yaml` or `-f FILE`).
+///
+/// ```yaml
+/// transports: {tcp: {nodelay: true, keepalive: true}}   # options per transport
+/// codecs: {zlib: {level: 6}, lz4: {acceleration: 1}}    # options per codec
+/// host:
+///   relay: tcp://relay.example.com:7022                 # absent: an embedded relay on 127.0.0.1
+///   codecs: [lz4, zlib, none]                           # offered, preferred first
+///   headless_size: 80x24
+///   reconnect: true
+///   command: [bash, -l]                                 # default: $SHELL
+///   frontends: [{recorder: {path: "~/casts/{session}.cast"}}]
+/// relay:
+///   listen: [tcp://0.0.0.0:7022]
+///   public_host: relay.example.com
+///   state_dir: /var/lib/swiftmate
+///   codecs: [lz4, zlib, none]
+///   limits: {viewer_queue_bytes: 8388608, max_sessions: 1000, max_viewers: 200, tail_bytes: 65536, max_frame_bytes: 1048576}
+/// ```
+public struct SwiftMateConfig: Sendable {
+    /// A frontend chosen in YAML: its name and options section.
+    public struct FrontendChoice: Sendable {
+        /// Registry name.
+        public var name: String
+        /// Its options.
+        public var options: ConfigNode
+    }
+
+    /// The file it came from.
+    public var file: String
+    /// Options per transport name.
+    public var transportOptions: [String: ConfigNode] = [:]
+    /// Options per codec name.
+    public var codecOptions: [String: ConfigNode] = [:]
+    /// `host.relay`: nil means an embedded relay.
+    public var hostRelay: Endpoint?
+    /// `host.codecs`.
+    public var hostCodecs = ["lz4", "zlib", "none"]
+    /// `host.headless_size`.
+    public var headlessSize: (cols: UInt16, rows: UInt16) = (80, 24)
+    /// `host.reconnect`.
+    public var reconnect = true
+    /// `host.command`: nil means `$SHELL`.
+    public var command: [String]?
+    /// `host.frontends`.
+    public var frontends: [FrontendChoice] = []
+    /// `relay.listen`.
+    public var relayListen: [Endpoint] = []
+    /// `relay.state_dir`.
+    public var stateDir: String?
+    /// `relay.*`: limits, codecs, public host.
+    public var relay = RelayOptions()
+
+    /// The defaults (no file).
+    public init() {
+        file = "(defaults)"
+    }
+
+    /// The default file: `$XDG_CONFIG_HOME/swiftmate/config.yaml` or `~/.config/swiftmate/config.yaml`.
+    public static var defaultPath: String {
+        let env = ProcessInfo.processInfo.environment
+        let base = env["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? ((env["HOME"] ?? "/") + "/.config")
+        return base + "/swiftmate/config.yaml"
+    }
+
+    /// Loads `path` (or the default file when nil; a missing default file means defaults) and checks it.
+    public static func load(path: String?, registry: PluginRegistry) throws -> SwiftMateConfig {
+        let file = path ?? defaultPath
+        guard FileManager.default.fileExists(atPath: file) else {
+            if path == nil { return SwiftMateConfig() }
+            throw SwiftMateError(.badConfig, "\(file): no such file; give an existing config file (see examples/)")
+        }
+        guard let data = FileManager.default.contents(atPath: file), data.count <= 1 << 20 else {
+            throw SwiftMateError(.badConfig, "\(file): cannot read it, or it is larger than 1 MiB")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw SwiftMateError(.badConfig, "\(file): not UTF-8 text")
+        }
+        return try parse(yaml: text, file: file, registry: registry)
+    }
+
+    /// Parses and checks YAML text against the registry's names.
+    public static func parse(yaml: String, file: String, registry: PluginRegistry) throws -> SwiftMateConfig {
+        let root = try ConfigNode.parse(yaml: yaml, file: file)
+        var config = SwiftMateConfig()
+        config.file = file
+        try root.checkKeys(["transports", "codecs", "host", "relay"])
+        for (name, options) in try root["transports"]?.entries() ?? [] {
+            guard registry.hasTransport(name) else {
+                throw options.error("unknown transport '\(name)'; known: \(registry.transportNames.joined(separator: ", "))")
+            }
+            config.transportOptions[name] = options
+            _ = try registry.transport(name, options: options, at: options)
+        }
+        for (name, options) in try root["codecs"]?.entries() ?? [] {
+            guard registry.hasCodec(name) else {
+                throw options.error("unknown codec '\(name)'; known: \(registry.codecNames.joined(separator: ", "))")
+            }
+            config.codecOptions[name] = options
+            _ = try registry.codec(name, options: options, at: options)
+        }
+        if let host = root["host"] { try config.readHost(host, registry: registry) }
+        if let relay = root["relay"] { try config.readRelay(relay, registry: registry) }
+        return config
+    }
+
+    private static func codecList(_ node: ConfigNode, registry: PluginRegistry) throws -> [String] {
+        let names = try node.list().map { try $0.choice(registry.codecNames) }
+        guard !names.isEmpty else { throw node.error("needs at least one codec; known: \(registry.codecNames.joined(separator: ", "))") }
+        return names
+    }
+
+    private static func url(_ node: ConfigNode, registry: PluginRegistry) throws -> Endpoint {
+        let endpoint: Endpoint
+        do {
+            endpoint = try Endpoint(parsing: try node.string())
+        } catch let error as SwiftMateError where error.code == .badURL {
+            throw node.error(error.message)
+        }
+        guard registry.hasTransport(endpoint.scheme) else {
+            throw node.error("unknown transport '\(endpoint.scheme)' in '\(endpoint)'; known: \(registry.transportNames.joined(separator: ", "))")
+        }
+        return endpoint
+    }
+
+    private mutating func readHost(_ host: ConfigNode, registry: PluginRegistry) throws {
+        try host.checkKeys(["relay", "codecs", "headless_size", "reconnect", "command", "frontends"])
+        if let r = host["relay"] { hostRelay = try Self.url(r, registry: registry) }
+        if let c = host["codecs"] { hostCodecs = try Self.codecList(c, registry: registry) }
+        if let s = host["headless_size"] { headlessSize = try s.size() }
+        if let r = host["reconnect"] { reconnect = try r.bool() }
+        if let c = host["command"] {
+            command = try c.list().map { try $0.string() }
+            if command?.isEmpty == true { throw c.error("an empty command; give a program and its arguments, e.g. [bash, -l]") }
+        }
+        for item in try host["frontends"]?.list() ?? [] {
+            let name: String, options: ConfigNode
+            switch item.value {
+            case .scalar(let s): (name, options) = (s, .empty(file: file))
+            case .map(let entries) where entries.count == 1: (name, options) = (entries[0].key, entries[0].value)
+            default: throw item.error("a frontend is a name or a one-key mapping {NAME: {options}}")
+            }
+            guard registry.hasFrontend(name) else {
+                throw item.error("unknown frontend '\(name)'; known: \(registry.frontendNames.isEmpty ? "(none registered)" : registry.frontendNames.joined(separator: ", "))")
+            }
+            frontends.append(FrontendChoice(name: name, options: options))
+        }
+    }
+
+    private mutating func readRelay(_ node: ConfigNode, registry: PluginRegistry) throws {
+        try node.checkKeys(["listen", "public_host", "state_dir", "codecs", "limits"])
+        if let l = node["listen"] { relayListen = try l.list().map { try Self.url($0, registry: registry) } }
+        if let h = node["public_host"] { relay.publicHost = try h.string() }
+        if let d = node["state_dir"] { stateDir = try d.string() }
+        if let c = node["codecs"] { relay.codecs = try Self.codecList(c, registry: registry) }
+        if let limits = node["limits"] {
+            try limits.checkKeys(["viewer_queue_bytes", "max_sessions", "max_viewers", "tail_bytes", "max_frame_bytes"])
+            if let v = limits["viewer_queue_bytes"] { relay.viewerQueueBytes = try v.int(in: 65536...(1 << 30)) }
+            if let v = limits["max_sessions"] { relay.maxSessions = try v.int(in: 1...1_000_000) }
+            if let v = limits["max_viewers"] { relay.maxViewersPerSession = try v.int(in: 1...100_000) }
+            if let v = limits["tail_bytes"] { relay.tailBytes = try v.int(in: 0...(16 << 20)) }
+            if let v = limits["max_frame_bytes"] { relay.maxFrameSize = try v.int(in: 4096...(16 << 20)) }
+        }
+    }
+}

@@ -1,0 +1,199 @@
+// The host's terminal side: the command on a PTY, the local terminal passed through, output to the relay link.
+import Foundation
+import Glibc
+import Logging
+import SwiftMateCore
+import Synchronization
+
+/// Runs the shared command on a PTY and connects it to the local terminal (unless headless) and to
+/// a `HostClient`'s upstream. Blocking reads and writes happen on threads of its own.
+public final class HostRunner: HostTerminal, Sendable {
+    /// How the runner behaves.
+    public struct Options: Sendable {
+        /// The command line to share.
+        public var command: [String]
+        /// The command's environment.
+        public var environment: [String: String]
+        /// No local terminal (`-F`): output only goes to the relay; log lines go to stdout.
+        public var headless: Bool
+        /// The session size when there is no local terminal, until a viewer sets one.
+        public var headlessSize: (cols: UInt16, rows: UInt16)
+        /// Start the command again when it exits (`-F`), instead of ending the session.
+        public var respawn: Bool
+
+        /// Options for a command.
+        public init(command: [String], environment: [String: String], headless: Bool,
+                    headlessSize: (cols: UInt16, rows: UInt16) = (80, 24), respawn: Bool = false) {
+            self.command = command
+            self.environment = environment
+            self.headless = headless
+            self.headlessSize = headlessSize
+            self.respawn = respawn
+        }
+    }
+
+    private struct State {
+        var pty: PTYProcess?
+        var size: (cols: UInt16, rows: UInt16)
+        var seq: UInt64 = 0
+        var stopping = false
+    }
+
+    private let options: Options
+    private let state: Mutex<State>
+    private let stdoutLock = Mutex(())
+    private let inputQueue = ThreadQueue<[UInt8]>(limit: 4096)
+    private let logger: Logger
+
+    /// A runner; nothing starts until `run`.
+    public init(options: Options, logger: Logger = Logger(label: "swiftmate.host")) {
+        self.options = options
+        self.logger = logger
+        let size = options.headless ? options.headlessSize : (LocalTerminal.size() ?? options.headlessSize)
+        state = Mutex(State(size: size))
+    }
+
+    /// The session's current window size.
+    public var size: (cols: UInt16, rows: UInt16) { state.withLock { $0.size } }
+
+    // MARK: HostTerminal
+
+    /// Queues viewer keystrokes for the PTY (written by the input thread).
+    public func writeToCommand(_ bytes: [UInt8]) {
+        inputQueue.push(bytes)
+    }
+
+    /// Headless sessions take the size of the read-write viewer that last set one.
+    public func viewerResized(viewer: UInt32, cols: UInt16, rows: UInt16) {
+        guard options.headless, cols > 0, rows > 0 else { return }
+        applySize(cols: cols, rows: rows)
+    }
+
+    /// Nothing to do yet: the size stays as the last viewer left it.
+    public func viewerLeft(viewer: UInt32) {}
+
+    /// Shows `text` on the bottom line of the local terminal (like tmate's status message), or logs it when headless.
+    public func showMessage(_ text: String) {
+        guard !options.headless else { return }
+        let rows = size.rows
+        let line = "\u{1b}7\u{1b}[\(rows);1H\u{1b}[0;7m \(text) \u{1b}[0m\u{1b}[K\u{1b}8"
+        writeStdout(Array(line.utf8))
+    }
+
+    /// Prints lines on the local terminal as ordinary text (before raw mode: the connection strings).
+    public func printLines(_ lines: [String]) {
+        let nl = LocalTerminal.isInteractive ? "\r\n" : "\n"
+        writeStdout(Array(lines.map { $0 + nl }.joined().utf8))
+    }
+
+    private func writeStdout(_ bytes: [UInt8]) {
+        stdoutLock.withLock { _ in _ = FileDescriptorIO.writeAll(1, bytes) }
+    }
+
+    private func applySize(cols: UInt16, rows: UInt16) -> Void {
+        let (pty, changed) = state.withLock { s -> (PTYProcess?, Bool) in
+            let changed = s.size != (cols, rows)
+            s.size = (cols, rows)
+            return (s.pty, changed)
+        }
+        guard changed else { return }
+        pty?.resize(cols: cols, rows: rows)
+        upstream?.pushAlways(.resize(cols: cols, rows: rows))
+    }
+
+    private let upstreamBox = Mutex<OutboundQueue<HostUpstream>?>(nil)
+    private var upstream: OutboundQueue<HostUpstream>? { upstreamBox.withLock { $0 } }
+
+    // MARK: Running
+
+    /// Runs the command (again and again with `respawn`) with output going to `client`, and returns
+    /// the exit status of the last run once the end has been handed to the client.
+    public func run(client: HostClient) async throws -> Int32 {
+        upstreamBox.withLock { $0 = client.upstream }
+        let interactive = !options.headless && LocalTerminal.isInteractive
+        if interactive { LocalTerminal.enterRawMode() }
+        defer { if interactive { LocalTerminal.restore() } }
+        let signals = SignalWatcher(interactive: interactive) { [self] event in
+            switch event {
+            case .windowChanged:
+                if let s = LocalTerminal.size() { applySize(cols: s.cols, rows: s.rows) }
+            case .terminate(let signal):
+                state.withLock { $0.stopping = true }
+                state.withLock { $0.pty }?.signal(signal == SIGINT ? SIGHUP : signal)
+            }
+        }
+        defer { signals.cancel() }
+        startInputThread()
+        if interactive { startStdinThread() }
+
+        var status: Int32 = 0
+        repeat {
+            status = try await runOnce(client: client, mirror: interactive)
+            let stopping = state.withLock { $0.stopping }
+            if stopping || !options.respawn { break }
+            logger.info("the command exited with status \(status); starting it again (-F)")
+            try? await Task.sleep(for: .milliseconds(200))
+        } while true
+        inputQueue.close()
+        client.finish(exitStatus: status)
+        return status
+    }
+
+    private func runOnce(client: HostClient, mirror: Bool) async throws -> Int32 {
+        let size = self.size
+        let pty = try PTYProcess(command: options.command, environment: options.environment, cols: size.cols, rows: size.rows)
+        state.withLock { $0.pty = pty }
+        let upstream = client.upstream
+        let status: Int32 = await withCheckedContinuation { continuation in
+            let reader = Thread { [self] in
+                let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
+                defer { buffer.deallocate() }
+                while true {
+                    let n = pty.read(into: buffer)
+                    if n <= 0 { break }
+                    let bytes = [UInt8](UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+                    if mirror { stdoutLock.withLock { _ in _ = FileDescriptorIO.writeAll(1, UnsafeRawBufferPointer(rebasing: buffer[0..<n])) } }
+                    let seq = state.withLock { s -> UInt64 in
+                        let q = s.seq
+                        s.seq += UInt64(n)
+                        return q
+                    }
+                    if case .overflowed(let dropped) = upstream.push(.output(seq: seq, bytes: bytes)) {
+                        logger.warning("the relay link fell behind; \(dropped) bytes of output were not sent")
+                    }
+                }
+                let status = pty.waitForExit()
+                continuation.resume(returning: status)
+            }
+            reader.name = "swiftmate-pty-reader"
+            reader.start()
+        }
+        state.withLock { $0.pty = nil }
+        pty.closeMaster()
+        return status
+    }
+
+    private func startInputThread() {
+        let thread = Thread { [self] in
+            while let bytes = inputQueue.pop() {
+                state.withLock({ $0.pty })?.write(bytes)
+            }
+        }
+        thread.name = "swiftmate-pty-input"
+        thread.start()
+    }
+
+    private func startStdinThread() {
+        let thread = Thread { [self] in
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { Glibc.read(0, $0.baseAddress, $0.count) }
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { return }
+                inputQueue.push(Array(buffer[0..<n]))
+            }
+        }
+        thread.name = "swiftmate-stdin"
+        thread.start()
+    }
+}

@@ -1,0 +1,71 @@
+// The join client's terminal side: raw mode, keystrokes up (with the detach sequence), output down.
+import Foundation
+import Glibc
+import SwiftMateCore
+import Synchronization
+
+/// Connects a `JoinClient` to the local terminal.
+public final class JoinRunner: JoinTerminal, Sendable {
+    private let stdoutLock = Mutex(())
+    private let readOnly = Mutex(false)
+
+    /// A runner for standard input and output.
+    public init() {}
+
+    /// Writes session output to the terminal.
+    public func display(_ bytes: [UInt8]) {
+        stdoutLock.withLock { _ in _ = FileDescriptorIO.writeAll(1, bytes) }
+    }
+
+    /// The session's size changed; the local terminal keeps its own.
+    public func sessionResized(cols: UInt16, rows: UInt16) {}
+
+    /// Shows a notice on the bottom line.
+    public func showMessage(_ text: String) {
+        let rows = LocalTerminal.size()?.rows ?? 24
+        display(Array("\u{1b}7\u{1b}[\(rows);1H\u{1b}[0;7m \(text) \u{1b}[0m\u{1b}[K\u{1b}8".utf8))
+    }
+
+    /// Joins with `client` until the session ends or the person types Enter `~.`.
+    public func run(client: JoinClient) async throws -> JoinOutcome {
+        let interactive = LocalTerminal.isInteractive
+        let size = LocalTerminal.size() ?? (80, 24)
+        let (input, inputSink) = AsyncStream<[UInt8]>.makeStream(bufferingPolicy: .bufferingNewest(1024))
+        let (sizes, sizeSink) = AsyncStream<(cols: UInt16, rows: UInt16)>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let signals = SignalWatcher(interactive: interactive) { event in
+            switch event {
+            case .windowChanged:
+                if let s = LocalTerminal.size() { sizeSink.yield(s) }
+            case .terminate:
+                inputSink.finish()
+            }
+        }
+        defer { signals.cancel() }
+        if interactive { LocalTerminal.enterRawMode() }
+        defer { if interactive { LocalTerminal.restore() } }
+        let reader = Thread {
+            var detector = DetachDetector()
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { Glibc.read(0, $0.baseAddress, $0.count) }
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { break }
+                let (forward, detach) = detector.feed(Array(buffer[0..<n]))
+                if !forward.isEmpty { inputSink.yield(forward) }
+                if detach { break }
+            }
+            inputSink.finish()
+        }
+        reader.name = "swiftmate-join-stdin"
+        reader.start()
+        let outcome = try await client.run(size: size, input: input, sizes: sizes, terminal: self) { [self] welcome in
+            self.readOnly.withLock { $0 = welcome.readOnly }
+        }
+        inputSink.finish()
+        sizeSink.finish()
+        return outcome
+    }
+
+    /// Whether the relay said the token is read-only.
+    public var isReadOnly: Bool { readOnly.withLock { $0 } }
+}

@@ -1,0 +1,47 @@
+// The local terminal: size, raw mode, and restoring it on every way out.
+import CPTY
+import Glibc
+import Synchronization
+
+/// The terminal on standard input/output: its size, and raw mode that is always undone.
+public enum LocalTerminal {
+    private static let saved = Mutex<termios?>(nil)
+
+    /// Whether standard input and output are terminals.
+    public static var isInteractive: Bool { isatty(0) == 1 && isatty(1) == 1 }
+
+    /// The size of the terminal on `fd`, or nil when it is not a terminal.
+    public static func size(fd: Int32 = 1) -> (cols: UInt16, rows: UInt16)? {
+        var cols: UInt16 = 0, rows: UInt16 = 0
+        guard swiftmate_get_winsize(fd, &cols, &rows) == 0, cols > 0, rows > 0 else { return nil }
+        return (cols, rows)
+    }
+
+    /// Puts standard input in raw mode (no echo, no line editing, no signals from keys), saving the
+    /// old mode for `restore()`. Restoring is also registered with `atexit`.
+    public static func enterRawMode() {
+        var original = termios()
+        guard tcgetattr(0, &original) == 0 else { return }
+        let first = saved.withLock { s -> Bool in
+            if s != nil { return false }
+            s = original
+            return true
+        }
+        guard first else { return }
+        atexit { LocalTerminal.restore() }
+        var raw = original
+        cfmakeraw(&raw)
+        tcsetattr(0, TCSADRAIN, &raw)
+    }
+
+    /// Restores the mode saved by `enterRawMode()`; safe to call more than once.
+    public static func restore() {
+        let original = saved.withLock { s -> termios? in
+            let o = s
+            s = nil
+            return o
+        }
+        guard var original else { return }
+        tcsetattr(0, TCSADRAIN, &original)
+    }
+}

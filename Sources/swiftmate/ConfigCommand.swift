@@ -1,0 +1,29 @@
+// `swiftmate config check FILE`: validate a configuration file against the built-in plugins.
+import ArgumentParser
+import SwiftMateCore
+
+struct ConfigCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config",
+        abstract: "Work with configuration files.",
+        subcommands: [Check.self])
+
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "check",
+            abstract: "Check FILE: errors name the key path, the bad value and the allowed ones.")
+
+        @Argument(help: "The YAML file to check.")
+        var file: String
+
+        func run() async throws {
+            do {
+                let config = try SwiftMateConfig.load(path: file, registry: Composition.registry())
+                print("\(file): OK (host relay: \(config.hostRelay?.description ?? "embedded"), relay listens on: \(config.relayListen.isEmpty ? "default" : config.relayListen.map(\.description).joined(separator: ", ")))")
+            } catch let error as SwiftMateError {
+                printError(error.message)
+                throw ExitCode(1)
+            }
+        }
+    }
+}

@@ -1,0 +1,133 @@
+// `swiftmate [new-session CMD…]`: share a command (default $SHELL) through a relay, embedded if none is configured.
+import ArgumentParser
+import Foundation
+import Logging
+import SwiftMateCore
+import SwiftMateSystem
+
+struct HostCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "host",
+        abstract: "Share $SHELL through the configured relay, or an embedded one on 127.0.0.1 (the default command).")
+
+    @OptionGroup var flags: HostFlags
+
+    func run() async throws {
+        let status = try await HostSession.run(flags: flags, command: nil)
+        throw ExitCode(status)
+    }
+}
+
+struct NewSessionCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "new-session",
+        abstract: "Share CMD (default $SHELL) as tmate new-session does.")
+
+    @OptionGroup var flags: HostFlags
+
+    @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.")
+    var command: [String] = []
+
+    func run() async throws {
+        if let first = command.first, ["-h", "--help"].contains(first) { throw CleanExit.helpRequest(self) }
+        let status = try await HostSession.run(flags: flags, command: command.isEmpty ? nil : command)
+        throw ExitCode(status)
+    }
+}
+
+/// Wires a host together: config, relay (remote or embedded), PTY runner, relay link, control socket.
+enum HostSession {
+    static func run(flags: HostFlags, command: [String]?) async throws -> Int32 {
+        let interactive = !flags.foreground && LocalTerminal.isInteractive
+        Composition.bootstrapLogging(toStdout: flags.foreground, level: interactive ? .critical : .info)
+        let logger = Logger(label: "swiftmate")
+        let (registry, config) = try Composition.load(configPath: flags.config)
+
+        var relayURL = config.hostRelay
+        if let text = flags.relay { relayURL = try Endpoint(parsing: text) }
+        var embedded: EmbeddedRelay?
+        if relayURL == nil {
+            var options = config.relay
+            options.publicHost = options.publicHost ?? "127.0.0.1"
+            let relay = try await EmbeddedRelay.start(registry: registry, options: options,
+                                                      listen: [Endpoint(scheme: "tcp", host: "127.0.0.1", port: 0)],
+                                                      logger: Logger(label: "swiftmate.relay"))
+            embedded = relay
+            relayURL = relay.endpoints.first
+        }
+        guard let relayURL else { throw ValidationError("no relay URL") }
+        let transport = try registry.transport(relayURL.scheme)
+        var hostOptions = HostOptions(relay: relayURL)
+        hostOptions.codecs = try flags.codecs.map { try parseCodecs($0, registry: registry) } ?? config.hostCodecs
+        hostOptions.reconnect = config.reconnect
+        if flags.foreground { hostOptions.sessionOptions["headless"] = "true" }
+
+        var environment = ProcessInfo.processInfo.environment
+        let shell = environment["SHELL"].flatMap { $0.isEmpty ? nil : $0 } ?? "/bin/sh"
+        let commandLine = command ?? config.command ?? [shell]
+        if environment["TERM"] == nil || !interactive { environment["TERM"] = environment["TERM"] ?? "xterm-256color" }
+        environment["SWIFTMATE"] = "1"
+        let runner = HostRunner(options: .init(command: commandLine, environment: environment, headless: !interactive,
+                                               headlessSize: config.headlessSize, respawn: flags.foreground))
+        let status = HostStatus()
+        let client = HostClient(transport: transport, registry: registry, options: hostOptions, terminal: runner,
+                                status: status, logger: Logger(label: "swiftmate.host"))
+        var control: ControlServer?
+        if let path = flags.socket {
+            control = try ControlServer(path: path) { request in await ControlRequests.answer(request, status: status) }
+        }
+        defer { control?.close() }
+
+        let link = Task { await client.run(size: { runner.size }) }
+        if interactive {
+            // Show the connection strings before the shell takes the screen, as tmate does.
+            let ready = Task { await status.waitReady() }
+            let timeout = Task {
+                try? await Task.sleep(for: .seconds(5))
+                ready.cancel()
+            }
+            _ = await ready.result
+            timeout.cancel()
+            let snapshot = await status.current()
+            let lines = snapshot.connectionStrings.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
+            runner.printLines(lines.isEmpty ? ["swiftmate: not connected to \(relayURL) yet; see swiftmate -S SOCKET show-messages"] : lines)
+        }
+        logger.debug("starting \(commandLine)")
+        let exitStatus = try await runner.run(client: client)
+        // Give the link a moment to deliver the end to the relay.
+        let grace = Task {
+            try? await Task.sleep(for: .seconds(3))
+            link.cancel()
+        }
+        await link.value
+        grace.cancel()
+        await embedded?.stop()
+        return exitStatus
+    }
+
+    static func parseCodecs(_ text: String, registry: PluginRegistry) throws -> [String] {
+        let names = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        for name in names where !registry.hasCodec(name) {
+            throw ValidationError("unknown codec '\(name)'; known: \(registry.codecNames.joined(separator: ", "))")
+        }
+        guard !names.isEmpty else { throw ValidationError("--codecs needs at least one codec") }
+        return names
+    }
+}
+
+/// Answers control-socket requests from the host's status.
+enum ControlRequests {
+    static func answer(_ request: String, status: HostStatus) async -> String {
+        switch request.trimmingCharacters(in: .whitespaces) {
+        case "show-messages":
+            return await status.allMessages().map { $0 + "\n" }.joined()
+        case "wait-ready":
+            await status.waitReady()
+            return "ready\n"
+        case "status-json":
+            return await status.json() + "\n"
+        default:
+            return "error: unknown request '\(request)'; known: show-messages, wait-ready, status-json\n"
+        }
+    }
+}

@@ -1,0 +1,45 @@
+// `swiftmate relay`: run a relay from the command line and/or the `relay:` section of the config.
+import ArgumentParser
+import Logging
+import SwiftMateCore
+
+struct RelayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "relay",
+        abstract: "Run a relay that hosts publish to and viewers join.")
+
+    @Option(name: .customShort("f"), help: "Configuration file (its relay: section).")
+    var config: String?
+
+    @Option(name: .long, help: "Where to listen (tcp://HOST:PORT); repeat for several. Default tcp://127.0.0.1:7022.")
+    var listen: [String] = []
+
+    @Option(name: .long, help: "Directory for the relay's state (host keys).")
+    var stateDir: String?
+
+    @Option(name: .long, help: "Host name put in connection strings.")
+    var publicHost: String?
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("unknown log level '\(logLevel)'; known: trace, debug, info, notice, warning, error, critical")
+        }
+        Composition.bootstrapLogging(toStdout: true, level: level)
+        let logger = Logger(label: "swiftmate.relay")
+        let (registry, config) = try Composition.load(configPath: config)
+        var options = config.relay
+        if let publicHost { options.publicHost = publicHost }
+        var endpoints = try listen.map { try Endpoint(parsing: $0) }
+        if endpoints.isEmpty { endpoints = config.relayListen }
+        if endpoints.isEmpty { endpoints = [Endpoint(scheme: "tcp", host: "127.0.0.1", port: 7022)] }
+        for e in endpoints where !registry.hasTransport(e.scheme) {
+            throw ValidationError("unknown transport '\(e.scheme)' in \(e); known: \(registry.transportNames.joined(separator: ", "))")
+        }
+        let relay = try await EmbeddedRelay.start(registry: registry, options: options, listen: endpoints, logger: logger)
+        for e in relay.endpoints { logger.info("listening on \(e)") }
+        await relay.wait()
+    }
+}

@@ -1,0 +1,60 @@
+// The `swiftmate` command: tmate's habits (sharing by default, -F, -S, -f) plus relay, join and config.
+import ArgumentParser
+import SwiftMateCore
+
+@main
+struct SwiftMateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "swiftmate",
+        abstract: "Instant terminal sharing: share a shell through a relay; others join with ssh or swiftmate join.",
+        version: SwiftMateVersion.string,
+        subcommands: [HostCommand.self, NewSessionCommand.self, RelayCommand.self, JoinCommand.self, ConfigCommand.self,
+                      ShowMessagesCommand.self, WaitReadyCommand.self, StatusCommand.self],
+        defaultSubcommand: HostCommand.self)
+
+    /// tmate puts its flags before the command (`tmate -S SOCK show-messages`, `tmate -F new-session CMD`):
+    /// move them after it, where swift-argument-parser reads them; `-V` is `--version`.
+    static func tmateOrder(_ arguments: [String]) -> [String] {
+        let names = Set(configuration.subcommands.map { $0._commandName })
+        let takesValue: Set<String> = ["-f", "-S", "--relay", "--codecs"]
+        var leading: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            if argument == "-V" { return ["--version"] }
+            if names.contains(argument) {
+                return [argument] + leading + arguments[(index + 1)...]
+            }
+            guard argument.hasPrefix("-") else { break }
+            leading.append(argument)
+            if takesValue.contains(argument), index + 1 < arguments.count {
+                leading.append(arguments[index + 1])
+                index += 1
+            }
+            index += 1
+        }
+        return arguments
+    }
+
+    static func main() async {
+        await main(tmateOrder(Array(CommandLine.arguments.dropFirst())))
+    }
+}
+
+/// Options every host-side command shares (tmate's flags).
+struct HostFlags: ParsableArguments {
+    @Option(name: .customShort("f"), help: "Configuration file (default ~/.config/swiftmate/config.yaml).")
+    var config: String?
+
+    @Option(name: .customShort("S"), help: "Control socket path: show-messages, wait-ready and status talk to the host through it.")
+    var socket: String?
+
+    @Flag(name: .customShort("F"), help: "Foreground, headless: no local terminal, log lines on stdout, the command respawned when it exits.")
+    var foreground = false
+
+    @Option(name: .long, help: "Relay URL (tcp://HOST:PORT); without one an embedded relay starts on 127.0.0.1.")
+    var relay: String?
+
+    @Option(name: .long, help: "Codecs to offer, preferred first, comma-separated (lz4, zlib, none).")
+    var codecs: String?
+}
