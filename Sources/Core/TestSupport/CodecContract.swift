@@ -1,0 +1,51 @@
+// The contract every codec passes: streaming round trips, empty frames, bounded and corrupt input.
+import SwiftMateCore
+
+/// Checks a codec against the `Codec` contract. Framework-free: throws `ContractViolation`.
+public enum CodecContract {
+    /// Runs every check. `sample` is realistic data (e.g. terminal output) fed in frames of varied sizes.
+    public static func check(_ codec: any Codec, sample: [UInt8]) throws {
+        let name = codec.name
+        // 1. Round trip, frames in order, including empty and one-byte frames.
+        let compressor = try codec.makeCompressor()
+        let decompressor = try codec.makeDecompressor(limit: 1 << 20)
+        var offset = 0
+        var sizes = [0, 1, 7, 100, 4096, 65536, 3, 1 << 19, 12345]
+        var index = 0
+        while offset < sample.count {
+            let size = min(sizes[index % sizes.count], sample.count - offset)
+            index += 1
+            let frame = Array(sample[offset..<(offset + size)])
+            offset += size
+            let packed = try compressor.compress(frame)
+            let unpacked = try decompressor.decompress(packed)
+            try require(unpacked == frame, name, "a frame decompresses to exactly what was compressed", "frame \(index) of \(size) bytes")
+        }
+        sizes.shuffle()
+        // 2. Output over the limit is refused, not allocated.
+        let small = try codec.makeDecompressor(limit: 1000)
+        let big = try codec.makeCompressor().compress([UInt8](repeating: 0x41, count: 100_000))
+        do {
+            _ = try small.decompress(big)
+            throw ContractViolation(plugin: name, rule: "a frame that decompresses past the limit is an error", detail: "it was accepted")
+        } catch let error as SwiftMateError {
+            try require(error.code == .codecFailure, name, "limit errors are codecFailure", "\(error.code)")
+        }
+        // 3. Garbage is an error or (for `none`) a copy, never a crash.
+        var rng = SystemRandomNumberGenerator()
+        for length in [1, 2, 5, 17, 300, 5000] {
+            let garbage = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let fresh = try codec.makeDecompressor(limit: 1 << 16)
+            do {
+                let out = try fresh.decompress(garbage)
+                try require(out.count <= 1 << 16, name, "output stays within the limit", "\(out.count) bytes")
+            } catch is SwiftMateError {
+                // expected for real codecs
+            }
+        }
+        // 4. Directions are independent: a second compressor's stream decodes with a second decompressor.
+        let c2 = try codec.makeCompressor(), d2 = try codec.makeDecompressor(limit: 1 << 20)
+        let hello = Array("hello hello hello".utf8)
+        try require(try d2.decompress(try c2.compress(hello)) == hello, name, "new streams start fresh")
+    }
+}

@@ -1,0 +1,100 @@
+// An in-memory transport: connected pairs of byte streams, and a listener, with no sockets.
+import SwiftMateCore
+import Synchronization
+
+/// A `ByteWriter` feeding an `AsyncThrowingStream` (the other side's inbound).
+struct StreamWriter: ByteWriter {
+    let sink: AsyncThrowingStream<[UInt8], any Error>.Continuation
+    let onClose: @Sendable () -> Void
+
+    func write(_ bytes: [UInt8]) async throws {
+        if case .terminated = sink.yield(bytes) {
+            throw SwiftMateError(.connectionLost, "in-memory peer closed")
+        }
+    }
+
+    func close() async {
+        sink.finish()
+        onClose()
+    }
+}
+
+/// Two connected ends of an in-memory link: what one writes, the other reads, in order.
+public enum InMemoryLink {
+    /// Makes a connected pair; closing either end ends both directions.
+    public static func pair(peerA: String = "memory-a", peerB: String = "memory-b") -> (Connection, Connection) {
+        let (aIn, toA) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
+        let (bIn, toB) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
+        let closeBoth: @Sendable () -> Void = {
+            toA.finish()
+            toB.finish()
+        }
+        let a = Connection(inbound: aIn, outbound: StreamWriter(sink: toB, onClose: closeBoth), peer: peerB)
+        let b = Connection(inbound: bIn, outbound: StreamWriter(sink: toA, onClose: closeBoth), peer: peerA)
+        return (a, b)
+    }
+}
+
+/// A transport whose listeners live in this process (`memory://NAME:PORT`). For tests.
+public final class InMemoryTransport: Transport {
+    private let listeners = Mutex<[Endpoint: InMemoryListener]>([:])
+
+    /// A transport with no listeners yet.
+    public init() {}
+
+    /// `memory`.
+    public var name: String { "memory" }
+
+    /// Connects to a listener of this transport.
+    public func connect(to endpoint: Endpoint) async throws -> Connection {
+        var key = endpoint
+        key.path = ""
+        guard let listener = listeners.withLock({ $0[key] }) else {
+            throw SwiftMateError(.connectionLost, "nothing listens on \(key)")
+        }
+        let (client, server) = InMemoryLink.pair(peerA: "memory-client", peerB: key.description)
+        try listener.accept(server)
+        return client
+    }
+
+    /// Starts a listener; port 0 picks a fresh number.
+    public func listen(on endpoint: Endpoint) async throws -> any Listener {
+        var bound = endpoint
+        bound.path = ""
+        return try listeners.withLock { all in
+            if bound.port == 0 { bound.port = 40000 + all.count }
+            guard all[bound] == nil else { throw SwiftMateError(.system, "\(bound) is in use") }
+            let listener = InMemoryListener(localEndpoint: bound)
+            all[bound] = listener
+            return listener
+        }
+    }
+}
+
+/// The listener of `InMemoryTransport`.
+final class InMemoryListener: Listener {
+    let localEndpoint: Endpoint
+    private let incoming: AsyncStream<Connection>
+    private let sink: AsyncStream<Connection>.Continuation
+
+    init(localEndpoint: Endpoint) {
+        self.localEndpoint = localEndpoint
+        (incoming, sink) = AsyncStream<Connection>.makeStream()
+    }
+
+    func accept(_ connection: Connection) throws {
+        if case .terminated = sink.yield(connection) { throw SwiftMateError(.connectionLost, "listener closed") }
+    }
+
+    func run(handler: @escaping @Sendable (Connection) async -> Void) async throws {
+        await withDiscardingTaskGroup { group in
+            for await connection in incoming {
+                group.addTask { await handler(connection) }
+            }
+        }
+    }
+
+    func close() async {
+        sink.finish()
+    }
+}

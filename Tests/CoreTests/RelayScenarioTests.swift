@@ -1,0 +1,177 @@
+// Host ⇄ relay ⇄ viewers in memory: fan-out, read-only input dropped, bad tokens refused, late joiners, the end.
+import Testing
+import Synchronization
+import SwiftMateCore
+import SwiftMateTestSupport
+
+final class FakeHostTerminal: HostTerminal {
+    let typed = Mutex<[UInt8]>([])
+    let messages = Mutex<[String]>([])
+    func writeToCommand(_ bytes: [UInt8]) { typed.withLock { $0 += bytes } }
+    func viewerResized(viewer: UInt32, cols: UInt16, rows: UInt16) {}
+    func viewerLeft(viewer: UInt32) {}
+    func showMessage(_ text: String) { messages.withLock { $0.append(text) } }
+}
+
+final class FakeViewerTerminal: JoinTerminal {
+    let shown = Mutex<[UInt8]>([])
+    func display(_ bytes: [UInt8]) { shown.withLock { $0 += bytes } }
+    func sessionResized(cols: UInt16, rows: UInt16) {}
+    func showMessage(_ text: String) {}
+    var text: String { String(decoding: shown.withLock { $0 }, as: UTF8.self) }
+}
+
+/// Polls `condition` for up to `seconds`.
+func eventually(_ seconds: Double = 5, _ condition: () async -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+    while ContinuousClock.now < deadline {
+        if await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(10))
+    }
+    return await condition()
+}
+
+struct Harness {
+    let transport = InMemoryTransport()
+    let registry = PluginRegistry()
+    let relay: Relay
+    let endpoint: Endpoint
+    let serving: Task<Void, Never>
+
+    init(options: RelayOptions = RelayOptions()) async throws {
+        var options = options
+        options.codecs = ["none"]
+        options.refusalDelayMillis = 50...60
+        relay = Relay(registry: registry, options: options)
+        let listener = try await transport.listen(on: Endpoint(scheme: "memory", host: "relay", port: 0))
+        endpoint = listener.localEndpoint
+        await relay.advertise([endpoint])
+        let relay = relay
+        serving = Task { try? await listener.run { await relay.handle($0) } }
+    }
+
+    func startHost(_ terminal: FakeHostTerminal, status: HostStatus) -> HostClient {
+        var options = HostOptions(relay: endpoint)
+        options.codecs = ["none"]
+        options.reconnect = false
+        let client = HostClient(transport: transport, registry: registry, options: options, terminal: terminal, status: status)
+        Task { await client.run(size: { (80, 24) }) }
+        return client
+    }
+
+    func token(_ status: HostStatus, readOnly: Bool) async -> String {
+        let strings = await status.current().connectionStrings
+        let command = strings[readOnly ? "memory session read only" : "memory session"] ?? ""
+        return String(command.split(separator: "/").last ?? "")
+    }
+
+    func join(token: String, terminal: FakeViewerTerminal, input: AsyncStream<[UInt8]>) -> Task<JoinOutcome, any Error> {
+        var e = endpoint
+        e.path = token
+        let client = JoinClient(transport: transport, registry: registry, endpoint: e, codecs: ["none"])
+        return Task {
+            try await client.run(size: (80, 24), input: input, sizes: AsyncStream { $0.finish() }, terminal: terminal)
+        }
+    }
+}
+
+@Test func hostOutputReachesViewersAndOnlyReadWriteInputReachesTheHost() async throws {
+    let h = try await Harness()
+    let hostTerminal = FakeHostTerminal()
+    let status = HostStatus()
+    let host = h.startHost(hostTerminal, status: status)
+    await status.waitReady()
+    let rw = await h.token(status, readOnly: false)
+    let ro = await h.token(status, readOnly: true)
+    #expect(rw != ro && rw.count == 22 && ro.count == 22)
+
+    host.upstream.push(.output(seq: 0, bytes: Array("prompt$ ".utf8)))
+    let rwView = FakeViewerTerminal(), roView = FakeViewerTerminal()
+    let (rwInput, rwTyping) = AsyncStream<[UInt8]>.makeStream()
+    let (roInput, roTyping) = AsyncStream<[UInt8]>.makeStream()
+    let rwTask = h.join(token: rw, terminal: rwView, input: rwInput)
+    let roTask = h.join(token: ro, terminal: roView, input: roInput)
+    #expect(await eventually { await status.current().viewers.count == 2 })
+    // Late joiners saw the output from before they joined.
+    #expect(await eventually { rwView.text.contains("prompt$") && roView.text.contains("prompt$") })
+
+    host.upstream.push(.output(seq: 8, bytes: Array("marker-1\r\n".utf8)))
+    #expect(await eventually { rwView.text.hasSuffix("marker-1\r\n") && roView.text.hasSuffix("marker-1\r\n") })
+
+    roTyping.yield(Array("from-ro".utf8))
+    rwTyping.yield(Array("from-rw".utf8))
+    #expect(await eventually { String(decoding: hostTerminal.typed.withLock { $0 }, as: UTF8.self) == "from-rw" })
+    try await Task.sleep(for: .milliseconds(100))
+    #expect(String(decoding: hostTerminal.typed.withLock { $0 }, as: UTF8.self) == "from-rw")
+    #expect(hostTerminal.messages.withLock { $0 }.contains { $0.contains("read-only") })
+
+    host.finish(exitStatus: 3)
+    let rwOutcome = try await rwTask.value
+    #expect(rwOutcome.exitStatus == 3)
+    _ = try await roTask.value
+    rwTyping.finish()
+    roTyping.finish()
+    #expect(await eventually { await h.relay.sessionCount == 0 })
+    h.serving.cancel()
+}
+
+@Test func unknownTokensAreRefusedAfterADelay() async throws {
+    let h = try await Harness()
+    for token in ["ThisTokenDoesNotExist000", "x", "../../etc/passwd", ""] {
+        let start = ContinuousClock.now
+        let task = h.join(token: token, terminal: FakeViewerTerminal(), input: AsyncStream { $0.finish() })
+        do {
+            _ = try await task.value
+            Issue.record("token '\(token)' was accepted")
+        } catch let error as SwiftMateError {
+            #expect(error.code == .refused)
+            #expect(error.message == "Invalid or expired session token")
+        }
+        #expect(ContinuousClock.now - start >= .milliseconds(50))
+    }
+    h.serving.cancel()
+}
+
+@Test func viewersThatJoinAfterTheTailWindowStartAtALineBoundary() async throws {
+    var options = RelayOptions()
+    options.tailBytes = 32
+    let h = try await Harness(options: options)
+    let status = HostStatus()
+    let host = h.startHost(FakeHostTerminal(), status: status)
+    await status.waitReady()
+    var seq: UInt64 = 0
+    for i in 0..<20 {
+        let line = Array("line \(i)\r\n".utf8)
+        host.upstream.push(.output(seq: seq, bytes: line))
+        seq += UInt64(line.count)
+    }
+    try await Task.sleep(for: .milliseconds(100))
+    let view = FakeViewerTerminal()
+    let task = h.join(token: await h.token(status, readOnly: true), terminal: view, input: AsyncStream { _ in })
+    #expect(await eventually { view.text.hasSuffix("line 19\r\n") })
+    #expect(view.text.hasPrefix("line "))
+    #expect(view.text.count <= 32)
+    host.finish(exitStatus: 0)
+    _ = try await task.value
+    h.serving.cancel()
+}
+
+@Test func aFullViewerQueueDropsItsBacklogInsteadOfBlocking() {
+    let queue = OutboundQueue<[UInt8]>(limitBytes: 100, size: { $0.count })
+    #expect(queue.push([UInt8](repeating: 1, count: 60)) == .queued)
+    #expect(queue.push([UInt8](repeating: 2, count: 60)) == .overflowed(droppedBytes: 120))
+    #expect(queue.queuedBytes == 0)
+    #expect(queue.push([3]) == .queued)
+    queue.close()
+    #expect(queue.push([4]) == .closed)
+}
+
+@Test func theInMemoryTransportPassesTheTransportContract() async throws {
+    try await TransportContract.check(InMemoryTransport(), endpoint: Endpoint(scheme: "memory", host: "contract", port: 0))
+}
+
+@Test func theNoneCodecAndTheTestFrontendsPassTheirContracts() async throws {
+    try CodecContract.check(NoCodec(), sample: Array(String(repeating: "terminal output \u{1b}[1mbold\u{1b}[0m\r\n", count: 5000).utf8))
+    try await FrontendContract.check(MemoryFrontend())
+    try await FrontendContract.check(NullFrontend())
+}
