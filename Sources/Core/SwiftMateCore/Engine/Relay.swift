@@ -161,6 +161,7 @@ public actor Relay {
                 logger.info("session \(session.id): \(endReason)")
             }
             await dropSession(session)
+            logger.info("session \(session.id): received \(receiver.bytesReceived) bytes from the host")
             await session.end(reason: endReason, exitStatus: exitStatus)
             await group.waitForAll()
         }
