@@ -107,9 +107,7 @@ enum HostSession {
 
     static func parseCodecs(_ text: String, registry: PluginRegistry) throws -> [String] {
         let names = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        for name in names where !registry.hasCodec(name) {
-            throw ValidationError("unknown codec '\(name)'; known: \(registry.codecNames.joined(separator: ", "))")
-        }
+        for name in names { try registry.requireCodec(name) }
         guard !names.isEmpty else { throw ValidationError("--codecs needs at least one codec") }
         return names
     }

@@ -35,9 +35,7 @@ struct RelayCommand: AsyncParsableCommand {
         var endpoints = try listen.map { try Endpoint(parsing: $0) }
         if endpoints.isEmpty { endpoints = config.relayListen }
         if endpoints.isEmpty { endpoints = [Endpoint(scheme: "tcp", host: "127.0.0.1", port: 7022)] }
-        for e in endpoints where !registry.hasTransport(e.scheme) {
-            throw ValidationError("unknown transport '\(e.scheme)' in \(e); known: \(registry.transportNames.joined(separator: ", "))")
-        }
+        for e in endpoints { try registry.requireTransport(e.scheme) }
         let relay = try await EmbeddedRelay.start(registry: registry, options: options, listen: endpoints, logger: logger)
         for e in relay.endpoints { logger.info("listening on \(e)") }
         await relay.wait()

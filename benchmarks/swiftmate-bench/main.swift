@@ -60,14 +60,18 @@ func bare() throws -> Double {
     return ns / 1e9
 }
 
-func freePort() -> Int { Int.random(in: 20000...60000) }
 
 func shared(codec: String) throws -> (seconds: Double, bytes: Int) {
-    let port = freePort()
-    let url = "tcp://127.0.0.1:\(port)"
+    // Port 0: the relay picks a free port and logs "listening on tcp://127.0.0.1:PORT".
     let relayLog = dir + "/relay-\(codec).log"
-    let relay = try PTYProcess(command: ["sh", "-c", "exec \(binary) relay --listen \(url) > \(relayLog) 2>&1"], environment: env, cols: 80, rows: 24)
-    usleep(300_000)
+    let relay = try PTYProcess(command: ["sh", "-c", "exec \(binary) relay --listen tcp://127.0.0.1:0 > \(relayLog) 2>&1"],
+                               environment: env, cols: 80, rows: 24)
+    var url = ""
+    while url.isEmpty {
+        usleep(20_000)
+        let log = (try? String(contentsOfFile: relayLog, encoding: .utf8)) ?? ""
+        if let r = log.range(of: "listening on ") { url = String(log[r.upperBound...].prefix { !$0.isWhitespace }) }
+    }
     let socket = dir + "/host-\(codec).sock"
     let host = try PTYProcess(command: [binary, "-S", socket, "--relay", url, "--codecs", codec, "new-session"] + timedCat(codec),
                               environment: env, cols: 120, rows: 40)

@@ -33,19 +33,19 @@ public struct LZ4Codec: Codec {
 private let window = 64 << 10
 
 private final class LZ4Compressor: FrameCompressor {
-    private let stream: OpaquePointer
+    private let stream: UnsafeMutablePointer<LZ4_stream_t>
     private let dictionary: UnsafeMutablePointer<CChar>
     private let acceleration: Int32
 
     init(acceleration: Int32) throws {
         guard let s = LZ4_createStream() else { throw SwiftMateError(.codecFailure, "lz4: cannot create a stream") }
-        stream = OpaquePointer(s)
+        stream = s
         dictionary = .allocate(capacity: window)
         self.acceleration = acceleration
     }
 
     deinit {
-        LZ4_freeStream(UnsafeMutablePointer(stream))
+        LZ4_freeStream(stream)
         dictionary.deallocate()
     }
 
@@ -57,7 +57,7 @@ private final class LZ4Compressor: FrameCompressor {
         out[0] = UInt8(n >> 24); out[1] = UInt8(n >> 16 & 0xff); out[2] = UInt8(n >> 8 & 0xff); out[3] = UInt8(n & 0xff)
         let written = frame.withUnsafeBytes { input in
             out.withUnsafeMutableBytes { o in
-                LZ4_compress_fast_continue(UnsafeMutablePointer(stream),
+                LZ4_compress_fast_continue(stream,
                                            input.baseAddress?.assumingMemoryBound(to: CChar.self),
                                            o.baseAddress!.advanced(by: 4).assumingMemoryBound(to: CChar.self),
                                            Int32(frame.count), Int32(bound), acceleration)
@@ -65,7 +65,7 @@ private final class LZ4Compressor: FrameCompressor {
         }
         guard written > 0 || frame.isEmpty else { throw SwiftMateError(.codecFailure, "lz4: compression failed") }
         // The input buffer goes away after this call: keep the window in our own buffer.
-        _ = LZ4_saveDict(UnsafeMutablePointer(stream), dictionary, Int32(window))
+        _ = LZ4_saveDict(stream, dictionary, Int32(window))
         out.removeSubrange((4 + Int(written))...)
         return out
     }

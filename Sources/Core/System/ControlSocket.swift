@@ -100,13 +100,7 @@ public enum ControlClient {
         }
         FileDescriptorIO.writeAll(fd, Array((request + "\n").utf8))
         var answer: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            answer.append(contentsOf: buffer[0..<n])
-        }
+        while let chunk = FileDescriptorIO.read(fd) { answer += chunk }
         return String(decoding: answer, as: UTF8.self)
     }
 }

@@ -35,7 +35,6 @@ public final class HostRunner: HostTerminal, Sendable {
     private struct State {
         var pty: PTYProcess?
         var size: (cols: UInt16, rows: UInt16)
-        var seq: UInt64 = 0
         var stopping = false
     }
 
@@ -75,9 +74,7 @@ public final class HostRunner: HostTerminal, Sendable {
     /// Shows `text` on the bottom line of the local terminal (like tmate's status message), or logs it when headless.
     public func showMessage(_ text: String) {
         guard !options.headless else { return }
-        let rows = size.rows
-        let line = "\u{1b}7\u{1b}[\(rows);1H\u{1b}[0;7m \(text) \u{1b}[0m\u{1b}[K\u{1b}8"
-        writeStdout(Array(line.utf8))
+        writeStdout(LocalTerminal.statusLine(text, row: size.rows))
     }
 
     /// Prints lines on the local terminal as ordinary text (before raw mode: the connection strings).
@@ -118,8 +115,11 @@ public final class HostRunner: HostTerminal, Sendable {
             case .windowChanged:
                 if let s = LocalTerminal.size() { applySize(cols: s.cols, rows: s.rows) }
             case .terminate(let signal):
-                state.withLock { $0.stopping = true }
-                state.withLock { $0.pty }?.signal(signal == SIGINT ? SIGHUP : signal)
+                let pty = state.withLock { s -> PTYProcess? in
+                    s.stopping = true
+                    return s.pty
+                }
+                pty?.signal(signal == SIGINT ? SIGHUP : signal)
             }
         }
         defer { signals.cancel() }
@@ -127,8 +127,9 @@ public final class HostRunner: HostTerminal, Sendable {
         if interactive { startStdinThread() }
 
         var status: Int32 = 0
+        var seq: UInt64 = 0 // offset in the output stream, continued across respawns
         repeat {
-            status = try await runOnce(client: client, mirror: interactive)
+            (status, seq) = try await runOnce(client: client, mirror: interactive, seq: seq)
             let stopping = state.withLock { $0.stopping }
             if stopping || !options.respawn { break }
             logger.info("the command exited with status \(status); starting it again (-F)")
@@ -139,13 +140,15 @@ public final class HostRunner: HostTerminal, Sendable {
         return status
     }
 
-    private func runOnce(client: HostClient, mirror: Bool) async throws -> Int32 {
+    /// Runs the command once; returns its exit status and the stream offset after its output.
+    private func runOnce(client: HostClient, mirror: Bool, seq startSeq: UInt64) async throws -> (Int32, UInt64) {
         let size = self.size
         let pty = try PTYProcess(command: options.command, environment: options.environment, cols: size.cols, rows: size.rows)
         state.withLock { $0.pty = pty }
         let upstream = client.upstream
-        let status: Int32 = await withCheckedContinuation { continuation in
+        let (status, endSeq): (Int32, UInt64) = await withCheckedContinuation { continuation in
             let reader = Thread { [self] in
+                var seq = startSeq
                 let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
                 defer { buffer.deallocate() }
                 while true {
@@ -153,24 +156,19 @@ public final class HostRunner: HostTerminal, Sendable {
                     if n <= 0 { break }
                     let bytes = [UInt8](UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
                     if mirror { stdoutLock.withLock { _ in _ = FileDescriptorIO.writeAll(1, UnsafeRawBufferPointer(rebasing: buffer[0..<n])) } }
-                    let seq = state.withLock { s -> UInt64 in
-                        let q = s.seq
-                        s.seq += UInt64(n)
-                        return q
-                    }
                     if case .overflowed(let dropped) = upstream.push(.output(seq: seq, bytes: bytes)) {
                         logger.warning("the relay link fell behind; \(dropped) bytes of output were not sent")
                     }
+                    seq += UInt64(n)
                 }
-                let status = pty.waitForExit()
-                continuation.resume(returning: status)
+                continuation.resume(returning: (pty.waitForExit(), seq))
             }
             reader.name = "swiftmate-pty-reader"
             reader.start()
         }
         state.withLock { $0.pty = nil }
         pty.closeMaster()
-        return status
+        return (status, endSeq)
     }
 
     private func startInputThread() {
@@ -185,13 +183,7 @@ public final class HostRunner: HostTerminal, Sendable {
 
     private func startStdinThread() {
         let thread = Thread { [self] in
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            while true {
-                let n = buffer.withUnsafeMutableBytes { Glibc.read(0, $0.baseAddress, $0.count) }
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { return }
-                inputQueue.push(Array(buffer[0..<n]))
-            }
+            while let typed = FileDescriptorIO.read(0) { inputQueue.push(typed) }
         }
         thread.name = "swiftmate-stdin"
         thread.start()

@@ -22,8 +22,7 @@ public final class JoinRunner: JoinTerminal, Sendable {
 
     /// Shows a notice on the bottom line.
     public func showMessage(_ text: String) {
-        let rows = LocalTerminal.size()?.rows ?? 24
-        display(Array("\u{1b}7\u{1b}[\(rows);1H\u{1b}[0;7m \(text) \u{1b}[0m\u{1b}[K\u{1b}8".utf8))
+        display(LocalTerminal.statusLine(text, row: LocalTerminal.size()?.rows ?? 24))
     }
 
     /// Joins with `client` until the session ends or the person types Enter `~.`.
@@ -45,12 +44,8 @@ public final class JoinRunner: JoinTerminal, Sendable {
         defer { if interactive { LocalTerminal.restore() } }
         let reader = Thread {
             var detector = DetachDetector()
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            while true {
-                let n = buffer.withUnsafeMutableBytes { Glibc.read(0, $0.baseAddress, $0.count) }
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { break }
-                let (forward, detach) = detector.feed(Array(buffer[0..<n]))
+            while let typed = FileDescriptorIO.read(0) {
+                let (forward, detach) = detector.feed(typed)
                 if !forward.isEmpty { inputSink.yield(forward) }
                 if detach { break }
             }

@@ -17,6 +17,11 @@ public enum LocalTerminal {
         return (cols, rows)
     }
 
+    /// Bytes that draw `text` in reverse video on `row` and put the cursor back (tmate's status message).
+    public static func statusLine(_ text: String, row: UInt16) -> [UInt8] {
+        Array("\u{1b}7\u{1b}[\(row);1H\u{1b}[0;7m \(text) \u{1b}[0m\u{1b}[K\u{1b}8".utf8)
+    }
+
     /// Puts standard input in raw mode (no echo, no line editing, no signals from keys), saving the
     /// old mode for `restore()`. Restoring is also registered with `atexit`.
     public static func enterRawMode() {

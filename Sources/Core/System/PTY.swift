@@ -71,12 +71,7 @@ public final class PTYProcess: Sendable {
 
     /// Reads output into `buffer`; returns 0 at end (the command and its children closed the terminal).
     public func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {
-        while true {
-            let n = Glibc.read(master, buffer.baseAddress, buffer.count)
-            if n >= 0 { return n }
-            if errno == EINTR { continue }
-            return 0 // EIO once the slave side is closed
-        }
+        FileDescriptorIO.read(master, into: buffer) // EIO once the slave side is closed counts as the end
     }
 
     /// Writes all of `bytes` to the command's terminal (blocking while its input buffer is full).
@@ -108,6 +103,24 @@ public final class PTYProcess: Sendable {
 
 /// Small helpers for blocking file-descriptor I/O.
 public enum FileDescriptorIO {
+    /// Reads into `buffer`, retrying on EINTR; returns the byte count, or 0 at end of file or on an error.
+    public static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        while true {
+            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            if n >= 0 { return n }
+            if errno != EINTR { return 0 }
+        }
+    }
+
+    /// Reads up to `limit` bytes (blocking); nil at end of file or on an error.
+    public static func read(_ fd: Int32, limit: Int = 4096) -> [UInt8]? {
+        var buffer = [UInt8](repeating: 0, count: limit)
+        let n = buffer.withUnsafeMutableBytes { read(fd, into: $0) }
+        guard n > 0 else { return nil }
+        buffer.removeSubrange(n...)
+        return buffer
+    }
+
     /// Writes every byte, retrying on EINTR and partial writes; returns false if the descriptor fails.
     @discardableResult
     public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {

@@ -88,19 +88,14 @@ public struct SwiftMateConfig: Sendable {
         var config = SwiftMateConfig()
         config.file = file
         try root.checkKeys(["transports", "codecs", "host", "relay"])
+        // Building each plugin once checks both its name and its options section.
         for (name, options) in try root["transports"]?.entries() ?? [] {
-            guard registry.hasTransport(name) else {
-                throw options.error("unknown transport '\(name)'; known: \(registry.transportNames.joined(separator: ", "))")
-            }
-            config.transportOptions[name] = options
             _ = try registry.transport(name, options: options, at: options)
+            config.transportOptions[name] = options
         }
         for (name, options) in try root["codecs"]?.entries() ?? [] {
-            guard registry.hasCodec(name) else {
-                throw options.error("unknown codec '\(name)'; known: \(registry.codecNames.joined(separator: ", "))")
-            }
-            config.codecOptions[name] = options
             _ = try registry.codec(name, options: options, at: options)
+            config.codecOptions[name] = options
         }
         if let host = root["host"] { try config.readHost(host, registry: registry) }
         if let relay = root["relay"] { try config.readRelay(relay, registry: registry) }
@@ -120,9 +115,7 @@ public struct SwiftMateConfig: Sendable {
         } catch let error as SwiftMateError where error.code == .badURL {
             throw node.error(error.message)
         }
-        guard registry.hasTransport(endpoint.scheme) else {
-            throw node.error("unknown transport '\(endpoint.scheme)' in '\(endpoint)'; known: \(registry.transportNames.joined(separator: ", "))")
-        }
+        try registry.requireTransport(endpoint.scheme, at: node)
         return endpoint
     }
 
@@ -143,9 +136,7 @@ public struct SwiftMateConfig: Sendable {
             case .map(let entries) where entries.count == 1: (name, options) = (entries[0].key, entries[0].value)
             default: throw item.error("a frontend is a name or a one-key mapping {NAME: {options}}")
             }
-            guard registry.hasFrontend(name) else {
-                throw item.error("unknown frontend '\(name)'; known: \(registry.frontendNames.isEmpty ? "(none registered)" : registry.frontendNames.joined(separator: ", "))")
-            }
+            try registry.requireFrontend(name, at: item)
             frontends.append(FrontendChoice(name: name, options: options))
         }
     }

@@ -34,40 +34,35 @@ public final class OutboundQueue<Item: Sendable>: Sendable {
     /// Queues `item` unless that would pass the limit, in which case the backlog is dropped.
     @discardableResult
     public func push(_ item: Item) -> PushResult {
+        enqueue(item, enforcingLimit: true)
+    }
+
+    /// Queues `item` whatever the limit (control messages after an overflow).
+    public func pushAlways(_ item: Item) {
+        _ = enqueue(item, enforcingLimit: false)
+    }
+
+    private func enqueue(_ item: Item, enforcingLimit: Bool) -> PushResult {
         let n = size(item)
-        let (result, resume): (PushResult, (CheckedContinuation<[Item]?, Never>, [Item])?) = state.withLock { s in
+        let (result, waiter): (PushResult, CheckedContinuation<[Item]?, Never>?) = state.withLock { s in
             if s.closed { return (.closed, nil) }
-            if s.bytes + n > limit && !(s.items.isEmpty && s.waiter != nil) {
+            if let waiter = s.waiter {
+                // The consumer is waiting on an empty queue: hand the item over directly.
+                s.waiter = nil
+                return (.queued, waiter)
+            }
+            if enforcingLimit && s.bytes + n > limit {
                 let dropped = s.bytes + n
                 s.items.removeAll()
                 s.bytes = 0
                 return (.overflowed(droppedBytes: dropped), nil)
             }
-            if let waiter = s.waiter {
-                s.waiter = nil
-                return (.queued, (waiter, [item]))
-            }
             s.items.append(item)
             s.bytes += n
             return (.queued, nil)
         }
-        if let (waiter, items) = resume { waiter.resume(returning: items) }
+        waiter?.resume(returning: [item])
         return result
-    }
-
-    /// Queues `item` whatever the limit (control messages after an overflow).
-    public func pushAlways(_ item: Item) {
-        let resume: (CheckedContinuation<[Item]?, Never>, [Item])? = state.withLock { s in
-            if s.closed { return nil }
-            if let waiter = s.waiter {
-                s.waiter = nil
-                return (waiter, [item])
-            }
-            s.items.append(item)
-            s.bytes += size(item)
-            return nil
-        }
-        if let (waiter, items) = resume { waiter.resume(returning: items) }
     }
 
     /// Everything queued, waiting until there is something; nil once closed and drained, and an

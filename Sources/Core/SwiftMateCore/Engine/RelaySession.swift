@@ -75,7 +75,8 @@ actor RelaySession {
     /// The recent output a late joiner sees first: from the first line start in the kept tail.
     private func joinTail() -> (seq: UInt64, bytes: [UInt8]) {
         var bytes = tail.suffix(options.tailBytes)
-        if bytes.count < tail.count || UInt64(tail.count) < seq, let nl = bytes.firstIndex(of: 0x0a) {
+        // Unless the kept bytes start at the very beginning of the stream, start at a line.
+        if UInt64(bytes.count) < seq, let nl = bytes.firstIndex(of: 0x0a) {
             bytes = bytes[(nl + 1)...]
         }
         return (seq - UInt64(bytes.count), Array(bytes))

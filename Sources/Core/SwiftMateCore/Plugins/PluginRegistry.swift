@@ -70,6 +70,21 @@ public struct PluginRegistry: Sendable {
         }
     }
 
+    /// Throws `unknownPlugin` (naming the known ones, and `at`'s key path) unless a transport `name` is registered.
+    public func requireTransport(_ name: String, at: ConfigNode? = nil) throws {
+        guard hasTransport(name) else { throw Self.unknown("transport", name, transportNames, at: at) }
+    }
+
+    /// Throws `unknownPlugin` unless a codec `name` is registered.
+    public func requireCodec(_ name: String, at: ConfigNode? = nil) throws {
+        guard hasCodec(name) else { throw Self.unknown("codec", name, codecNames, at: at) }
+    }
+
+    /// Throws `unknownPlugin` unless a frontend `name` is registered.
+    public func requireFrontend(_ name: String, at: ConfigNode? = nil) throws {
+        guard hasFrontend(name) else { throw Self.unknown("frontend", name, frontendNames, at: at) }
+    }
+
     /// Whether a name is registered for that kind (for config checks).
     public func hasTransport(_ name: String) -> Bool { transports[name] != nil }
     /// Whether a codec name is registered.
