@@ -175,3 +175,46 @@ struct Harness {
     try await FrontendContract.check(MemoryFrontend())
     try await FrontendContract.check(NullFrontend())
 }
+
+@Test func aViewerLearnsWhetherItDetachedOrTheRelayWentAway() async throws {
+    let h = try await Harness()
+    let status = HostStatus()
+    let host = h.startHost(FakeHostTerminal(), status: status)
+    await status.waitReady()
+    let token = await h.token(status, readOnly: false)
+
+    // The person detaches: input ends.
+    let (input, typing) = AsyncStream<[UInt8]>.makeStream()
+    let leaving = h.join(token: token, terminal: FakeViewerTerminal(), input: input)
+    #expect(await eventually { await status.current().viewers.count == 1 })
+    typing.finish()
+    #expect(try await leaving.value.reason == "detached")
+
+    // The relay closes the connection without a goodbye: not a detach.
+    var endpoint = h.endpoint
+    endpoint.path = token
+    let (mine, relaySide) = InMemoryLink.pair()
+    let closing = Task {
+        let receiver = MessageReceiver(relaySide)
+        let sender = MessageSender(relaySide.outbound)
+        _ = try await receiver.next() // hello
+        try await sender.send(.welcome(Welcome(codec: "none", sessionID: "s")))
+        await sender.close()
+    }
+    let client = JoinClient(transport: OneConnection(mine), registry: h.registry, endpoint: endpoint, codecs: ["none"])
+    let outcome = try await client.run(size: (80, 24), input: AsyncStream { _ in }, sizes: AsyncStream { $0.finish() },
+                                       terminal: FakeViewerTerminal())
+    #expect(outcome.reason == "the relay closed the connection")
+    try await closing.value
+    host.finish(exitStatus: 0)
+    h.serving.cancel()
+}
+
+/// A transport whose `connect` hands out one prepared connection.
+struct OneConnection: Transport {
+    let connection: Connection
+    init(_ connection: Connection) { self.connection = connection }
+    var name: String { "one" }
+    func connect(to endpoint: Endpoint) async throws -> Connection { connection }
+    func listen(on endpoint: Endpoint) async throws -> any Listener { throw SwiftMateError(.system, "no listening") }
+}

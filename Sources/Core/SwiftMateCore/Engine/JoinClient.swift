@@ -1,4 +1,5 @@
 // The join client's link: handshake as a viewer, then output to the local terminal and keystrokes up.
+import Synchronization
 
 /// What the join client needs from the local terminal.
 ///
@@ -61,7 +62,9 @@ public struct JoinClient: Sendable {
         receiver.startDecompressing(try codec.makeDecompressor(limit: Framing.defaultMaxFrameSize))
         onWelcome(welcome)
 
+        let detached = Mutex(false)
         let upstream = Task {
+            var inputEnded = true
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
                     for await size in sizes {
@@ -69,11 +72,18 @@ public struct JoinClient: Sendable {
                     }
                 }
                 for await bytes in input {
-                    do { try await sender.send(.input(viewer: 0, bytes: bytes)) } catch { break }
+                    do {
+                        try await sender.send(.input(viewer: 0, bytes: bytes))
+                    } catch {
+                        inputEnded = false
+                        break
+                    }
                 }
                 group.cancelAll()
             }
+            guard inputEnded, !Task.isCancelled else { return }
             // Input ended: the person detached.
+            detached.withLock { $0 = true }
             try? await sender.send(.goodbye(reason: "detached", exitStatus: -1))
             await sender.close()
         }
@@ -91,9 +101,9 @@ public struct JoinClient: Sendable {
                 }
             }
         } catch {
-            if upstream.isCancelled { return JoinOutcome(reason: "detached") }
+            if detached.withLock({ $0 }) { return JoinOutcome(reason: "detached") }
             throw error
         }
-        return JoinOutcome(reason: "detached")
+        return JoinOutcome(reason: detached.withLock { $0 } ? "detached" : "the relay closed the connection")
     }
 }
