@@ -67,11 +67,13 @@ enum HostSession {
         let commandLine = command ?? config.command ?? [shell]
         if environment["TERM"] == nil || !interactive { environment["TERM"] = environment["TERM"] ?? "xterm-256color" }
         environment["SWIFTMATE"] = "1"
-        let runner = HostRunner(options: .init(command: commandLine, environment: environment, headless: !interactive,
-                                               headlessSize: config.headlessSize, respawn: flags.foreground))
         let status = HostStatus()
+        let hub = FrontendHub(report: { text in await status.log(text) })
+        let runner = HostRunner(options: .init(command: commandLine, environment: environment, headless: !interactive,
+                                               headlessSize: config.headlessSize, respawn: flags.foreground),
+                                frontends: hub)
         let client = HostClient(transport: transport, registry: registry, options: hostOptions, terminal: runner,
-                                status: status, logger: Logger(label: "swiftmate.host"))
+                                status: status, frontends: hub, logger: Logger(label: "swiftmate.host"))
         var control: ControlServer?
         if let path = flags.socket {
             control = try ControlServer(path: path) { request in await ControlRequests.answer(request, status: status) }
@@ -79,21 +81,26 @@ enum HostSession {
         defer { control?.close() }
 
         let link = Task { await client.run(size: { runner.size }) }
+        if interactive || !config.frontends.isEmpty {
+            // Show the connection strings before the shell takes the screen, as tmate does, and
+            // give frontends the session id when the relay answers in time.
+            await status.waitReady(timeout: .seconds(5))
+        }
+        let snapshot = await status.current()
         if interactive {
-            // Show the connection strings before the shell takes the screen, as tmate does.
-            let ready = Task { await status.waitReady() }
-            let timeout = Task {
-                try? await Task.sleep(for: .seconds(5))
-                ready.cancel()
-            }
-            _ = await ready.result
-            timeout.cancel()
-            let snapshot = await status.current()
             let lines = snapshot.connectionStrings.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
             runner.printLines(lines.isEmpty ? ["swiftmate: not connected to \(relayURL) yet; see swiftmate -S SOCKET show-messages"] : lines)
         }
+        let sessionID = snapshot.sessionID.isEmpty ? "local-\(getpid())" : snapshot.sessionID
+        let context = FrontendContext(side: "host", sessionID: sessionID)
+        let frontends = try config.frontends.map { try registry.frontend($0.name, options: $0.options, context: context) }
+        hub.start(frontends, injector: ClosureInjector { runner.inject($0) })
+        let size = runner.size
+        hub.publish(.start(SessionInfo(sessionID: sessionID, cols: size.cols, rows: size.rows, command: commandLine,
+                                       environment: environment.filter { ["TERM", "SHELL"].contains($0.key) })))
         logger.debug("starting \(commandLine)")
         let exitStatus = try await runner.run(client: client)
+        await hub.finish(exitStatus: exitStatus)
         // Give the link a moment to deliver the end to the relay.
         let grace = Task {
             try? await Task.sleep(for: .seconds(3))

@@ -7,7 +7,7 @@ import SwiftMateTestSupport
 final class FakeHostTerminal: HostTerminal {
     let typed = Mutex<[UInt8]>([])
     let messages = Mutex<[String]>([])
-    func writeToCommand(_ bytes: [UInt8]) { typed.withLock { $0 += bytes } }
+    func writeToCommand(_ bytes: [UInt8], viewer: UInt32) { typed.withLock { $0 += bytes } }
     func viewerResized(viewer: UInt32, cols: UInt16, rows: UInt16) {}
     func viewerLeft(viewer: UInt32) {}
     func showMessage(_ text: String) { messages.withLock { $0.append(text) } }
@@ -50,11 +50,12 @@ struct Harness {
         serving = Task { try? await listener.run { await relay.handle($0) } }
     }
 
-    func startHost(_ terminal: FakeHostTerminal, status: HostStatus) -> HostClient {
+    func startHost(_ terminal: FakeHostTerminal, status: HostStatus, frontends: FrontendHub? = nil) -> HostClient {
         var options = HostOptions(relay: endpoint)
         options.codecs = ["none"]
         options.reconnect = false
-        let client = HostClient(transport: transport, registry: registry, options: options, terminal: terminal, status: status)
+        let client = HostClient(transport: transport, registry: registry, options: options, terminal: terminal, status: status,
+                                frontends: frontends)
         Task { await client.run(size: { (80, 24) }) }
         return client
     }

@@ -42,11 +42,13 @@ public final class HostRunner: HostTerminal, Sendable {
     private let state: Mutex<State>
     private let stdoutLock = Mutex(())
     private let inputQueue = ThreadQueue<[UInt8]>(limit: 4096)
+    private let frontends: FrontendHub?
     private let logger: Logger
 
-    /// A runner; nothing starts until `run`.
-    public init(options: Options, logger: Logger = Logger(label: "swiftmate.host")) {
+    /// A runner; nothing starts until `run`. Output, input and size changes are published to `frontends`.
+    public init(options: Options, frontends: FrontendHub? = nil, logger: Logger = Logger(label: "swiftmate.host")) {
         self.options = options
+        self.frontends = frontends
         self.logger = logger
         let size = options.headless ? options.headlessSize : (LocalTerminal.size() ?? options.headlessSize)
         state = Mutex(State(size: size))
@@ -58,7 +60,13 @@ public final class HostRunner: HostTerminal, Sendable {
     // MARK: HostTerminal
 
     /// Queues viewer keystrokes for the PTY (written by the input thread).
-    public func writeToCommand(_ bytes: [UInt8]) {
+    public func writeToCommand(_ bytes: [UInt8], viewer: UInt32) {
+        frontends?.publish(.input(viewer: viewer, bytes: bytes))
+        inputQueue.push(bytes)
+    }
+
+    /// Queues keystrokes from a frontend (not published back to the frontends as input).
+    public func inject(_ bytes: [UInt8]) {
         inputQueue.push(bytes)
     }
 
@@ -96,6 +104,7 @@ public final class HostRunner: HostTerminal, Sendable {
         guard changed else { return }
         pty?.resize(cols: cols, rows: rows)
         upstream?.pushAlways(.resize(cols: cols, rows: rows))
+        frontends?.publish(.resize(cols: cols, rows: rows))
     }
 
     private let upstreamBox = Mutex<OutboundQueue<HostUpstream>?>(nil)
@@ -146,6 +155,7 @@ public final class HostRunner: HostTerminal, Sendable {
         let pty = try PTYProcess(command: options.command, environment: options.environment, cols: size.cols, rows: size.rows)
         state.withLock { $0.pty = pty }
         let upstream = client.upstream
+        let frontends = self.frontends
         let (status, endSeq): (Int32, UInt64) = await withCheckedContinuation { continuation in
             let reader = Thread { [self] in
                 var seq = startSeq
@@ -156,6 +166,7 @@ public final class HostRunner: HostTerminal, Sendable {
                     if n <= 0 { break }
                     let bytes = [UInt8](UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
                     if mirror { stdoutLock.withLock { _ in _ = FileDescriptorIO.writeAll(1, UnsafeRawBufferPointer(rebasing: buffer[0..<n])) } }
+                    frontends?.publish(.output(seq: seq, bytes: bytes))
                     if case .overflowed(let dropped) = upstream.push(.output(seq: seq, bytes: bytes)) {
                         logger.warning("the relay link fell behind; \(dropped) bytes of output were not sent")
                     }
@@ -183,7 +194,10 @@ public final class HostRunner: HostTerminal, Sendable {
 
     private func startStdinThread() {
         let thread = Thread { [self] in
-            while let typed = FileDescriptorIO.read(0) { inputQueue.push(typed) }
+            while let typed = FileDescriptorIO.read(0) {
+                frontends?.publish(.input(viewer: 0, bytes: typed))
+                inputQueue.push(typed)
+            }
         }
         thread.name = "swiftmate-stdin"
         thread.start()

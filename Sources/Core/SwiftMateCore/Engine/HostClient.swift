@@ -6,8 +6,8 @@ import Synchronization
 ///
 /// Threading: called from the link's tasks; implementations must not block (queue the work).
 public protocol HostTerminal: Sendable {
-    /// Bytes typed by a read-write viewer, for the command's terminal.
-    func writeToCommand(_ bytes: [UInt8])
+    /// Bytes typed by read-write viewer `viewer`, for the command's terminal.
+    func writeToCommand(_ bytes: [UInt8], viewer: UInt32)
     /// A viewer's window size (viewer id, cols, rows); the terminal side applies the size policy.
     func viewerResized(viewer: UInt32, cols: UInt16, rows: UInt16)
     /// A viewer left (so its size no longer counts).
@@ -57,19 +57,21 @@ public final class HostClient: Sendable {
     private let options: HostOptions
     private let terminal: any HostTerminal
     private let status: HostStatus
+    private let frontends: FrontendHub?
     private let logger: Logger
     /// Where the terminal side puts output and size changes (`finish` puts the end).
     public let upstream: OutboundQueue<HostUpstream>
     private let finished = Mutex(false)
 
-    /// A link to `options.relay` over `transport`.
+    /// A link to `options.relay` over `transport`; viewers joining and leaving are published to `frontends`.
     public init(transport: any Transport, registry: PluginRegistry, options: HostOptions, terminal: any HostTerminal,
-                status: HostStatus, logger: Logger = Logger(label: "swiftmate.host")) {
+                status: HostStatus, frontends: FrontendHub? = nil, logger: Logger = Logger(label: "swiftmate.host")) {
         self.transport = transport
         self.registry = registry
         self.options = options
         self.terminal = terminal
         self.status = status
+        self.frontends = frontends
         self.logger = logger
         self.upstream = OutboundQueue(limitBytes: options.upstreamQueueBytes) {
             if case .output(_, let b) = $0 { return b.count } else { return 16 }
@@ -105,7 +107,9 @@ public final class HostClient: Sendable {
             } catch {
                 await note("relay connection lost: \(error)")
             }
-            await status.disconnected()
+            for viewer in await status.disconnected() {
+                frontends?.publish(.viewerLeft(viewer: viewer.id, reason: "the relay connection was lost"))
+            }
             guard options.reconnect, !Task.isCancelled, !isFinished else { return }
             terminal.showMessage("swiftmate: lost the relay \(options.relay); reconnecting in \(delay) s (the shell goes on)")
             try? await Task.sleep(for: .seconds(delay))
@@ -194,17 +198,19 @@ public final class HostClient: Sendable {
     private func readDownstream(_ receiver: MessageReceiver) async throws {
         while let message = try await receiver.next() {
             switch message {
-            case .input(_, let bytes):
-                terminal.writeToCommand(bytes)
+            case .input(let viewer, let bytes):
+                terminal.writeToCommand(bytes, viewer: viewer)
             case .resize(let viewer, let cols, let rows):
                 terminal.viewerResized(viewer: viewer, cols: cols, rows: rows)
             case .viewerJoined(let id, let readOnly, let peer, let count):
                 await status.viewerJoined(.init(id: id, readOnly: readOnly, peer: peer))
+                frontends?.publish(.viewerJoined(viewer: id, readOnly: readOnly, peer: peer))
                 let text = "a mate has joined (\(peer)\(readOnly ? ", read-only" : "")) -- \(count) connected"
                 await note(text)
                 terminal.showMessage("swiftmate: \(text)")
-            case .viewerLeft(let id, _, let count):
+            case .viewerLeft(let id, let reason, let count):
                 await status.viewerLeft(id)
+                frontends?.publish(.viewerLeft(viewer: id, reason: reason))
                 terminal.viewerLeft(viewer: id)
                 let text = "a mate has left -- \(count) connected"
                 await note(text)

@@ -31,7 +31,8 @@ public actor HostStatus {
 
     private var messages: [String] = []
     private var snapshot = Snapshot(ready: false, sessionID: "", relay: "", codec: "", connectionStrings: [:], viewers: [])
-    private var waiters: [CheckedContinuation<Void, Never>] = []
+    private var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+    private var nextWaiter = 0
     private let maxMessages = 1000
 
     /// A fresh status.
@@ -56,14 +57,17 @@ public actor HostStatus {
         snapshot.connectionStrings = Dictionary(welcome.connectionStrings.map(JoinStrings.split), uniquingKeysWith: { a, _ in a })
         snapshot.viewers = []
         let w = waiters
-        waiters = []
-        w.forEach { $0.resume() }
+        waiters = [:]
+        w.values.forEach { $0.resume() }
     }
 
-    /// Disconnected from the relay.
-    public func disconnected() {
+    /// Disconnected from the relay; returns the viewers that were connected.
+    @discardableResult
+    public func disconnected() -> [ViewerInfo] {
+        let gone = snapshot.viewers
         snapshot.ready = false
         snapshot.viewers = []
+        return gone
     }
 
     /// A viewer joined.
@@ -75,9 +79,35 @@ public actor HostStatus {
     public func current() -> Snapshot { snapshot }
 
     /// Returns once the host is connected.
+    /// Returns once the host is connected, or when the calling task is cancelled.
     public func waitReady() async {
         if snapshot.ready { return }
-        await withCheckedContinuation { waiters.append($0) }
+        let id = nextWaiter
+        nextWaiter += 1
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                if Task.isCancelled { continuation.resume() } else { waiters[id] = continuation }
+            }
+        } onCancel: {
+            Task { await self.cancelWaiter(id) }
+        }
+    }
+
+    /// Waits until connected or `timeout` has passed; returns whether connected.
+    @discardableResult
+    public func waitReady(timeout: Duration) async -> Bool {
+        let waiter = Task { await self.waitReady() }
+        let timer = Task {
+            try? await Task.sleep(for: timeout)
+            waiter.cancel()
+        }
+        await waiter.value
+        timer.cancel()
+        return snapshot.ready
+    }
+
+    private func cancelWaiter(_ id: Int) {
+        waiters.removeValue(forKey: id)?.resume()
     }
 
     /// The state as pretty JSON.
