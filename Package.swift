@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "SwiftMateSystem", targets: ["SwiftMateSystem"]),
         .library(name: "SwiftMateCodecs", targets: ["SwiftMateCodecs"]),
         .library(name: "SwiftMateTCP", targets: ["SwiftMateTCP"]),
+        .library(name: "SwiftMateRecorder", targets: ["SwiftMateRecorder"]),
         .library(name: "SwiftMateTestSupport", targets: ["SwiftMateTestSupport"]),
     ],
     dependencies: [
@@ -66,8 +67,12 @@ let package = Package(
                                .product(name: "NIOPosix", package: "swift-nio")],
                 path: "Sources/Transports/TCP", swiftSettings: strict),
 
+        // Frontends.
+        .target(name: "SwiftMateRecorder", dependencies: ["SwiftMateCore"],
+                path: "Sources/Frontends/Recorder", swiftSettings: strict),
+
         .executableTarget(name: "swiftmate",
-                          dependencies: ["SwiftMateCore", "SwiftMateSystem", "SwiftMateCodecs", "SwiftMateTCP",
+                          dependencies: ["SwiftMateCore", "SwiftMateSystem", "SwiftMateCodecs", "SwiftMateTCP", "SwiftMateRecorder",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                          .product(name: "Logging", package: "swift-log"),
                                          .product(name: "NIOCore", package: "swift-nio"),
@@ -81,6 +86,8 @@ let package = Package(
         .testTarget(name: "CodecsTests", dependencies: ["SwiftMateCodecs", "SwiftMateTestSupport", "SwiftMateSystem"],
                     swiftSettings: strict),
         .testTarget(name: "TransportsTests", dependencies: ["SwiftMateTCP", "SwiftMateTestSupport"],
+                    swiftSettings: strict),
+        .testTarget(name: "FrontendsTests", dependencies: ["SwiftMateRecorder", "SwiftMateTestSupport"],
                     swiftSettings: strict),
         .testTarget(name: "EndToEndTests", dependencies: ["SwiftMateCore", "SwiftMateSystem"],
                     swiftSettings: strict),

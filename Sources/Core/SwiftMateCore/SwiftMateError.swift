@@ -24,6 +24,8 @@ public struct SwiftMateError: Error, Sendable, Equatable, CustomStringConvertibl
         case connectionLost = "connection-lost"
         /// A system call failed.
         case system = "system"
+        /// A recording file is not valid asciicast (the message names the line).
+        case badRecording = "bad-recording"
     }
 
     /// What kind of failure.

@@ -1,0 +1,207 @@
+// The `recorder` frontend: writes a session to an asciicast file, one flushed line per event.
+import Foundation
+import Glibc
+import SwiftMateCore
+import Synchronization
+
+/// Records a session as asciicast v2 (default) or v3.
+///
+/// Every event is one `write(2)` of one complete line, so a host or relay that is killed loses at
+/// most the event in flight and the file still plays. The file is created with mode 0600 (it may
+/// hold what was typed) and never overwritten unless `overwrite` is set.
+public final class AsciicastRecorder: Frontend {
+    /// The recorder's YAML options.
+    public struct Options: Sendable {
+        /// Path template: `{session}`, `{date}` (UTC, `20261126-153000`), `{pid}`, `{hostname}`; `~` is home.
+        public var path: String
+        /// asciicast version.
+        public var format: AsciicastFormat = .v2
+        /// Record keystrokes (`i` events; at the relay, a marker says which viewer typed).
+        public var recordInput = false
+        /// Title in the header.
+        public var title: String?
+        /// Replace an existing file instead of refusing to start.
+        public var overwrite = false
+        /// `idle_time_limit` suggested to players.
+        public var idleTimeLimit: Double?
+
+        /// Options writing to `path`.
+        public init(path: String) { self.path = path }
+
+        /// Reads `{path | directory, format, record_input, title, overwrite, idle_time_limit}`; with
+        /// `directory` the file is `DIR/{date}-{session}.cast`.
+        public init(_ node: ConfigNode) throws {
+            try node.checkKeys(["path", "directory", "format", "record_input", "title", "overwrite", "idle_time_limit"])
+            if let p = node["path"] {
+                path = try p.string()
+            } else if let d = node["directory"] {
+                path = try d.string() + "/{date}-{session}.cast"
+            } else {
+                throw node.error("the recorder needs `path: FILE` (templates {session}, {date}) or `directory: DIR`")
+            }
+            if let f = node["format"] {
+                format = AsciicastFormat(rawValue: try f.choice(AsciicastFormat.allCases.map(\.rawValue))) ?? .v2
+            }
+            if let r = node["record_input"] { recordInput = try r.bool() }
+            if let t = node["title"] { title = try t.string() }
+            if let o = node["overwrite"] { overwrite = try o.bool() }
+            if let i = node["idle_time_limit"] { idleTimeLimit = Double(try i.int(in: 1...86_400)) }
+        }
+    }
+
+    private struct State {
+        var writer: AsciicastWriter
+        var started: ContinuousClock.Instant?
+        var lastTypist: UInt32?
+        var viewers: [UInt32: String] = [:]
+        var closed = false
+    }
+
+    private let options: Options
+    private let context: FrontendContext
+    private let fd: Int32
+    private let state: Mutex<State>
+    /// The file being written.
+    public let path: String
+
+    /// Creates the file now, so a bad path fails at start-up rather than mid-session.
+    public init(options: Options, context: FrontendContext) throws {
+        self.options = options
+        self.context = context
+        path = Self.expand(options.path, session: context.sessionID)
+        let dir = (path as NSString).deletingLastPathComponent
+        if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (options.overwrite ? O_TRUNC : O_EXCL)
+        let fd = open(path, flags, 0o600)
+        guard fd >= 0 else {
+            let why = String(cString: strerror(errno))
+            let hint = errno == EEXIST ? "; remove it, pick another name (e.g. with {date}) or set overwrite: true" : ""
+            throw SwiftMateError(.system, "cannot create recording \(path): \(why)\(hint)")
+        }
+        self.fd = fd
+        state = Mutex(State(writer: AsciicastWriter(format: options.format)))
+    }
+
+    deinit { closeFile() }
+
+    /// `recorder`.
+    public var name: String { "recorder" }
+
+    /// Nothing to attach: the recorder only listens.
+    public func attach(injector: any InputInjector) async throws {}
+
+    /// Writes the event's line(s).
+    public func handle(_ event: SessionEvent) async throws {
+        let line: [UInt8] = state.withLock { s in
+            if s.closed { return [] }
+            var lead: [UInt8] = []
+            if s.started == nil {
+                let info: SessionInfo
+                if case .start(let given) = event { info = given } else {
+                    info = SessionInfo(sessionID: context.sessionID, cols: 80, rows: 24, command: [])
+                }
+                s.started = .now
+                lead = s.writer.headerLine(header(info))
+                if case .start = event { return lead }
+            }
+            let elapsed = ContinuousClock.now - s.started!
+            let t = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            switch event {
+            case .start:
+                return lead
+            case .output(_, let bytes):
+                return lead + s.writer.output(bytes, at: t)
+            case .input(let viewer, let bytes):
+                guard options.recordInput else { return lead }
+                if context.side == "relay" && s.lastTypist != viewer {
+                    s.lastTypist = viewer
+                    lead += s.writer.marker("input from viewer \(viewer) (\(s.viewers[viewer] ?? "unknown peer"))", at: t)
+                }
+                return lead + s.writer.input(bytes, at: t)
+            case .resize(let cols, let rows):
+                return lead + s.writer.resize(cols: Int(cols), rows: Int(rows), at: t)
+            case .viewerJoined(let viewer, let readOnly, let peer):
+                s.viewers[viewer] = peer
+                return lead + s.writer.marker("viewer \(viewer) joined from \(peer)\(readOnly ? " (read-only)" : "")", at: t)
+            case .viewerLeft(let viewer, let reason):
+                return lead + s.writer.marker("viewer \(viewer) left: \(reason)", at: t)
+            case .marker(let label):
+                return lead + s.writer.marker(label, at: t)
+            case .end(let status):
+                s.closed = true
+                return lead + s.writer.end(exitStatus: status, at: t)
+            }
+        }
+        try write(line)
+        if case .end = event { closeFile() }
+    }
+
+    private func header(_ info: SessionInfo) -> AsciicastHeader {
+        var env = info.environment
+        let term = env.removeValue(forKey: "TERM")
+        return AsciicastHeader(cols: Int(info.cols), rows: Int(info.rows), timestamp: Int(Date().timeIntervalSince1970),
+                               command: info.command.isEmpty ? nil : Self.shellJoin(info.command),
+                               title: options.title, term: term, environment: env, idleTimeLimit: options.idleTimeLimit)
+    }
+
+    private func write(_ bytes: [UInt8]) throws {
+        guard !bytes.isEmpty else { return }
+        try bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw SwiftMateError(.system, "cannot write recording \(path): \(String(cString: strerror(errno)))")
+                }
+                offset += n
+            }
+        }
+    }
+
+    private let closedFlag = Mutex(false)
+
+    private func closeFile() {
+        let already = closedFlag.withLock { c -> Bool in
+            defer { c = true }
+            return c
+        }
+        if !already { Glibc.close(fd) }
+    }
+
+    /// `template` with `{session}`, `{date}`, `{pid}`, `{hostname}` and a leading `~` filled in.
+    public static func expand(_ template: String, session: String, now: Date = Date()) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        var path = template
+            .replacingOccurrences(of: "{session}", with: session.isEmpty ? "session" : session)
+            .replacingOccurrences(of: "{date}", with: formatter.string(from: now))
+            .replacingOccurrences(of: "{pid}", with: String(getpid()))
+            .replacingOccurrences(of: "{hostname}", with: ProcessInfo.processInfo.hostName)
+        if path == "~" || path.hasPrefix("~/") {
+            path = FileManager.default.homeDirectoryForCurrentUser.path + path.dropFirst()
+        }
+        return path
+    }
+
+    /// A command line as a shell would read it back (`vim 'my file'`).
+    static func shellJoin(_ words: [String]) -> String {
+        words.map { word in
+            let safe = !word.isEmpty && word.unicodeScalars.allSatisfy {
+                CharacterSet.alphanumerics.contains($0) || "-_./=:,+@%".unicodeScalars.contains($0)
+            }
+            return safe ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        }.joined(separator: " ")
+    }
+}
+
+extension PluginRegistry {
+    /// Registers the `recorder` frontend.
+    public mutating func registerRecorder() {
+        register(frontend: "recorder") { node, context in
+            try AsciicastRecorder(options: AsciicastRecorder.Options(node), context: context)
+        }
+    }
+}
