@@ -89,7 +89,7 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "FrontendsTests", dependencies: ["SwiftMateRecorder", "SwiftMateTestSupport"],
                     swiftSettings: strict),
-        .testTarget(name: "EndToEndTests", dependencies: ["SwiftMateCore", "SwiftMateSystem"],
+        .testTarget(name: "EndToEndTests", dependencies: ["SwiftMateCore", "SwiftMateSystem", "SwiftMateRecorder"],
                     swiftSettings: strict),
     ]
 )

@@ -2,6 +2,7 @@
 import Logging
 import SwiftMateCodecs
 import SwiftMateCore
+import SwiftMateRecorder
 import SwiftMateTCP
 
 enum Composition {
@@ -10,6 +11,7 @@ enum Composition {
         var registry = PluginRegistry()
         registry.register(transport: "tcp") { try TCPTransport(options: $0) }
         registry.registerBuiltinCodecs()
+        registry.registerRecorder()
         return registry
     }
 

@@ -61,12 +61,20 @@ enum HostSession {
         hostOptions.codecs = try flags.codecs.map { try parseCodecs($0, registry: registry) } ?? config.hostCodecs
         hostOptions.reconnect = config.reconnect
         if flags.foreground { hostOptions.sessionOptions["headless"] = "true" }
+        if config.recordAtRelay { hostOptions.sessionOptions["record"] = "true" }
 
         var environment = ProcessInfo.processInfo.environment
         let shell = environment["SHELL"].flatMap { $0.isEmpty ? nil : $0 } ?? "/bin/sh"
         let commandLine = command ?? config.command ?? [shell]
         if environment["TERM"] == nil || !interactive { environment["TERM"] = environment["TERM"] ?? "xterm-256color" }
         environment["SWIFTMATE"] = "1"
+        hostOptions.sessionOptions["term"] = environment["TERM"]
+        hostOptions.sessionOptions["command"] = commandLine.joined(separator: " ")
+        var frontendChoices = config.frontends
+        if let path = flags.record {
+            frontendChoices.append(.init(name: "recorder", options: ConfigNode(path: "--record", value: .map([
+                (key: "path", value: ConfigNode(path: "--record", value: .scalar(path), file: "command line"))]), file: "command line")))
+        }
         let status = HostStatus()
         let hub = FrontendHub(report: { text in await status.log(text) })
         let runner = HostRunner(options: .init(command: commandLine, environment: environment, headless: !interactive,
@@ -81,7 +89,7 @@ enum HostSession {
         defer { control?.close() }
 
         let link = Task { await client.run(size: { runner.size }) }
-        if interactive || !config.frontends.isEmpty {
+        if interactive || !frontendChoices.isEmpty {
             // Show the connection strings before the shell takes the screen, as tmate does, and
             // give frontends the session id when the relay answers in time.
             await status.waitReady(timeout: .seconds(5))
@@ -93,7 +101,7 @@ enum HostSession {
         }
         let sessionID = snapshot.sessionID.isEmpty ? "local-\(getpid())" : snapshot.sessionID
         let context = FrontendContext(side: "host", sessionID: sessionID)
-        let frontends = try config.frontends.map { try registry.frontend($0.name, options: $0.options, context: context) }
+        let frontends = try frontendChoices.map { try registry.frontend($0.name, options: $0.options, context: context) }
         hub.start(frontends, injector: ClosureInjector { runner.inject($0) })
         let size = runner.size
         hub.publish(.start(SessionInfo(sessionID: sessionID, cols: size.cols, rows: size.rows, command: commandLine,

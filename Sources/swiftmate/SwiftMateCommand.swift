@@ -8,7 +8,7 @@ struct SwiftMateCommand: AsyncParsableCommand {
         commandName: "swiftmate",
         abstract: "Instant terminal sharing: share a shell through a relay; others join with ssh or swiftmate join.",
         version: SwiftMateVersion.string,
-        subcommands: [HostCommand.self, NewSessionCommand.self, RelayCommand.self, JoinCommand.self, ConfigCommand.self,
+        subcommands: [HostCommand.self, NewSessionCommand.self, RelayCommand.self, JoinCommand.self, PlayCommand.self, ConfigCommand.self,
                       ShowMessagesCommand.self, WaitReadyCommand.self, StatusCommand.self],
         defaultSubcommand: HostCommand.self)
 
@@ -16,7 +16,7 @@ struct SwiftMateCommand: AsyncParsableCommand {
     /// move them after it, where swift-argument-parser reads them; `-V` is `--version`.
     static func tmateOrder(_ arguments: [String]) -> [String] {
         let names = Set(configuration.subcommands.map { $0._commandName })
-        let takesValue: Set<String> = ["-f", "-S", "--relay", "--codecs"]
+        let takesValue: Set<String> = ["-f", "-S", "--relay", "--codecs", "--record"]
         var leading: [String] = []
         var index = 0
         while index < arguments.count {
@@ -57,4 +57,7 @@ struct HostFlags: ParsableArguments {
 
     @Option(name: .long, help: "Codecs to offer, preferred first, comma-separated (lz4, zlib, none).")
     var codecs: String?
+
+    @Option(name: .long, help: "Record the session to this asciicast v2 file ({session} and {date} are filled in); play it with swiftmate play or asciinema.")
+    var record: String?
 }

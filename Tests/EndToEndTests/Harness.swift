@@ -143,6 +143,32 @@ final class TmuxPane {
     deinit { kill() }
 }
 
+/// Waits until `condition` holds (polling every 50 ms) or `seconds` pass; returns whether it held.
+func waitUntil(seconds: Double = 20, _ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if condition() { return true }
+        usleep(50_000)
+    }
+    return condition()
+}
+
+/// What `asciinema cat FILE` prints (it needs a terminal, so it runs in a tmux pane).
+func asciinemaCat(_ file: String, dir: String) throws -> (status: String, output: Data) {
+    let out = dir + "/asciinema-cat-\(UUID().uuidString.prefix(6))"
+    let pane = try TmuxPane("asciinema cat \(file) > \(out).bytes 2> \(out).err; echo $? > \(out).status",
+                            environment: ["ASCIINEMA_CONFIG_HOME": dir + "/asciinema-config"])
+    defer { pane.kill() }
+    guard waitUntil(seconds: 60, { FileManager.default.fileExists(atPath: out + ".status") }) else {
+        throw HarnessError("asciinema cat did not finish: \(pane.screen())")
+    }
+    usleep(100_000)
+    let status = (try? String(contentsOfFile: out + ".status", encoding: .utf8)) ?? ""
+    let err = (try? String(contentsOfFile: out + ".err", encoding: .utf8)) ?? ""
+    return (status.trimmingCharacters(in: .whitespacesAndNewlines) + (err.isEmpty ? "" : " " + err),
+            FileManager.default.contents(atPath: out + ".bytes") ?? Data())
+}
+
 struct HarnessError: Error, CustomStringConvertible {
     let description: String
     init(_ text: String) { description = text }
@@ -169,10 +195,10 @@ func joinURL(_ command: String?) -> String {
 }
 
 /// Starts a relay on a free loopback port and returns it with its URL.
-func startRelay(dir: String) throws -> (Background, String) {
+func startRelay(dir: String, arguments: [String] = []) throws -> (Background, String) {
     let port = freePort()
     let url = "tcp://127.0.0.1:\(port)"
-    let relay = try Background([swiftmateBinary, "relay", "--listen", url], log: dir + "/relay.log")
+    let relay = try Background([swiftmateBinary, "relay", "--listen", url] + arguments, log: dir + "/relay.log")
     let deadline = Date().addingTimeInterval(20)
     while !relay.log.contains("listening on") && Date() < deadline { usleep(50_000) }
     return (relay, url)

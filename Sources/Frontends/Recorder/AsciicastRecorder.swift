@@ -200,7 +200,7 @@ public final class AsciicastRecorder: Frontend {
 extension PluginRegistry {
     /// Registers the `recorder` frontend.
     public mutating func registerRecorder() {
-        register(frontend: "recorder") { node, context in
+        register(frontend: "recorder", check: { _ = try AsciicastRecorder.Options($0) }) { node, context in
             try AsciicastRecorder(options: AsciicastRecorder.Options(node), context: context)
         }
     }

@@ -13,11 +13,13 @@ import Foundation
 ///   reconnect: true
 ///   command: [bash, -l]                                 # default: $SHELL
 ///   frontends: [{recorder: {path: "~/casts/{session}.cast"}}]
+///   record_at_relay: false                              # ask the relay to record (relay.recording.mode: requested)
 /// relay:
 ///   listen: [tcp://0.0.0.0:7022]
 ///   public_host: relay.example.com
 ///   state_dir: /var/lib/swiftmate
 ///   codecs: [lz4, zlib, none]
+///   recording: {mode: all, directory: /var/lib/swiftmate/casts, record_input: true}   # mode: all | requested
 ///   limits: {viewer_queue_bytes: 8388608, max_sessions: 1000, max_viewers: 200, tail_bytes: 65536, max_frame_bytes: 1048576}
 /// ```
 public struct SwiftMateConfig: Sendable {
@@ -27,6 +29,12 @@ public struct SwiftMateConfig: Sendable {
         public var name: String
         /// Its options.
         public var options: ConfigNode
+
+        /// A choice.
+        public init(name: String, options: ConfigNode) {
+            self.name = name
+            self.options = options
+        }
     }
 
     /// The file it came from.
@@ -47,6 +55,8 @@ public struct SwiftMateConfig: Sendable {
     public var command: [String]?
     /// `host.frontends`.
     public var frontends: [FrontendChoice] = []
+    /// `host.record_at_relay`: ask the relay to record this session.
+    public var recordAtRelay = false
     /// `relay.listen`.
     public var relayListen: [Endpoint] = []
     /// `relay.state_dir`.
@@ -108,6 +118,18 @@ public struct SwiftMateConfig: Sendable {
         return names
     }
 
+    private static func recording(_ node: ConfigNode, registry: PluginRegistry) throws -> RelayRecording? {
+        let entries = try node.entries()
+        guard let modeNode = node["mode"] else {
+            throw node.error("needs `mode: all` (every session) or `mode: requested` (hosts that ask), or `mode: off`")
+        }
+        let mode = try modeNode.choice(RelayRecording.Mode.allCases.map(\.rawValue) + ["off"])
+        let options = ConfigNode(path: node.path, value: .map(entries.filter { $0.key != "mode" }), file: node.file)
+        try registry.requireFrontend("recorder", options: options, at: node)
+        guard let chosen = RelayRecording.Mode(rawValue: mode) else { return nil }
+        return RelayRecording(mode: chosen, options: options)
+    }
+
     private static func url(_ node: ConfigNode, registry: PluginRegistry) throws -> Endpoint {
         let endpoint: Endpoint
         do {
@@ -120,7 +142,8 @@ public struct SwiftMateConfig: Sendable {
     }
 
     private mutating func readHost(_ host: ConfigNode, registry: PluginRegistry) throws {
-        try host.checkKeys(["relay", "codecs", "headless_size", "reconnect", "command", "frontends"])
+        try host.checkKeys(["relay", "codecs", "headless_size", "reconnect", "command", "frontends", "record_at_relay"])
+        if let r = host["record_at_relay"] { recordAtRelay = try r.bool() }
         if let r = host["relay"] { hostRelay = try Self.url(r, registry: registry) }
         if let c = host["codecs"] { hostCodecs = try Self.codecList(c, registry: registry) }
         if let s = host["headless_size"] { headlessSize = try s.size() }
@@ -136,13 +159,14 @@ public struct SwiftMateConfig: Sendable {
             case .map(let entries) where entries.count == 1: (name, options) = (entries[0].key, entries[0].value)
             default: throw item.error("a frontend is a name or a one-key mapping {NAME: {options}}")
             }
-            try registry.requireFrontend(name, at: item)
+            try registry.requireFrontend(name, options: options, at: item)
             frontends.append(FrontendChoice(name: name, options: options))
         }
     }
 
     private mutating func readRelay(_ node: ConfigNode, registry: PluginRegistry) throws {
-        try node.checkKeys(["listen", "public_host", "state_dir", "codecs", "limits"])
+        try node.checkKeys(["listen", "public_host", "state_dir", "codecs", "limits", "recording"])
+        if let r = node["recording"] { relay.recording = try Self.recording(r, registry: registry) }
         if let l = node["listen"] { relayListen = try l.list().map { try Self.url($0, registry: registry) } }
         if let h = node["public_host"] { relay.publicHost = try h.string() }
         if let d = node["state_dir"] { stateDir = try d.string() }

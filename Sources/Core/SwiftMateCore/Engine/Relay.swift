@@ -38,9 +38,24 @@ public actor Relay {
         return lines
     }
 
-    private func createSession(cols: UInt16, rows: UInt16) -> RelaySession? {
+    private func createSession(hello: Hello) throws -> RelaySession? {
         guard sessions.count < options.maxSessions else { return nil }
-        let session = RelaySession(id: Tokens.make(length: 12), cols: cols, rows: rows, options: options, logger: logger)
+        let id = Tokens.make(length: 12)
+        let cols = hello.cols == 0 ? 80 : hello.cols, rows = hello.rows == 0 ? 24 : hello.rows
+        var hub: FrontendHub?
+        if let recording = options.recording, recording.applies(to: hello) {
+            let frontend = try registry.frontend(recording.frontend, options: recording.options,
+                                                 context: FrontendContext(side: "relay", sessionID: id))
+            let logger = self.logger
+            let created = FrontendHub(logger: logger) { text in logger.error("session \(id): \(text)") }
+            created.start([frontend], injector: ClosureInjector { _ in })
+            var environment: [String: String] = [:]
+            if let term = hello.options["term"] { environment["TERM"] = term }
+            created.publish(.start(SessionInfo(sessionID: id, cols: cols, rows: rows,
+                                               command: hello.options["command"].map { [$0] } ?? [], environment: environment)))
+            hub = created
+        }
+        let session = RelaySession(id: id, cols: cols, rows: rows, options: options, frontends: hub, logger: logger)
         sessions[session.id] = session
         byToken[session.readWriteToken] = (session, false)
         byToken[session.readOnlyToken] = (session, true)
@@ -123,7 +138,15 @@ public actor Relay {
     }
 
     private nonisolated func runHost(hello: Hello, codec: any Codec, receiver: MessageReceiver, sender: MessageSender, peer: String) async {
-        guard let session = await createSession(cols: hello.cols == 0 ? 80 : hello.cols, rows: hello.rows == 0 ? 24 : hello.rows) else {
+        let created: RelaySession?
+        do {
+            created = try await createSession(hello: hello)
+        } catch {
+            logger.error("\(peer): cannot record the session, so it is refused: \(error)")
+            try? await sender.send(.refused(code: .other, reason: "this relay records sessions and cannot record this one (\(error)); tell the relay's operator"))
+            return
+        }
+        guard let session = created else {
             try? await sender.send(.refused(code: .overloaded, reason: "this relay has reached its session limit; try again later"))
             return
         }
@@ -135,9 +158,13 @@ public actor Relay {
             receiver.startDecompressing(try codec.makeDecompressor(limit: options.maxFrameSize))
         } catch {
             await dropSession(session)
+            await session.end(reason: "the handshake with the host failed", exitStatus: -1)
             return
         }
         logger.info("session \(session.id) opened by host \(peer) (codec \(codec.name))")
+        if session.frontends != nil {
+            session.hostQueue.pushAlways(.notice("this session is recorded by the relay"))
+        }
         var endReason = "host disconnected"
         var exitStatus: Int32 = -1
         await withTaskGroup(of: Void.self) { group in

@@ -23,6 +23,39 @@ public struct RelayOptions: Sendable {
     /// Host name put in connection strings; nil means the listen address (or this machine's name for a wildcard).
     public var publicHost: String?
 
+    /// Session recording at the relay (`relay.recording`); nil records nothing.
+    public var recording: RelayRecording?
+
     /// The defaults.
     public init() {}
+}
+
+/// Which sessions the relay records, and with which frontend options.
+public struct RelayRecording: Sendable {
+    /// Which sessions.
+    public enum Mode: String, Sendable, CaseIterable {
+        /// Every session (an audit trail the host cannot switch off).
+        case all
+        /// Sessions whose host asks (`host.record_at_relay: true`).
+        case requested
+    }
+
+    /// Which sessions are recorded.
+    public var mode: Mode
+    /// The frontend that records (`recorder`).
+    public var frontend: String
+    /// Its options (`directory`, `format`, `record_input`, …).
+    public var options: ConfigNode
+
+    /// A policy.
+    public init(mode: Mode, frontend: String = "recorder", options: ConfigNode) {
+        self.mode = mode
+        self.frontend = frontend
+        self.options = options
+    }
+
+    /// Whether a host saying `hello` is recorded.
+    public func applies(to hello: Hello) -> Bool {
+        mode == .all || hello.options["record"] == "true"
+    }
 }

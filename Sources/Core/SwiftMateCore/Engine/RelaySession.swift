@@ -34,8 +34,10 @@ actor RelaySession {
     private(set) var rows: UInt16
     private var tail: [UInt8] = []
     private(set) var ended = false
+    /// The relay-side frontends (the audit recorder), or nil.
+    let frontends: FrontendHub?
 
-    init(id: String, cols: UInt16, rows: UInt16, options: RelayOptions, logger: Logger) {
+    init(id: String, cols: UInt16, rows: UInt16, options: RelayOptions, frontends: FrontendHub? = nil, logger: Logger) {
         self.id = id
         self.readWriteToken = Tokens.make()
         self.readOnlyToken = Tokens.make()
@@ -43,6 +45,7 @@ actor RelaySession {
         self.rows = rows
         self.options = options
         self.logger = logger
+        self.frontends = frontends
         self.hostQueue = OutboundQueue(limitBytes: options.hostQueueBytes, size: { $0.approximateSize })
     }
 
@@ -56,6 +59,7 @@ actor RelaySession {
         let message = Message.output(seq: hostSeq, bytes: bytes)
         seq = hostSeq + UInt64(bytes.count)
         appendTail(bytes)
+        frontends?.publish(.output(seq: hostSeq, bytes: bytes))
         for viewer in viewers.values {
             if case .overflowed(let dropped) = viewer.queue.push(message) {
                 logger.info("viewer \(viewer.id) of session \(id) fell behind; dropped \(dropped) bytes of backlog")
@@ -86,6 +90,7 @@ actor RelaySession {
     func resize(cols: UInt16, rows: UInt16) {
         self.cols = cols
         self.rows = rows
+        frontends?.publish(.resize(cols: cols, rows: rows))
         for viewer in viewers.values { viewer.queue.pushAlways(.resize(viewer: 0, cols: cols, rows: rows)) }
     }
 
@@ -101,6 +106,7 @@ actor RelaySession {
         let (tailSeq, tailBytes) = joinTail()
         if !tailBytes.isEmpty { viewer.queue.pushAlways(.output(seq: tailSeq, bytes: tailBytes)) }
         hostQueue.pushAlways(.viewerJoined(viewer: viewer.id, readOnly: readOnly, peer: peer, count: UInt32(viewers.count)))
+        frontends?.publish(.viewerJoined(viewer: viewer.id, readOnly: readOnly, peer: peer))
         if !readOnly && cols > 0 && rows > 0 {
             hostQueue.pushAlways(.resize(viewer: viewer.id, cols: cols, rows: rows))
         }
@@ -113,12 +119,14 @@ actor RelaySession {
         guard let viewer = viewers.removeValue(forKey: viewerID) else { return }
         viewer.queue.close()
         hostQueue.pushAlways(.viewerLeft(viewer: viewerID, reason: reason, count: UInt32(viewers.count)))
+        frontends?.publish(.viewerLeft(viewer: viewerID, reason: reason))
         logger.info("viewer \(viewerID) left session \(id): \(reason)")
     }
 
     /// Keystrokes from a viewer: forwarded for read-write viewers, dropped for read-only ones.
     func input(from viewerID: UInt32, bytes: [UInt8]) {
         guard let viewer = viewers[viewerID], !viewer.readOnly, !bytes.isEmpty else { return }
+        frontends?.publish(.input(viewer: viewerID, bytes: bytes))
         if case .overflowed = hostQueue.push(.input(viewer: viewerID, bytes: bytes)) {
             logger.warning("session \(id): host is not reading; viewer input dropped")
         }
@@ -133,10 +141,14 @@ actor RelaySession {
         if !viewer.readOnly { hostQueue.pushAlways(.resize(viewer: viewerID, cols: cols, rows: rows)) }
     }
 
-    /// Ends the session: every viewer gets `goodbye` and its queue closes.
-    func end(reason: String, exitStatus: Int32) {
+    /// Ends the session: every viewer gets `goodbye` and its queue closes; the frontends finish.
+    func end(reason: String, exitStatus: Int32) async {
         guard !ended else { return }
         ended = true
+        if let frontends {
+            if exitStatus < 0 { frontends.publish(.marker("session ended: \(reason)")) }
+            await frontends.finish(exitStatus: exitStatus < 0 ? nil : exitStatus)
+        }
         for viewer in viewers.values {
             viewer.queue.pushAlways(.goodbye(reason: reason, exitStatus: exitStatus))
             viewer.queue.close()

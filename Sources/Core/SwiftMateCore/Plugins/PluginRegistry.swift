@@ -15,6 +15,7 @@ public struct PluginRegistry: Sendable {
     private var transports: [String: TransportFactory] = [:]
     private var codecs: [String: CodecFactory] = [:]
     private var frontends: [String: FrontendFactory] = [:]
+    private var frontendChecks: [String: @Sendable (ConfigNode) throws -> Void] = [:]
 
     /// An empty registry except for the `none` codec, which every peer understands.
     public init() {
@@ -25,8 +26,13 @@ public struct PluginRegistry: Sendable {
     public mutating func register(transport name: String, _ factory: @escaping TransportFactory) { transports[name] = factory }
     /// Registers (or replaces) a codec under `name`.
     public mutating func register(codec name: String, _ factory: @escaping CodecFactory) { codecs[name] = factory }
-    /// Registers (or replaces) a frontend under `name`.
-    public mutating func register(frontend name: String, _ factory: @escaping FrontendFactory) { frontends[name] = factory }
+    /// Registers (or replaces) a frontend under `name`. `check` validates an options section without
+    /// building the frontend (for `config check`: building a recorder creates its file).
+    public mutating func register(frontend name: String, check: (@Sendable (ConfigNode) throws -> Void)? = nil,
+                                  _ factory: @escaping FrontendFactory) {
+        frontends[name] = factory
+        frontendChecks[name] = check
+    }
 
     /// Registered transport names, sorted.
     public var transportNames: [String] { transports.keys.sorted() }
@@ -80,9 +86,11 @@ public struct PluginRegistry: Sendable {
         guard hasCodec(name) else { throw Self.unknown("codec", name, codecNames, at: at) }
     }
 
-    /// Throws `unknownPlugin` unless a frontend `name` is registered.
-    public func requireFrontend(_ name: String, at: ConfigNode? = nil) throws {
+    /// Throws `unknownPlugin` unless a frontend `name` is registered, and the frontend's own check
+    /// of `options` (when it registered one) fails.
+    public func requireFrontend(_ name: String, options: ConfigNode? = nil, at: ConfigNode? = nil) throws {
         guard hasFrontend(name) else { throw Self.unknown("frontend", name, frontendNames, at: at) }
+        if let options, let check = frontendChecks[name] { try check(options) }
     }
 
     /// Whether a name is registered for that kind (for config checks).
