@@ -78,7 +78,7 @@ let package = Package(
                                          .product(name: "NIOCore", package: "swift-nio"),
                                          .product(name: "NIOPosix", package: "swift-nio")],
                           path: "Sources/swiftmate", swiftSettings: strict),
-        .executableTarget(name: "swiftmate-bench", dependencies: ["SwiftMateSystem", "SwiftMateCore"],
+        .executableTarget(name: "swiftmate-bench", dependencies: ["SwiftMateSystem", "SwiftMateCore", "SwiftMateRecorder"],
                           path: "benchmarks/swiftmate-bench", swiftSettings: strict),
 
         .testTarget(name: "CoreTests", dependencies: ["SwiftMateCore", "SwiftMateTestSupport"],

@@ -58,16 +58,19 @@ private func output(_ seq: UInt64, _ text: String) -> SessionEvent { .output(seq
 }
 
 @Test func aStuckFrontendNeitherBlocksPublishNorOthersAndLearnsWhatWasDropped() async throws {
-    let hub = FrontendHub(queueBytes: 1 << 16)
+    let hub = FrontendHub(queueBytes: 256 << 10)
     let stuck = StuckFrontend(), memory = MemoryFrontend()
     hub.start([stuck, memory], injector: ClosureInjector { _ in })
     let chunk = [UInt8](repeating: 0x41, count: 4096)
     var seq: UInt64 = 0
-    for _ in 0..<256 { // 1 MiB through a 64 KiB queue: publish must not wait for the stuck frontend
+    let started = ContinuousClock.now
+    for _ in 0..<256 { // 1 MiB through 256 KiB queues: publish must not wait for the stuck frontend
         hub.publish(.output(seq: seq, bytes: chunk))
         seq += UInt64(chunk.count)
-        if seq % (32 << 10) == 0 { await Task.yield() }
+        // 32 KiB per 2 ms: a frontend that reads keeps up; the stuck one overflows.
+        if seq % (32 << 10) == 0 { try? await Task.sleep(for: .milliseconds(2)) }
     }
+    #expect(ContinuousClock.now - started < .seconds(5))
     #expect(await eventually { memory.events.count == 256 })
     stuck.release()
     await hub.finish(exitStatus: 0)

@@ -1,6 +1,7 @@
 // End-to-end harness: the real swiftmate binary, real PTYs through tmux, loopback ports picked free.
 import Foundation
 import Glibc
+import Synchronization
 import Testing
 
 /// The swiftmate binary built beside this test bundle.
@@ -47,10 +48,23 @@ struct Child {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Test threads block most signals and a child inherits that mask: without this, tmux servers and
+        // their `sleep 600` would ignore SIGHUP and outlive `kill-server`.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for s in [SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGPIPE, SIGCHLD] { sigaddset(&defaults, s) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
         let argv = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
-        let rc = posix_spawnp(&pid, arguments[0], &actions, nil, argv, environ)
+        let rc = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, environ)
         guard rc == 0 else { throw HarnessError("cannot run \(arguments[0]): \(String(cString: strerror(rc)))") }
         self.pid = pid
     }
@@ -99,6 +113,17 @@ final class Background {
     }
 }
 
+/// Every tmux server the tests started, killed when the test process exits (a pane whose owner is
+/// never released must not outlive the run).
+private let liveTmuxServers = Mutex<Set<String>>([])
+private let killTmuxServersAtExit: Void = {
+    atexit {
+        for name in liveTmuxServers.withLock({ $0 }) {
+            _ = try? run(["tmux", "-L", name, "kill-server"], timeout: 5)
+        }
+    }
+}()
+
 /// One tmux server (its own socket) running one program in a real PTY of a given size.
 final class TmuxPane {
     let socketName: String
@@ -109,6 +134,8 @@ final class TmuxPane {
         let result = try run(["tmux", "-L", socketName, "-f", "/dev/null", "new-session", "-d", "-x", "\(cols)", "-y", "\(rows)",
                               "env \(env) \(command); sleep 600"])
         if result.status != 0 { throw HarnessError("tmux failed: \(result.stderr)") }
+        _ = killTmuxServersAtExit
+        liveTmuxServers.withLock { _ = $0.insert(socketName) }
     }
 
     /// Types keys (tmux send-keys syntax: words like Enter are keys).
@@ -137,7 +164,8 @@ final class TmuxPane {
     }
 
     func kill() {
-        _ = try? run(["tmux", "-L", socketName, "kill-server"])
+        _ = try? run(["tmux", "-L", socketName, "kill-server"], timeout: 10)
+        liveTmuxServers.withLock { _ = $0.remove(socketName) }
     }
 
     deinit { kill() }

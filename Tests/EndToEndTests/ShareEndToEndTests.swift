@@ -84,9 +84,11 @@ import Testing
         try run(["sh", "-c", "seq 1 3000000 > \(big)"])
         let socket = dir + "/host.sock"
         let host = try TmuxPane("\(swiftmateBinary) -S \(socket) --relay \(url) new-session \(quietShell)", environment: shellEnvironment)
+        defer { host.kill() }
         let strings = try connectionStrings(socket: socket)
         let pidFile = dir + "/viewer.pid"
         let viewer = try TmuxPane("sh -c 'echo $$ > \(pidFile); exec \(swiftmateBinary) join \(joinURL(strings["tcp session read only"]))'")
+        defer { viewer.kill() }
         #expect(host.waitFor("1 connected"))
         let pid = pid_t(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
         #expect(pid > 0)

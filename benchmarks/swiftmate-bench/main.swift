@@ -1,18 +1,28 @@
-// swiftmate-bench: host-side time of `cat` of a 55 MB file in a shared shell with one TCP joiner,
-// against a bare PTY drain of the same file, in the same run; plus bytes sent host→relay per codec.
-// Run: swift build -c release && swift run -c release swiftmate-bench [--lines N] [--codecs lz4,zlib,none]
+// swiftmate-bench: host-side time of `cat` of a 55 MB file in a shared shell with one TCP joiner, against a
+// bare PTY drain of the same file in the same run, and bytes host→relay per codec (`share`); the same with the
+// recorder on and off, beside `asciinema rec` (`record`). Medians of --runs runs.
+// Run: swift build -c release && .build/release/swiftmate-bench [share | record] [--runs N]
 import Foundation
 import Glibc
+import SwiftMateCore
+import SwiftMateRecorder
 import SwiftMateSystem
+
+/// Prints a line at once (stdout may be a file, and a killed run should still show what it measured).
+func say(_ line: String) { _ = FileDescriptorIO.writeAll(1, Array((line + "\n").utf8)) }
 
 var lines = 7_000_000
 var codecs = ["lz4", "zlib", "none"]
+var runs = 3
+var suite = "share"
 var arguments = CommandLine.arguments.dropFirst()
 while let a = arguments.popFirst() {
     switch a {
     case "--lines": lines = Int(arguments.popFirst() ?? "") ?? lines
     case "--codecs": codecs = (arguments.popFirst() ?? "").split(separator: ",").map(String.init)
-    default: print("usage: swiftmate-bench [--lines N] [--codecs lz4,zlib,none]"); exit(2)
+    case "--runs": runs = max(1, Int(arguments.popFirst() ?? "") ?? runs)
+    case "share", "record", "recorder": suite = a
+    default: say("usage: swiftmate-bench [share | record] [--lines N] [--runs N] [--codecs lz4,zlib,none]"); exit(2)
     }
 }
 let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("swiftmate").path
@@ -24,15 +34,42 @@ _ = system("seq 1 \(lines) > \(file)")
 let size = (try FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
 let env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "TERM": "xterm-256color", "HOME": dir]
 
-/// Drains a PTY on a thread until it closes.
-func drain(_ pty: PTYProcess) -> Thread {
+/// The last bytes a drained PTY showed (for error messages).
+final class Tail: @unchecked Sendable {
+    private let lock = NSLock()
+    private var bytes: [UInt8] = []
+    func add(_ chunk: UnsafeRawBufferPointer) {
+        lock.lock()
+        bytes += chunk.suffix(2048)
+        if bytes.count > 2048 { bytes.removeFirst(bytes.count - 2048) }
+        lock.unlock()
+    }
+    var text: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// Drains a PTY on a thread until it closes, keeping its last 2 KiB.
+@discardableResult
+func drain(_ pty: PTYProcess) -> Tail {
+    let tail = Tail()
     let t = Thread {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
-        while pty.read(into: buffer) > 0 {}
+        while true {
+            let n = pty.read(into: buffer)
+            if n <= 0 { break }
+            tail.add(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+        }
         buffer.deallocate()
     }
     t.start()
-    return t
+    return tail
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
 }
 
 func waitForFile(_ path: String, seconds: Double = 300) -> String? {
@@ -61,9 +98,25 @@ func bare() throws -> Double {
 }
 
 
-func shared(codec: String) throws -> (seconds: Double, bytes: Int) {
+/// CPU seconds (user + system) a live or unreaped process has used.
+func cpuSeconds(_ pid: pid_t) -> Double {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let close = stat.lastIndex(of: ")") else { return -1 }
+    let fields = stat[stat.index(after: close)...].split(separator: " ")
+    guard fields.count > 13, let u = Double(fields[11]), let s = Double(fields[12]) else { return -1 }
+    return (u + s) / Double(sysconf(Int32(_SC_CLK_TCK)))
+}
+
+struct SharedRun {
+    var seconds: Double
+    var bytes: Int
+    var cpu: (host: Double, relay: Double, joiner: Double)
+}
+
+/// One shared run: a relay, a host sharing the timed `cat` (with `hostArguments`), one tcp joiner.
+func shared(codec: String, tag: String, hostArguments: [String] = []) throws -> SharedRun {
     // Port 0: the relay picks a free port and logs "listening on tcp://127.0.0.1:PORT".
-    let relayLog = dir + "/relay-\(codec).log"
+    let relayLog = dir + "/relay-\(tag).log"
     let relay = try PTYProcess(command: ["sh", "-c", "exec \(binary) relay --listen tcp://127.0.0.1:0 > \(relayLog) 2>&1"],
                                environment: env, cols: 80, rows: 24)
     var url = ""
@@ -72,8 +125,8 @@ func shared(codec: String) throws -> (seconds: Double, bytes: Int) {
         let log = (try? String(contentsOfFile: relayLog, encoding: .utf8)) ?? ""
         if let r = log.range(of: "listening on ") { url = String(log[r.upperBound...].prefix { !$0.isWhitespace }) }
     }
-    let socket = dir + "/host-\(codec).sock"
-    let host = try PTYProcess(command: [binary, "-S", socket, "--relay", url, "--codecs", codec, "new-session"] + timedCat(codec),
+    let socket = dir + "/host-\(tag).sock"
+    let host = try PTYProcess(command: [binary, "-S", socket, "--relay", url, "--codecs", codec] + hostArguments + ["new-session"] + timedCat(tag),
                               environment: env, cols: 120, rows: 40)
     _ = drain(host)
     while !FileManager.default.fileExists(atPath: socket) { usleep(20_000) }
@@ -83,28 +136,131 @@ func shared(codec: String) throws -> (seconds: Double, bytes: Int) {
     let strings = json?["connectionStrings"] as? [String: String] ?? [:]
     let joinURL = String((strings["tcp session"] ?? "").split(separator: " ").last ?? "")
     let joiner = try PTYProcess(command: [binary, "join", "--codecs", codec, joinURL], environment: env, cols: 120, rows: 40)
-    _ = drain(joiner)
-    while !(try ControlClient.send("status-json", to: socket)).contains("\"peer\"") { usleep(20_000) }
-    _ = FileManager.default.createFile(atPath: dir + "/\(codec).go", contents: nil)
-    guard let r = waitForFile(dir + "/\(codec).result"), let ns = Double(r.trimmingCharacters(in: .whitespacesAndNewlines)) else { throw CocoaError(.fileReadUnknown) }
+    let joinerTail = drain(joiner)
+    let joinDeadline = Date().addingTimeInterval(20)
+    while !(try ControlClient.send("status-json", to: socket)).contains("\"peer\"") {
+        if Date() > joinDeadline {
+            throw BenchError(description: "the joiner did not join \(joinURL): \(joinerTail.text.debugDescription)")
+        }
+        usleep(20_000)
+    }
+    let before = (cpuSeconds(host.pid), cpuSeconds(relay.pid), cpuSeconds(joiner.pid))
+    _ = FileManager.default.createFile(atPath: dir + "/\(tag).go", contents: nil)
+    guard let r = waitForFile(dir + "/\(tag).result"), let ns = Double(r.trimmingCharacters(in: .whitespacesAndNewlines)) else { throw CocoaError(.fileReadUnknown) }
+    let after = (cpuSeconds(host.pid), cpuSeconds(relay.pid), cpuSeconds(joiner.pid))
     _ = host.waitForExit()
     _ = joiner.waitForExit()
     relay.signal(SIGTERM)
     _ = relay.waitForExit()
+    for name in ["\(tag).go", "\(tag).result"] { try? FileManager.default.removeItem(atPath: dir + "/" + name) }
     let log = (try? String(contentsOfFile: relayLog, encoding: .utf8)) ?? ""
     let bytes = log.split(separator: "\n").compactMap { line -> Int? in
         guard let r = line.range(of: "received ") else { return nil }
         return Int(line[r.upperBound...].split(separator: " ").first ?? "")
     }.last ?? -1
-    return (ns / 1e9, bytes)
+    return SharedRun(seconds: ns / 1e9, bytes: bytes, cpu: (after.0 - before.0, after.1 - before.1, after.2 - before.2))
 }
 
-print("file: \(size) bytes (seq 1 \(lines)); binary: \(binary)")
-for codec in codecs {
-    let b = try bare()
-    let s = try shared(codec: codec)
-    let b2 = try bare()
-    let base = min(b, b2)
-    print(String(format: "codec %-4@  bare PTY drain %.3f s (%.3f, %.3f)  shared with 1 tcp joiner %.3f s  ratio %.2f  host→relay %d bytes (%.1f%% of output)",
-                 codec as NSString, base, b, b2, s.seconds, s.seconds / base, s.bytes, Double(s.bytes) * 100 / Double(size)))
+/// `asciinema rec` of the timed `cat` (asciinema needs a terminal: it runs on a PTY drained like the others).
+func asciinemaRec(tag: String) throws -> Double? {
+    guard system("command -v asciinema > /dev/null") == 0 else { return nil }
+    let cast = dir + "/\(tag).cast"
+    let command = timedCat(tag).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+    var recEnv = env
+    recEnv["ASCIINEMA_CONFIG_HOME"] = dir + "/asciinema"
+    let pty = try PTYProcess(command: ["asciinema", "rec", "-q", "-c", command, cast], environment: recEnv, cols: 120, rows: 40)
+    _ = drain(pty)
+    usleep(500_000)
+    _ = FileManager.default.createFile(atPath: dir + "/\(tag).go", contents: nil)
+    guard let r = waitForFile(dir + "/\(tag).result"), let ns = Double(r.trimmingCharacters(in: .whitespacesAndNewlines)) else { throw CocoaError(.fileReadUnknown) }
+    _ = pty.waitForExit()
+    for name in ["\(tag).go", "\(tag).result", "\(tag).cast"] { try? FileManager.default.removeItem(atPath: dir + "/" + name) }
+    return ns / 1e9
+}
+
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    return sorted.isEmpty ? .nan : sorted[sorted.count / 2]
+}
+
+say("file: \(size) bytes (seq 1 \(lines)); binary: \(binary); \(runs) runs each, medians")
+switch suite {
+case "share":
+    for codec in codecs {
+        var bares: [Double] = [], shareds: [Double] = []
+        var last = SharedRun(seconds: 0, bytes: 0, cpu: (0, 0, 0))
+        for i in 0..<runs {
+            bares.append(try bare())
+            last = try shared(codec: codec, tag: "\(codec)-\(i)")
+            shareds.append(last.seconds)
+        }
+        bares.append(try bare())
+        let (b, s) = (median(bares), median(shareds))
+        say(String(format: "codec %-4@  bare PTY drain %.3f s  shared with 1 tcp joiner %.3f s  ratio %.2f  host→relay %d bytes (%.1f%% of output)  cpu s (last run): host %.2f relay %.2f joiner %.2f",
+                     codec as NSString, b, s, s / b, last.bytes, Double(last.bytes) * 100 / Double(size), last.cpu.host, last.cpu.relay, last.cpu.joiner))
+    }
+case "record":
+    var off: [Double] = [], on: [Double] = [], rec: [Double] = [], bares: [Double] = []
+    var cpuOff = 0.0, cpuOn = 0.0
+    for i in 0..<runs {
+        bares.append(try bare())
+        say("run \(i + 1)/\(runs)")
+        let a = try shared(codec: "lz4", tag: "off-\(i)")
+        off.append(a.seconds)
+        cpuOff = a.cpu.host
+        let b = try shared(codec: "lz4", tag: "on-\(i)", hostArguments: ["--record", dir + "/rec-\(i).cast"])
+        on.append(b.seconds)
+        cpuOn = b.cpu.host
+        try? FileManager.default.removeItem(atPath: dir + "/rec-\(i).cast")
+        if let t = try asciinemaRec(tag: "asciinema-\(i)") { rec.append(t) }
+    }
+    say(String(format: "recorder off %.3f s  on %.3f s  (+%.1f%%)  host cpu off %.2f s on %.2f s  |  bare PTY drain %.3f s  asciinema rec %.3f s (%.2fx bare)",
+                 median(off), median(on), (median(on) / median(off) - 1) * 100, cpuOff, cpuOn, median(bares), median(rec), median(rec) / median(bares)))
+case "recorder":
+    // The recorder alone: the file's bytes as 4 KiB PTY-sized chunks, handed over in batches of 1 and 16.
+    let data = [UInt8](FileManager.default.contents(atPath: file) ?? Data())
+    var chunks: [[UInt8]] = []
+    var offset = 0
+    while offset < data.count {
+        let end = min(offset + 4095, data.count)
+        var chunk: [UInt8] = []
+        chunk.reserveCapacity(2 * (end - offset))
+        for b in data[offset..<end] {
+            if b == 0x0A { chunk.append(0x0D) }
+            chunk.append(b)
+        }
+        chunks.append(chunk)
+        offset = end
+    }
+    for batchSize in [1, 16] {
+        var times: [Double] = []
+        for i in 0..<runs {
+            let path = dir + "/recorder-\(batchSize)-\(i).cast"
+            // Off the main actor, as the host's frontend task is (no executor hop per event).
+            let elapsed = try await Task.detached { [chunks] () async throws -> Duration in
+                let recorder = try AsciicastRecorder(options: .init(path: path), context: FrontendContext(side: "host", sessionID: "bench"))
+                let started = ContinuousClock.now
+                try await recorder.handle(.start(SessionInfo(sessionID: "bench", cols: 80, rows: 24, command: ["cat"])))
+                var seq: UInt64 = 0
+                var index = 0
+                while index < chunks.count {
+                    let batch = chunks[index..<min(index + batchSize, chunks.count)].map { bytes -> SessionEvent in
+                        defer { seq += UInt64(bytes.count) }
+                        return .output(seq: seq, bytes: bytes)
+                    }
+                    try await recorder.handle(batch: batch)
+                    index += batchSize
+                }
+                try await recorder.handle(.end(exitStatus: 0))
+                return ContinuousClock.now - started
+            }.value
+            times.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+            try? FileManager.default.removeItem(atPath: path)
+        }
+        let total = Double(chunks.reduce(0) { $0 + $1.count })
+        say(String(format: "recorder, batches of %2d chunks: %.3f s for %.1f MB = %.0f MB/s", batchSize, median(times), total / 1e6, total / 1e6 / median(times)))
+    }
+default:
+    say("unknown suite \(suite); known: share, record")
+    exit(2)
 }

@@ -53,6 +53,7 @@ public final class AsciicastRecorder: Frontend {
         var writer: AsciicastWriter
         var started: ContinuousClock.Instant?
         var lastTypist: UInt32?
+        var buffer: [UInt8] = [] // reused for every batch
         var viewers: [UInt32: String] = [:]
         var closed = false
     }
@@ -92,48 +93,91 @@ public final class AsciicastRecorder: Frontend {
 
     /// Writes the event's line(s).
     public func handle(_ event: SessionEvent) async throws {
-        let line: [UInt8] = state.withLock { s in
-            if s.closed { return [] }
-            var lead: [UInt8] = []
-            if s.started == nil {
-                let info: SessionInfo
-                if case .start(let given) = event { info = given } else {
-                    info = SessionInfo(sessionID: context.sessionID, cols: 80, rows: 24, command: [])
-                }
-                s.started = .now
-                lead = s.writer.headerLine(header(info))
-                if case .start = event { return lead }
+        try await handle(batch: [event])
+    }
+
+    /// Writes the lines of events that queued up together with one `write(2)`; adjacent output events
+    /// become one `o` event (they arrived while the previous write was in progress).
+    public func handle(batch: [SessionEvent]) async throws {
+        var merged: [SessionEvent] = []
+        var output: (seq: UInt64, bytes: [UInt8])?
+        for event in batch {
+            if case .output(let seq, let bytes) = event {
+                if output == nil { output = (seq, bytes) } else { output!.bytes += bytes }
+                continue
             }
-            let elapsed = ContinuousClock.now - s.started!
-            let t = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-            switch event {
-            case .start:
-                return lead
-            case .output(_, let bytes):
-                return lead + s.writer.output(bytes, at: t)
-            case .input(let viewer, let bytes):
-                guard options.recordInput else { return lead }
-                if context.side == "relay" && s.lastTypist != viewer {
-                    s.lastTypist = viewer
-                    lead += s.writer.marker("input from viewer \(viewer) (\(s.viewers[viewer] ?? "unknown peer"))", at: t)
-                }
-                return lead + s.writer.input(bytes, at: t)
-            case .resize(let cols, let rows):
-                return lead + s.writer.resize(cols: Int(cols), rows: Int(rows), at: t)
-            case .viewerJoined(let viewer, let readOnly, let peer):
-                s.viewers[viewer] = peer
-                return lead + s.writer.marker("viewer \(viewer) joined from \(peer)\(readOnly ? " (read-only)" : "")", at: t)
-            case .viewerLeft(let viewer, let reason):
-                return lead + s.writer.marker("viewer \(viewer) left: \(reason)", at: t)
-            case .marker(let label):
-                return lead + s.writer.marker(label, at: t)
-            case .end(let status):
-                s.closed = true
-                return lead + s.writer.end(exitStatus: status, at: t)
-            }
+            if let o = output { merged.append(.output(seq: o.seq, bytes: o.bytes)) }
+            output = nil
+            merged.append(event)
         }
-        try write(line)
-        if case .end = event { closeFile() }
+        if let o = output { merged.append(.output(seq: o.seq, bytes: o.bytes)) }
+        var ended = false
+        try state.withLock { s in
+            var out = s.buffer
+            s.buffer = []
+            out.removeAll(keepingCapacity: true)
+            for event in merged {
+                self.append(event, to: &out, state: &s)
+                if case .end = event { ended = true }
+            }
+            defer { s.buffer = out.capacity > 4 << 20 ? [] : out } // keep up to 4 MiB for the next batch
+            try write(out)
+        }
+        if ended { closeFile() }
+    }
+
+    private func append(_ event: SessionEvent, to out: inout [UInt8], state s: inout State) {
+        if case .output(_, let bytes) = event, s.started != nil, !s.closed {
+            s.writer.output(bytes, at: elapsed(since: s.started!), into: &out)
+            return
+        }
+        out += lines(for: event, state: &s)
+    }
+
+    private func elapsed(since start: ContinuousClock.Instant) -> Double {
+        let d = ContinuousClock.now - start
+        return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+    }
+
+    private func lines(for event: SessionEvent, state s: inout State) -> [UInt8] {
+        if s.closed { return [] }
+        var lead: [UInt8] = []
+        if s.started == nil {
+            let info: SessionInfo
+            if case .start(let given) = event { info = given } else {
+                info = SessionInfo(sessionID: context.sessionID, cols: 80, rows: 24, command: [])
+            }
+            s.started = .now
+            lead = s.writer.headerLine(header(info))
+            if case .start = event { return lead }
+        }
+        let t = elapsed(since: s.started!)
+        switch event {
+        case .start:
+            return lead
+        case .output(_, let bytes):
+            let line = s.writer.output(bytes, at: t)
+            return lead.isEmpty ? line : lead + line
+        case .input(let viewer, let bytes):
+            guard options.recordInput else { return lead }
+            if context.side == "relay" && s.lastTypist != viewer {
+                s.lastTypist = viewer
+                lead += s.writer.marker("input from viewer \(viewer) (\(s.viewers[viewer] ?? "unknown peer"))", at: t)
+            }
+            return lead + s.writer.input(bytes, at: t)
+        case .resize(let cols, let rows):
+            return lead + s.writer.resize(cols: Int(cols), rows: Int(rows), at: t)
+        case .viewerJoined(let viewer, let readOnly, let peer):
+            s.viewers[viewer] = peer
+            return lead + s.writer.marker("viewer \(viewer) joined from \(peer)\(readOnly ? " (read-only)" : "")", at: t)
+        case .viewerLeft(let viewer, let reason):
+            return lead + s.writer.marker("viewer \(viewer) left: \(reason)", at: t)
+        case .marker(let label):
+            return lead + s.writer.marker(label, at: t)
+        case .end(let status):
+            s.closed = true
+            return lead + s.writer.end(exitStatus: status, at: t)
+        }
     }
 
     private func header(_ info: SessionInfo) -> AsciicastHeader {

@@ -83,9 +83,25 @@ public struct AsciicastWriter: Sendable {
 
     /// An output event (`o`); empty when the chunk only started a character that the next completes.
     public mutating func output(_ bytes: [UInt8], at time: Double) -> [UInt8] {
-        var literal: [UInt8] = []
-        guard outputText.appendLiteral(bytes, to: &literal) else { return [] }
-        return event(time, "o", literal)
+        var line: [UInt8] = []
+        output(bytes, at: time, into: &line)
+        return line
+    }
+
+    /// Appends an output event (`o`) to `out`, if there is one yet.
+    public mutating func output(_ bytes: [UInt8], at time: Double, into out: inout [UInt8]) {
+        let (micros, stamp) = clock(time)
+        let start = out.count
+        out.append(0x5B)
+        out.append(contentsOf: stamp.utf8)
+        out.append(contentsOf: [0x2C, 0x20, 0x22, 0x6F, 0x22, 0x2C, 0x20]) // , "o",
+        guard outputText.appendLiteral(bytes, to: &out) else {
+            out.removeLast(out.count - start)
+            return
+        }
+        out.append(0x5D)
+        out.append(0x0A)
+        lastMicros = micros
     }
 
     /// An input event (`i`).
@@ -114,13 +130,16 @@ public struct AsciicastWriter: Sendable {
         return lines
     }
 
-    private mutating func event(_ time: Double, _ code: String, _ literal: [UInt8]) -> [UInt8] {
+    /// The event's time in microseconds and its stamp as written (v2 absolute, v3 since the last event).
+    private func clock(_ time: Double) -> (micros: Int64, stamp: String) {
         let micros = max(Int64((time * 1_000_000).rounded()), lastMicros)
-        let stamp = format == .v2 ? micros : micros - lastMicros
+        return (micros, Self.seconds(micros: format == .v2 ? micros : micros - lastMicros))
+    }
+
+    private mutating func event(_ time: Double, _ code: String, _ literal: [UInt8]) -> [UInt8] {
+        let (micros, stamp) = clock(time)
         lastMicros = micros
-        var line: [UInt8] = [0x5B]
-        line += Array(Self.seconds(micros: stamp).utf8)
-        line += Array(", \"\(code)\", ".utf8)
+        var line = Array("[\(stamp), \"\(code)\", ".utf8)
         line += literal
         line += [0x5D, 0x0A]
         return line

@@ -12,21 +12,27 @@ public struct JSONTextEncoder: Sendable {
     public init() {}
 
     /// Appends `"…"` for `bytes` (plus what was carried) to `out`, keeping an unfinished trailing
-    /// character for the next call. Returns false when there was nothing to write.
+    /// character for the next call. Returns false (and leaves `out` as it was) when there was nothing to
+    /// write. Reusing one `out` (`removeAll(keepingCapacity: true)`) avoids allocating per call.
     @discardableResult
     public mutating func appendLiteral(_ bytes: [UInt8], to out: inout [UInt8]) -> Bool {
         let input = carry.isEmpty ? bytes : carry + bytes
         carry = []
         guard !input.isEmpty else { return false }
         let start = out.count
-        out.append(0x22)
-        let consumed = input.withUnsafeBufferPointer { Self.escape($0, to: &out, final: false) }
-        if consumed < input.count { carry = Array(input[consumed...]) }
-        if out.count == start + 1 {
-            out.removeLast()
+        let room = input.count * 6 + 2 // at most 6 output bytes per input byte (`\u00XX`)
+        out.append(contentsOf: repeatElement(0, count: room))
+        let (used, written) = out.withUnsafeMutableBufferPointer { buffer in
+            buffer[start] = 0x22
+            return input.withUnsafeBufferPointer { Self.escape($0, into: buffer.baseAddress! + start + 1, final: false) }
+        }
+        if used < input.count { carry = Array(input[used...]) }
+        guard written > 0 else {
+            out.removeLast(room)
             return false
         }
-        out.append(0x22)
+        out[start + written + 1] = 0x22
+        out.removeLast(room - written - 2)
         return true
     }
 
@@ -34,45 +40,51 @@ public struct JSONTextEncoder: Sendable {
     /// U+FFFD literals; returns false when nothing was carried.
     public mutating func flushLiteral(to out: inout [UInt8]) -> Bool {
         guard !carry.isEmpty else { return false }
-        out.append(0x22)
-        _ = carry.withUnsafeBufferPointer { Self.escape($0, to: &out, final: true) }
-        out.append(0x22)
+        out += Self.literal(carry)
         carry = []
         return true
     }
 
     /// A complete JSON string literal for `text`.
-    public static func literal(_ text: String) -> [UInt8] {
-        var out: [UInt8] = [0x22]
-        let bytes = Array(text.utf8)
-        _ = bytes.withUnsafeBufferPointer { escape($0, to: &out, final: true) }
-        out.append(0x22)
-        return out
+    public static func literal(_ text: String) -> [UInt8] { literal(Array(text.utf8)) }
+
+    /// A complete JSON string literal for `bytes`, with U+FFFD for what is not UTF-8.
+    static func literal(_ bytes: [UInt8]) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: bytes.count * 6 + 2) { buffer, count in
+            buffer[0] = 0x22
+            let (_, written) = bytes.withUnsafeBufferPointer { escape($0, into: buffer.baseAddress! + 1, final: true) }
+            buffer[written + 1] = 0x22
+            count = written + 2
+        }
     }
 
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
-    private static let replacement: [UInt8] = [0xEF, 0xBF, 0xBD]
 
-    /// Escapes `input` into `out`; returns how many bytes were used (less than all only when
-    /// `final` is false and the input ends inside a character).
-    static func escape(_ input: UnsafeBufferPointer<UInt8>, to out: inout [UInt8], final: Bool) -> Int {
-        out.reserveCapacity(out.count + input.count + input.count / 8 + 8)
-        var i = 0
+    /// Escapes `input` into `out` (room for 6 bytes per input byte); returns how many input bytes were
+    /// used (less than all only when `final` is false and the input ends inside a character) and how
+    /// many bytes were written.
+    static func escape(_ input: UnsafeBufferPointer<UInt8>, into out: UnsafeMutablePointer<UInt8>, final: Bool) -> (used: Int, written: Int) {
+        var i = 0, w = 0
         let n = input.count
+        @inline(__always) func put(_ b: UInt8) { out[w] = b; w += 1 }
         while i < n {
             let b = input[i]
+            if b >= 0x20 && b < 0x80 && b != 0x22 && b != 0x5C {
+                put(b)
+                i += 1
+                continue
+            }
             if b < 0x80 {
+                put(0x5C)
                 switch b {
-                case 0x22: out.append(0x5C); out.append(0x22)
-                case 0x5C: out.append(0x5C); out.append(0x5C)
-                case 0x0A: out.append(0x5C); out.append(0x6E)
-                case 0x0D: out.append(0x5C); out.append(0x72)
-                case 0x09: out.append(0x5C); out.append(0x74)
-                case 0x08: out.append(0x5C); out.append(0x62)
-                case 0x0C: out.append(0x5C); out.append(0x66)
-                case 0..<0x20:
-                    out.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
-                default: out.append(b)
+                case 0x22: put(0x22)
+                case 0x5C: put(0x5C)
+                case 0x0A: put(0x6E)
+                case 0x0D: put(0x72)
+                case 0x09: put(0x74)
+                case 0x08: put(0x62)
+                case 0x0C: put(0x66)
+                default: put(0x75); put(0x30); put(0x30); put(hex[Int(b >> 4)]); put(hex[Int(b & 0xF)])
                 }
                 i += 1
                 continue
@@ -90,7 +102,7 @@ public struct JSONTextEncoder: Sendable {
             default: length = 0
             }
             if length == 0 {
-                out.append(contentsOf: replacement)
+                put(0xEF); put(0xBF); put(0xBD)
                 i += 1
                 continue
             }
@@ -102,15 +114,15 @@ public struct JSONTextEncoder: Sendable {
                 valid += 1
             }
             if valid == length {
-                for k in 0..<length { out.append(input[i + k]) }
+                for k in 0..<length { put(input[i + k]) }
                 i += length
             } else if i + valid == n && !final {
-                return i // an unfinished character: carry it
+                return (i, w) // an unfinished character: carry it
             } else {
-                out.append(contentsOf: replacement)
+                put(0xEF); put(0xBF); put(0xBD)
                 i += valid
             }
         }
-        return n
+        return (n, w)
     }
 }

@@ -42,6 +42,10 @@ public struct HostOptions: Sendable {
     public var maxFrameSize = Framing.defaultMaxFrameSize
     /// Most output bytes queued for the relay before the backlog is dropped (the host never waits).
     public var upstreamQueueBytes = 32 << 20
+    /// A batch of at least this many output bytes means bulk output (a full PTY read is 4 KiB).
+    public var bulkThresholdBytes = 4000
+    /// During bulk output, how long to let output gather before the next frame (0 turns it off).
+    public var coalesceMicros = 3000
 
     /// Options for a relay URL.
     public init(relay: Endpoint) {
@@ -158,10 +162,23 @@ public final class HostClient: Sendable {
     }
 
     /// Sends output in batches of frames of at most 64 KiB; returns true after sending the end.
+    ///
+    /// During bulk output (the last batch held at least a full PTY read) it waits `coalesceMicros` before
+    /// taking the next batch, so a burst travels in a few large frames instead of thousands of 4 KiB
+    /// ones: every frame costs wake-ups in host, relay and viewers. Keystroke echo (small batches) is
+    /// never delayed.
     private func pumpUpstream(_ sender: MessageSender) async throws -> Bool {
         let maxChunk = 64 << 10
-        while let batch = await upstream.popAll() {
+        var bulk = false
+        while true {
+            if bulk && options.coalesceMicros > 0 {
+                try? await Task.sleep(for: .microseconds(options.coalesceMicros))
+            }
+            guard let batch = await upstream.popAll() else { break }
             if Task.isCancelled { return false }
+            var outputBytes = 0
+            for case .output(_, let bytes) in batch { outputBytes += bytes.count }
+            bulk = outputBytes >= options.bulkThresholdBytes
             var messages: [Message] = []
             var pending: [UInt8] = []
             var pendingSeq: UInt64 = 0

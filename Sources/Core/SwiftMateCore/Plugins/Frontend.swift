@@ -61,4 +61,14 @@ public protocol Frontend: Sendable {
     func attach(injector: any InputInjector) async throws
     /// Called for each event in order.
     func handle(_ event: SessionEvent) async throws
+    /// Called with the events that queued up while the frontend was busy, in order. The default calls
+    /// `handle(_:)` for each; a frontend may do better with several at once (one write for all).
+    func handle(batch: [SessionEvent]) async throws
+}
+
+extension Frontend {
+    /// Calls `handle(_:)` for each event.
+    public func handle(batch: [SessionEvent]) async throws {
+        for event in batch { try await handle(event) }
+    }
 }
