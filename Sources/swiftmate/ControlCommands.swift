@@ -1,4 +1,4 @@
-// `show-messages`, `wait-ready`, `status --json`: ask a running host through its control socket (-S).
+// `show-messages`, `wait-ready`, `status --json`, `marker`: ask a running host through its control socket (-S).
 import ArgumentParser
 import SwiftMateCore
 import SwiftMateSystem
@@ -36,4 +36,22 @@ struct StatusCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Print JSON (the only format for now).")
     var json = false
     func run() async throws { print(try ask("status-json", flag), terminator: "") }
+}
+
+struct MarkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "marker",
+        abstract: "Put a named marker in the host's recordings (an asciicast `m` event; swiftmate play -m pauses there).")
+    @OptionGroup var flag: SocketFlag
+    @Argument(help: "The marker's label.")
+    var label: String
+    func validate() throws {
+        guard !label.contains("\n"), label.utf8.count <= 1000 else { throw ValidationError("a marker label is one line of at most 1000 bytes") }
+    }
+    func run() async throws {
+        let answer = try ask("marker " + label, flag)
+        if answer.hasPrefix("error:") {
+            printError("swiftmate: \(answer.dropFirst(7).trimmingCharacters(in: .whitespacesAndNewlines))")
+            throw ExitCode(1)
+        }
+    }
 }

@@ -84,7 +84,7 @@ enum HostSession {
                                 status: status, frontends: hub, logger: Logger(label: "swiftmate.host"))
         var control: ControlServer?
         if let path = flags.socket {
-            control = try ControlServer(path: path) { request in await ControlRequests.answer(request, status: status) }
+            control = try ControlServer(path: path) { request in await ControlRequests.answer(request, status: status, frontends: hub) }
         }
         defer { control?.close() }
 
@@ -130,7 +130,13 @@ enum HostSession {
 
 /// Answers control-socket requests from the host's status.
 enum ControlRequests {
-    static func answer(_ request: String, status: HostStatus) async -> String {
+    static func answer(_ request: String, status: HostStatus, frontends: FrontendHub) async -> String {
+        if request.hasPrefix("marker ") {
+            let label = String(request.dropFirst(7))
+            if frontends.isEmpty { return "error: this host has no frontends to mark (start it with --record or host.frontends)\n" }
+            frontends.publish(.marker(label))
+            return "ok\n"
+        }
         switch request.trimmingCharacters(in: .whitespaces) {
         case "show-messages":
             return await status.allMessages().map { $0 + "\n" }.joined()
@@ -140,7 +146,7 @@ enum ControlRequests {
         case "status-json":
             return await status.json() + "\n"
         default:
-            return "error: unknown request '\(request)'; known: show-messages, wait-ready, status-json\n"
+            return "error: unknown request '\(request)'; known: show-messages, wait-ready, status-json, marker LABEL\n"
         }
     }
 }

@@ -9,7 +9,7 @@ struct SwiftMateCommand: AsyncParsableCommand {
         abstract: "Instant terminal sharing: share a shell through a relay; others join with ssh or swiftmate join.",
         version: SwiftMateVersion.string,
         subcommands: [HostCommand.self, NewSessionCommand.self, RelayCommand.self, JoinCommand.self, PlayCommand.self, ConfigCommand.self,
-                      ShowMessagesCommand.self, WaitReadyCommand.self, StatusCommand.self],
+                      ShowMessagesCommand.self, WaitReadyCommand.self, StatusCommand.self, MarkerCommand.self],
         defaultSubcommand: HostCommand.self)
 
     /// tmate puts its flags before the command (`tmate -S SOCK show-messages`, `tmate -F new-session CMD`):

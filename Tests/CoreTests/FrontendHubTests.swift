@@ -63,15 +63,13 @@ private func output(_ seq: UInt64, _ text: String) -> SessionEvent { .output(seq
     hub.start([stuck, memory], injector: ClosureInjector { _ in })
     let chunk = [UInt8](repeating: 0x41, count: 4096)
     var seq: UInt64 = 0
-    let started = ContinuousClock.now
     for _ in 0..<256 { // 1 MiB through 256 KiB queues: publish must not wait for the stuck frontend
         hub.publish(.output(seq: seq, bytes: chunk))
         seq += UInt64(chunk.count)
         // 32 KiB per 2 ms: a frontend that reads keeps up; the stuck one overflows.
         if seq % (32 << 10) == 0 { try? await Task.sleep(for: .milliseconds(2)) }
     }
-    #expect(ContinuousClock.now - started < .seconds(5))
-    #expect(await eventually { memory.events.count == 256 })
+    #expect(await eventually(30) { memory.events.count == 256 })
     stuck.release()
     await hub.finish(exitStatus: 0)
     let markers = stuck.events.compactMap { if case .marker(let m) = $0 { m } else { nil } }
@@ -80,14 +78,12 @@ private func output(_ seq: UInt64, _ text: String) -> SessionEvent { .output(seq
     #expect(memory.events.count == 257)
 }
 
-@Test func finishGivesUpOnAFrontendThatNeverReturns() async throws {
+@Test(.timeLimit(.minutes(1))) func finishGivesUpOnAFrontendThatNeverReturns() async throws {
     let hub = FrontendHub()
     let stuck = StuckFrontend()
     hub.start([stuck], injector: ClosureInjector { _ in })
     hub.publish(output(0, "x"))
-    let started = ContinuousClock.now
-    await hub.finish(exitStatus: nil, timeout: .milliseconds(200))
-    #expect(ContinuousClock.now - started < .seconds(5))
+    await hub.finish(exitStatus: nil, timeout: .milliseconds(200)) // returns although the frontend never does
     stuck.release()
 }
 

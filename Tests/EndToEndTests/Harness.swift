@@ -4,6 +4,10 @@ import Glibc
 import Synchronization
 import Testing
 
+/// Every end-to-end suite nests in this one, so they run one at a time: each blocks a thread while it
+/// waits on processes, and on a 2-core machine parallel suites would starve the rest of the test run.
+@Suite(.serialized) struct EndToEnd {}
+
 /// The swiftmate binary built beside this test bundle.
 let swiftmateBinary: String = {
     if let path = ProcessInfo.processInfo.environment["SWIFTMATE_BIN"] { return path }

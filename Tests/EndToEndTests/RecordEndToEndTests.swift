@@ -4,7 +4,7 @@ import Glibc
 import SwiftMateRecorder
 import Testing
 
-@Suite(.serialized) struct RecordEndToEnd {
+extension EndToEnd { @Suite struct RecordEndToEnd {
     /// Text with multi-byte characters and escape sequences, large enough to be split across many PTY reads.
     private func sampleText() -> String {
         var text = ""
@@ -30,8 +30,11 @@ import Testing
         defer { viewer.kill() }
         #expect(waitUntil { ((try? String(contentsOfFile: cast, encoding: .utf8)) ?? "").contains("\"r\", \"100x30\"") },
                 "the viewer's size is recorded as a resize")
+        let marked = try run([swiftmateBinary, "-S", socket, "marker", "before the cat"])
+        #expect(marked.status == 0, "\(marked.stdout)")
         try "".write(toFile: go, atomically: true, encoding: .utf8)
         #expect(host.child.wait(timeout: 60) == 0)
+        #expect(try AsciicastReader(path: cast).readAll().contains { $0.code == "m" && $0.data == "before the cat" })
 
         let reader = try AsciicastReader(path: cast)
         #expect(reader.version == 2 && reader.header.cols == 80 && reader.header.rows == 24, "headless hosts start at 80x24")
@@ -116,4 +119,45 @@ import Testing
         let played = try run([swiftmateBinary, "play", "--speed", "50", cast])
         #expect(played.status == 0, "\(played.stdout)")
     }
+}
+}
+
+/// `swiftmate play` on a terminal: space pauses, '.' steps, q quits; a corrupt file is named by line.
+extension EndToEnd { @Suite struct PlayEndToEnd {
+    @Test func keysPauseStepAndQuit() throws {
+        let dir = try scratchDirectory()
+        let cast = dir + "/ticks.cast"
+        var text = "{\"version\": 2, \"width\": 80, \"height\": 24}\n"
+        for i in 1...200 { text += "[\(Double(i) * 0.1), \"o\", \"tick-\(i)\\r\\n\"]\n" }
+        try text.write(toFile: cast, atomically: true, encoding: .utf8)
+        let pane = try TmuxPane("\(swiftmateBinary) play \(cast); echo play-exit-$?", cols: 80, rows: 24)
+        defer { pane.kill() }
+        #expect(pane.waitFor("tick-5"), "\(pane.screen())")
+        try pane.send("Space")
+        usleep(300_000)
+        let paused = pane.screen()
+        usleep(800_000)
+        #expect(pane.screen() == paused, "nothing is played while paused")
+        let last = paused.components(separatedBy: "\n").compactMap { line -> Int? in
+            line.hasPrefix("tick-") ? Int(line.dropFirst(5)) : nil
+        }.max() ?? 0
+        try pane.send(".")
+        #expect(pane.waitFor("tick-\(last + 1)", seconds: 5), "'.' shows the next event: \(pane.screen())")
+        usleep(500_000)
+        #expect(!pane.screen().contains("tick-\(last + 3)"), "one step, still paused")
+        try pane.send("q")
+        #expect(pane.waitFor("play-exit-0", seconds: 10), "q quits: \(pane.screen())")
+    }
+
+    @Test func aCorruptFileIsPlayedUpToTheBadLineAndNamed() throws {
+        let dir = try scratchDirectory()
+        let cast = dir + "/corrupt.cast"
+        try "{\"version\": 2, \"width\": 80, \"height\": 24}\n[0.01, \"o\", \"good-line\\r\\n\"]\n[0.02, \"o\" \"missing comma\"]\n"
+            .write(toFile: cast, atomically: true, encoding: .utf8)
+        let result = try run([swiftmateBinary, "play", cast])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("good-line"))
+        #expect(result.stderr.contains("corrupt.cast:3: not valid JSON"), "\(result.stderr)")
+    }
+}
 }

@@ -3,7 +3,7 @@ import Foundation
 import Glibc
 import Testing
 
-@Suite(.serialized) struct ShareEndToEnd {
+extension EndToEnd { @Suite struct ShareEndToEnd {
     @Test func readWriteViewerTypesAndEveryoneSeesItReadOnlyViewerCannotType() throws {
         let dir = try scratchDirectory()
         let (relay, url) = try startRelay(dir: dir)
@@ -106,4 +106,5 @@ import Testing
         try host.send("Enter")
         #expect(viewer.waitFor("back-9", seconds: 60), "viewer: \(viewer.screen())")
     }
+}
 }

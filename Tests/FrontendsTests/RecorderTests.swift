@@ -141,3 +141,14 @@ func badFilesAreNamedByLine(text: String, expected: String) throws {
     #expect(AsciicastRecorder.expand("~/x.cast", session: "").hasSuffix("/x.cast"))
     #expect(!AsciicastRecorder.expand("~/x.cast", session: "").hasPrefix("~"))
 }
+
+@Test func playbackWaitsFollowSpeedAndIdleLimit() {
+    var timing = PlaybackTiming(speed: 2, idleTimeLimit: 1.5)
+    #expect(timing.wait(before: 0.5) == 0.25)
+    #expect(timing.wait(before: 10.5) == 0.75, "a 10 s pause is cut to the 1.5 s limit, then halved")
+    #expect(timing.wait(before: 10.0) == 0, "a step back in time is no wait")
+    #expect(timing.wait(before: 11.0) == 0.25)
+    var plain = PlaybackTiming()
+    #expect(plain.wait(before: 30) == 30)
+    #expect(PlaybackTiming(speed: 0).speed == 1 && PlaybackTiming(speed: .infinity).speed == 1)
+}
