@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "SwiftMateSystem", targets: ["SwiftMateSystem"]),
         .library(name: "SwiftMateCodecs", targets: ["SwiftMateCodecs"]),
         .library(name: "SwiftMateTCP", targets: ["SwiftMateTCP"]),
+        .library(name: "SwiftMateSSH", targets: ["SwiftMateSSH"]),
         .library(name: "SwiftMateRecorder", targets: ["SwiftMateRecorder"]),
         .library(name: "SwiftMateTestSupport", targets: ["SwiftMateTestSupport"]),
     ],
@@ -67,12 +68,16 @@ let package = Package(
                                .product(name: "NIOPosix", package: "swift-nio")],
                 path: "Sources/Transports/TCP", swiftSettings: strict),
 
+        .target(name: "SwiftMateSSH",
+                dependencies: ["SwiftMateCore", "CLibSSH", .product(name: "Logging", package: "swift-log")],
+                path: "Sources/Transports/SSH", swiftSettings: strict),
+
         // Frontends.
         .target(name: "SwiftMateRecorder", dependencies: ["SwiftMateCore"],
                 path: "Sources/Frontends/Recorder", swiftSettings: strict),
 
         .executableTarget(name: "swiftmate",
-                          dependencies: ["SwiftMateCore", "SwiftMateSystem", "SwiftMateCodecs", "SwiftMateTCP", "SwiftMateRecorder",
+                          dependencies: ["SwiftMateCore", "SwiftMateSystem", "SwiftMateCodecs", "SwiftMateTCP", "SwiftMateSSH", "SwiftMateRecorder",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                          .product(name: "Logging", package: "swift-log"),
                                          .product(name: "NIOCore", package: "swift-nio"),
@@ -85,7 +90,7 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "CodecsTests", dependencies: ["SwiftMateCodecs", "SwiftMateTestSupport", "SwiftMateSystem"],
                     swiftSettings: strict),
-        .testTarget(name: "TransportsTests", dependencies: ["SwiftMateTCP", "SwiftMateTestSupport"],
+        .testTarget(name: "TransportsTests", dependencies: ["SwiftMateTCP", "SwiftMateSSH", "SwiftMateTestSupport"],
                     swiftSettings: strict),
         .testTarget(name: "FrontendsTests", dependencies: ["SwiftMateRecorder", "SwiftMateTestSupport"],
                     swiftSettings: strict),

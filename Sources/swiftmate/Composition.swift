@@ -3,24 +3,47 @@ import Logging
 import SwiftMateCodecs
 import SwiftMateCore
 import SwiftMateRecorder
+import SwiftMateSSH
 import SwiftMateTCP
 
 enum Composition {
+    /// What the command line adds to the `ssh` transport's YAML options.
+    struct SSHSettings {
+        /// Where host keys live (`--state-dir`, `relay.state_dir`); nil keeps the transport's default.
+        var stateDirectory: String?
+        /// Extra host-key fingerprints a host accepts (the embedded relay's own keys).
+        var pins: [String] = []
+    }
+
     /// Every built-in plugin under its YAML name.
-    static func registry() -> PluginRegistry {
+    static func registry(ssh: SSHSettings = SSHSettings()) -> PluginRegistry {
         var registry = PluginRegistry()
         registry.register(transport: "tcp") { try TCPTransport(options: $0) }
+        registry.register(transport: "ssh") { node in
+            var options = try SSHTransport.Options(node)
+            if let dir = ssh.stateDirectory, node["state_dir"] == nil { options.stateDirectory = dir }
+            options.fingerprints += ssh.pins
+            return SSHTransport(options: options)
+        }
         registry.registerBuiltinCodecs()
         registry.registerRecorder()
         return registry
     }
 
-    /// The registry plus the configuration that was checked against it, options bound.
-    static func load(configPath: String?) throws -> (PluginRegistry, SwiftMateConfig) {
-        var registry = registry()
-        let config = try SwiftMateConfig.load(path: configPath, registry: registry)
+    /// The registry plus the configuration that was checked against it, options bound. The relay's
+    /// `state_dir` (unless `ssh.stateDirectory` overrides it) is where the ssh transport keeps host keys.
+    static func load(configPath: String?, ssh: SSHSettings = SSHSettings()) throws -> (PluginRegistry, SwiftMateConfig) {
+        let config = try SwiftMateConfig.load(path: configPath, registry: registry())
+        var settings = ssh
+        settings.stateDirectory = settings.stateDirectory ?? config.stateDir
+        var registry = registry(ssh: settings)
         registry.bind(codecOptions: config.codecOptions, transportOptions: config.transportOptions)
         return (registry, config)
+    }
+
+    /// The relay's host-key fingerprints in `stateDirectory` (created when missing), as `TYPE SHA256:…` lines.
+    static func fingerprints(stateDirectory: String?) throws -> SSHHostKeys {
+        try SSHTransport(options: .init(stateDirectory: stateDirectory ?? SSHTransport.defaultStateDirectory)).hostKeys()
     }
 
     /// Sets up logging once: to stderr normally, to stdout for `-F` (as tmate does).

@@ -6,15 +6,21 @@ import SwiftMateCore
 struct RelayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "relay",
-        abstract: "Run a relay that hosts publish to and viewers join.")
+        abstract: "Run a relay that hosts publish to and viewers join (ssh TOKEN@relay).",
+        subcommands: [RelayServeCommand.self, RelayFingerprintsCommand.self],
+        defaultSubcommand: RelayServeCommand.self)
+}
+
+struct RelayServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Serve (the default).")
 
     @Option(name: .customShort("f"), help: "Configuration file (its relay: section).")
     var config: String?
 
-    @Option(name: .long, help: "Where to listen (tcp://HOST:PORT); repeat for several. Default tcp://127.0.0.1:7022.")
+    @Option(name: .long, help: "Where to listen (ssh://HOST:PORT, tcp://HOST:PORT); repeat for several. Default ssh://127.0.0.1:2222 and tcp://127.0.0.1:7022.")
     var listen: [String] = []
 
-    @Option(name: .long, help: "Directory for the relay's state (host keys).")
+    @Option(name: .long, help: "Directory for the relay's state (SSH host keys).")
     var stateDir: String?
 
     @Option(name: .long, help: "Host name put in connection strings.")
@@ -29,15 +35,39 @@ struct RelayCommand: AsyncParsableCommand {
         }
         Composition.bootstrapLogging(toStdout: true, level: level)
         let logger = Logger(label: "swiftmate.relay")
-        let (registry, config) = try Composition.load(configPath: config)
+        let (registry, config) = try Composition.load(configPath: config, ssh: .init(stateDirectory: stateDir))
         var options = config.relay
         if let publicHost { options.publicHost = publicHost }
         var endpoints = try listen.map { try Endpoint(parsing: $0) }
         if endpoints.isEmpty { endpoints = config.relayListen }
-        if endpoints.isEmpty { endpoints = [Endpoint(scheme: "tcp", host: "127.0.0.1", port: 7022)] }
+        if endpoints.isEmpty {
+            endpoints = [Endpoint(scheme: "ssh", host: "127.0.0.1", port: 2222), Endpoint(scheme: "tcp", host: "127.0.0.1", port: 7022)]
+        }
         for e in endpoints { try registry.requireTransport(e.scheme) }
+        if endpoints.contains(where: { $0.scheme == "ssh" }) {
+            for line in try Composition.fingerprints(stateDirectory: stateDir ?? config.stateDir).lines {
+                logger.info("ssh host key \(line)")
+            }
+        }
         let relay = try await EmbeddedRelay.start(registry: registry, options: options, listen: endpoints, logger: logger)
         for e in relay.endpoints { logger.info("listening on \(e)") }
         await relay.wait()
+    }
+}
+
+struct RelayFingerprintsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fingerprints",
+        abstract: "Print the relay's SSH host-key fingerprints (creating the keys if needed), for hosts' transports.ssh.fingerprints.")
+
+    @Option(name: .customShort("f"), help: "Configuration file (its relay.state_dir).")
+    var config: String?
+
+    @Option(name: .long, help: "Directory for the relay's state (SSH host keys).")
+    var stateDir: String?
+
+    func run() async throws {
+        let (_, loaded) = try Composition.load(configPath: config)
+        for line in try Composition.fingerprints(stateDirectory: stateDir ?? loaded.stateDir).lines { print(line) }
     }
 }

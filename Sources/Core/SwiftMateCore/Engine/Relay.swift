@@ -266,6 +266,8 @@ public actor Relay {
                     do { try await connection.outbound.write(out) } catch { break }
                 }
                 viewer.queue.close()
+                // The session ended (or this viewer was dropped): close the link, which ends `inbound` too.
+                await connection.outbound.close()
             }
             group.addTask {
                 for await size in connection.windowChanges {

@@ -1,0 +1,172 @@
+// The relay's SSH listener: a socket of our own, accepted on a thread, each connection handed to libssh.
+import CLibSSH
+import Foundation
+import Glibc
+import Logging
+import SwiftMateCore
+import Synchronization
+
+/// Accepts SSH connections on a thread of its own (libssh's accept and key exchange block) and runs
+/// each on its own `SSHServerSession` thread, so one slow or hostile client stalls no one else.
+final class SSHListener: Listener, @unchecked Sendable {
+    let localEndpoint: Endpoint
+    private let socket: Int32
+    private let stopPipe: (read: Int32, write: Int32)
+    private let bind: ssh_bind // used on the accept thread only, after init
+    private let options: SSHTransport.Options
+    private let logger: Logger
+    private let state = Mutex<(stopped: Bool, done: CheckedContinuation<Void, Never>?, live: Int)>((false, nil, 0))
+
+    init(endpoint: Endpoint, keys: SSHHostKeys, options: SSHTransport.Options, logger: Logger) throws {
+        self.options = options
+        self.logger = logger
+        (socket, localEndpoint) = try Self.listen(endpoint)
+        var fds: [Int32] = [0, 0]
+        guard swiftmate_pipe(&fds) == 0 else {
+            Glibc.close(socket)
+            throw SwiftMateError(.system, "pipe: \(String(cString: strerror(errno)))")
+        }
+        stopPipe = (fds[0], fds[1])
+        guard let bind = ssh_bind_new() else {
+            Glibc.close(socket)
+            throw SwiftMateError(.system, "libssh: cannot create a server")
+        }
+        self.bind = bind
+        var no: Int32 = 0 // never read /etc/ssh/libssh_server_config
+        ssh_bind_options_set(bind, SSH_BIND_OPTIONS_PROCESS_CONFIG, &no)
+        for key in keys.keys {
+            guard ssh_bind_options_set(bind, SSH_BIND_OPTIONS_HOSTKEY, key.path) == SSH_OK else {
+                throw SwiftMateError(.system, "libssh cannot use the host key \(key.path)")
+            }
+        }
+    }
+
+    /// Binds and listens on `endpoint` (port 0: a free port) and returns the socket and the real address.
+    private static func listen(_ endpoint: Endpoint) throws -> (Int32, Endpoint) {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_flags = AI_PASSIVE
+        var list: UnsafeMutablePointer<addrinfo>?
+        let rc = getaddrinfo(endpoint.host, String(endpoint.port), &hints, &list)
+        guard rc == 0, let first = list else {
+            throw SwiftMateError(.system, "cannot listen on \(endpoint): \(String(cString: gai_strerror(rc)))")
+        }
+        defer { freeaddrinfo(list) }
+        let fd = Glibc.socket(first.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw SwiftMateError(.system, "socket: \(String(cString: strerror(errno)))") }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        guard Glibc.bind(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0, Glibc.listen(fd, 128) == 0 else {
+            let why = String(cString: strerror(errno))
+            Glibc.close(fd)
+            throw SwiftMateError(.system, "cannot listen on \(endpoint): \(why)")
+        }
+        var bound = endpoint
+        bound.port = localPort(fd) ?? endpoint.port
+        return (fd, bound)
+    }
+
+    private static func localPort(_ fd: Int32) -> Int? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let ok = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) == 0 }
+        }
+        guard ok else { return nil }
+        return Self.address(storage).port
+    }
+
+    /// `host` and `port` of a socket address.
+    static func address(_ storage: sockaddr_storage) -> (host: String, port: Int) {
+        var storage = storage
+        var host = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+        var service = [CChar](repeating: 0, count: Int(NI_MAXSERV))
+        _ = withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                getnameinfo($0, socklen_t(MemoryLayout<sockaddr_storage>.size), &host, socklen_t(host.count),
+                            &service, socklen_t(service.count), NI_NUMERICHOST | NI_NUMERICSERV)
+            }
+        }
+        func text(_ chars: [CChar]) -> String {
+            String(decoding: chars.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+        return (text(host), Int(text(service)) ?? 0)
+    }
+
+    func run(handler: @escaping @Sendable (Connection) async -> Void) async throws {
+        let thread = Thread { self.acceptLoop(handler: handler) }
+        thread.name = "swiftmate-ssh-accept"
+        thread.start()
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let stopped = state.withLock { s -> Bool in
+                    if s.stopped { return true }
+                    s.done = c
+                    return false
+                }
+                if stopped { c.resume() }
+            }
+        } onCancel: {
+            self.stop()
+        }
+    }
+
+    func close() async { stop() }
+
+    private func stop() {
+        let done = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            guard !s.stopped else { return nil }
+            s.stopped = true
+            let d = s.done
+            s.done = nil
+            return d
+        }
+        var byte: UInt8 = 1
+        _ = Glibc.write(stopPipe.write, &byte, 1)
+        done?.resume()
+    }
+
+    private func acceptLoop(handler: @escaping @Sendable (Connection) async -> Void) {
+        defer {
+            Glibc.close(socket)
+            ssh_bind_free(bind)
+        }
+        while !state.withLock({ $0.stopped }) {
+            var fds = [pollfd(fd: socket, events: Int16(POLLIN), revents: 0), pollfd(fd: stopPipe.read, events: Int16(POLLIN), revents: 0)]
+            if poll(&fds, 2, -1) < 0 {
+                if errno == EINTR { continue }
+                logger.error("ssh listener \(localEndpoint): poll failed: \(String(cString: strerror(errno)))")
+                return
+            }
+            if fds[1].revents != 0 { return }
+            var storage = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let client = withUnsafeMutablePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { swiftmate_accept(socket, $0, &length) }
+            }
+            guard client >= 0 else { continue }
+            let (host, port) = Self.address(storage)
+            let peer = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+            guard let session = ssh_new() else {
+                Glibc.close(client)
+                continue
+            }
+            var no: Int32 = 0
+            ssh_options_set(session, SSH_OPTIONS_PROCESS_CONFIG, &no)
+            guard ssh_bind_accept_fd(bind, session, client) == SSH_OK else {
+                logger.info("ssh \(peer): refused: \(String(cString: ssh_get_error(UnsafeMutableRawPointer(bind))))")
+                ssh_free(session)
+                Glibc.close(client)
+                continue
+            }
+            do {
+                let s = try SSHServerSession(session: session, peer: peer, setupSeconds: options.setupSeconds, logger: logger)
+                s.start(handler: handler)
+            } catch {
+                logger.error("ssh \(peer): \(error)")
+                ssh_free(session)
+            }
+        }
+    }
+}

@@ -1,0 +1,340 @@
+// One SSH connection at the relay on a thread of its own: key exchange, auth, one session channel, bytes both ways.
+import CLibSSH
+import Foundation
+import Glibc
+import Logging
+import SwiftMateCore
+import Synchronization
+
+/// What the client asked its channel for.
+enum SSHChannelRequest: Equatable {
+    /// An interactive shell (a viewer).
+    case shell
+    /// The `swiftmate` subsystem (a host or join client speaking the framed protocol).
+    case subsystem
+    /// A command (`ssh TOKEN@relay ls`): refused with a message.
+    case exec(String)
+}
+
+/// A libssh server session. Every libssh call happens on the session's own thread (libssh objects are
+/// not thread-safe); other threads only touch the outbox, under its lock, and wake the thread through
+/// an eventfd.
+final class SSHServerSession: @unchecked Sendable {
+    private struct Outbox {
+        var chunks: [[UInt8]] = []
+        var bytes = 0
+        var closing = false
+        var finished = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let session: ssh_session
+    private let peer: String
+    private let logger: Logger
+    private let setupSeconds: Int
+    private let outboxLimit = 256 << 10
+    private let wake: Int32
+    private let outbox = Mutex(Outbox())
+    private let inbound: AsyncThrowingStream<[UInt8], any Error>
+    private let inboundFeed: AsyncThrowingStream<[UInt8], any Error>.Continuation
+    private let windows: AsyncStream<(cols: UInt16, rows: UInt16)>
+    private let windowFeed: AsyncStream<(cols: UInt16, rows: UInt16)>.Continuation
+
+    // Session-thread state.
+    private var channel: ssh_channel?
+    private var serverCallbacks: UnsafeMutablePointer<ssh_server_callbacks_struct>
+    private var channelCallbacks: UnsafeMutablePointer<ssh_channel_callbacks_struct>
+    private var user = ""
+    private var cols: UInt16 = 80
+    private var rows: UInt16 = 24
+    private var request: SSHChannelRequest?
+    private var peerEOF = false
+    private var peerClosed = false
+
+    /// A session for an accepted socket that `ssh_bind_accept_fd` has already taken.
+    init(session: ssh_session, peer: String, setupSeconds: Int, logger: Logger) throws {
+        self.session = session
+        self.peer = peer
+        self.setupSeconds = setupSeconds
+        self.logger = logger
+        wake = swiftmate_eventfd()
+        guard wake >= 0 else { throw SwiftMateError(.system, "eventfd: \(String(cString: strerror(errno)))") }
+        (inbound, inboundFeed) = AsyncThrowingStream.makeStream(of: [UInt8].self, bufferingPolicy: .unbounded)
+        (windows, windowFeed) = AsyncStream.makeStream(of: (cols: UInt16, rows: UInt16).self, bufferingPolicy: .bufferingNewest(8))
+        serverCallbacks = .allocate(capacity: 1)
+        serverCallbacks.initialize(to: ssh_server_callbacks_struct())
+        channelCallbacks = .allocate(capacity: 1)
+        channelCallbacks.initialize(to: ssh_channel_callbacks_struct())
+    }
+
+    deinit {
+        serverCallbacks.deallocate()
+        channelCallbacks.deallocate()
+    }
+
+    /// Starts the session's thread; `handler` gets the connection once the client asked for a shell or
+    /// the `swiftmate` subsystem.
+    func start(handler: @escaping @Sendable (Connection) async -> Void) {
+        let thread = Thread { self.run(handler: handler) }
+        thread.name = "swiftmate-ssh"
+        thread.start()
+    }
+
+    // MARK: The session thread
+
+    private func run(handler: @escaping @Sendable (Connection) async -> Void) {
+        defer { cleanUp() }
+        installServerCallbacks()
+        var timeout = Int(setupSeconds)
+        ssh_options_set(session, SSH_OPTIONS_TIMEOUT, &timeout)
+        guard ssh_handle_key_exchange(session) == SSH_OK else {
+            logger.info("ssh \(peer): key exchange failed: \(String(cString: ssh_get_error(UnsafeMutableRawPointer(session))))")
+            return
+        }
+        guard let event = ssh_event_new() else { return }
+        defer { ssh_event_free(event) }
+        ssh_event_add_session(event, session)
+        defer { ssh_event_remove_session(event, session) }
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        ssh_event_add_fd(event, wake, Int16(POLLIN), { _, _, userdata in
+            guard let userdata else { return 0 }
+            var value: UInt64 = 0
+            _ = Glibc.read(Unmanaged<SSHServerSession>.fromOpaque(userdata).takeUnretainedValue().wake, &value, 8)
+            return 0
+        }, me)
+        defer { ssh_event_remove_fd(event, wake) }
+
+        let deadline = ContinuousClock.now + .seconds(setupSeconds)
+        while request == nil {
+            if ssh_event_dopoll(event, 500) == SSH_ERROR { return }
+            if ContinuousClock.now > deadline {
+                logger.info("ssh \(peer): no shell or subsystem request within \(setupSeconds) s; closing")
+                return
+            }
+        }
+        guard let channel, let request else { return }
+        if case .exec(let command) = request {
+            refuseExec(channel, command: command)
+            finishChannel(event: event, channel: channel, exitStatus: 1)
+            return
+        }
+        let kind: ConnectionKind = request == .subsystem ? .framed : .terminal(token: user, cols: cols, rows: rows)
+        let connection = Connection(inbound: inbound, outbound: SSHChannelWriter(session: self), peer: peer,
+                                    kind: kind, windowChanges: windows)
+        Task { await handler(connection) }
+        serve(event: event, channel: channel)
+    }
+
+    /// Moves bytes until the relay closes the connection or the client goes away.
+    private func serve(event: ssh_event, channel: ssh_channel) {
+        while true {
+            let (chunks, closing) = outbox.withLock { o -> ([[UInt8]], Bool) in
+                let c = o.chunks
+                o.chunks = []
+                o.bytes = 0
+                let waiters = o.waiters
+                o.waiters = []
+                waiters.forEach { $0.resume() }
+                return (c, o.closing)
+            }
+            for chunk in chunks where !write(chunk, to: channel) { return }
+            if closing {
+                finishChannel(event: event, channel: channel, exitStatus: 0)
+                return
+            }
+            if ssh_is_connected(session) == 0 || ssh_channel_is_closed(channel) != 0 {
+                inboundFeed.finish()
+                // Keep serving writes until the relay closes (it does once inbound ends).
+                if ssh_is_connected(session) == 0 { return }
+            }
+            if ssh_event_dopoll(event, -1) == SSH_ERROR {
+                inboundFeed.finish(throwing: SwiftMateError(.connectionLost, "ssh \(peer): the connection failed"))
+                return
+            }
+        }
+    }
+
+    private func write(_ bytes: [UInt8], to channel: ssh_channel) -> Bool {
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = ssh_channel_write(channel, raw.baseAddress! + offset, UInt32(raw.count - offset))
+                if n <= 0 { return false }
+                offset += Int(n)
+            }
+            return true
+        }
+    }
+
+    /// Ends the channel the way sshd does: exit status, EOF, close; then lets libssh send it all and
+    /// waits a moment for the client's close, so the client reports a clean end rather than a cut one.
+    private func finishChannel(event: ssh_event, channel: ssh_channel, exitStatus: Int32) {
+        ssh_channel_request_send_exit_status(channel, exitStatus)
+        ssh_channel_send_eof(channel)
+        ssh_channel_close(channel)
+        _ = ssh_blocking_flush(session, 2000)
+        let deadline = ContinuousClock.now + .milliseconds(500)
+        while !peerClosed && ContinuousClock.now < deadline && ssh_is_connected(session) != 0 {
+            if ssh_event_dopoll(event, 50) == SSH_ERROR { break }
+        }
+    }
+
+    private func refuseExec(_ channel: ssh_channel, command: String) {
+        let text = "swiftmate: this relay only serves interactive sessions, not commands ('\(command.prefix(60))'); "
+            + "connect with: ssh -t \(user)@HOST\r\n"
+        _ = Array(text.utf8).withUnsafeBytes { ssh_channel_write_stderr(channel, $0.baseAddress, UInt32($0.count)) }
+    }
+
+    private func cleanUp() {
+        inboundFeed.finish()
+        windowFeed.finish()
+        let waiters = outbox.withLock { o -> [CheckedContinuation<Void, Never>] in
+            o.finished = true
+            let w = o.waiters
+            o.waiters = []
+            return w
+        }
+        waiters.forEach { $0.resume() }
+        if let channel { ssh_channel_free(channel) }
+        channel = nil
+        ssh_disconnect(session)
+        ssh_free(session)
+        close(wake)
+    }
+
+    // MARK: Callbacks (run on the session thread, inside libssh calls)
+
+    private static func from(_ userdata: UnsafeMutableRawPointer?) -> SSHServerSession? {
+        userdata.map { Unmanaged<SSHServerSession>.fromOpaque($0).takeUnretainedValue() }
+    }
+
+    private func installServerCallbacks() {
+        let cb = serverCallbacks
+        cb.pointee.size = MemoryLayout<ssh_server_callbacks_struct>.size
+        cb.pointee.userdata = Unmanaged.passUnretained(self).toOpaque()
+        cb.pointee.auth_none_function = { _, user, userdata in
+            guard let s = SSHServerSession.from(userdata) else { return Int32(SSH_AUTH_DENIED.rawValue) }
+            s.user = user.map { String(cString: $0) } ?? ""
+            return Int32(SSH_AUTH_SUCCESS.rawValue)
+        }
+        cb.pointee.auth_pubkey_function = { _, user, _, signatureState, userdata in
+            guard let s = SSHServerSession.from(userdata) else { return Int32(SSH_AUTH_DENIED.rawValue) }
+            s.user = user.map { String(cString: $0) } ?? ""
+            // A key offered without a signature is acceptable; a signed one must verify.
+            let state = Int32(signatureState)
+            if state == Int32(SSH_PUBLICKEY_STATE_NONE.rawValue) || state == Int32(SSH_PUBLICKEY_STATE_VALID.rawValue) {
+                return Int32(SSH_AUTH_SUCCESS.rawValue)
+            }
+            return Int32(SSH_AUTH_DENIED.rawValue)
+        }
+        cb.pointee.channel_open_request_session_function = { session, userdata in
+            guard let s = SSHServerSession.from(userdata), s.channel == nil, let channel = ssh_channel_new(session) else { return nil }
+            s.channel = channel
+            s.installChannelCallbacks(channel)
+            return channel
+        }
+        ssh_set_server_callbacks(session, cb)
+        ssh_set_auth_methods(session, Int32(SSH_AUTH_METHOD_NONE | SSH_AUTH_METHOD_PUBLICKEY))
+    }
+
+    private func installChannelCallbacks(_ channel: ssh_channel) {
+        let cb = channelCallbacks
+        cb.pointee.size = MemoryLayout<ssh_channel_callbacks_struct>.size
+        cb.pointee.userdata = Unmanaged.passUnretained(self).toOpaque()
+        cb.pointee.channel_pty_request_function = { _, _, _, width, height, _, _, userdata in
+            guard let s = SSHServerSession.from(userdata) else { return -1 }
+            (s.cols, s.rows) = (SSHServerSession.clamp(width, default: 80), SSHServerSession.clamp(height, default: 24))
+            return 0
+        }
+        cb.pointee.channel_shell_request_function = { _, _, userdata in
+            guard let s = SSHServerSession.from(userdata), s.request == nil else { return -1 }
+            s.request = .shell
+            return 0
+        }
+        cb.pointee.channel_subsystem_request_function = { _, _, name, userdata in
+            guard let s = SSHServerSession.from(userdata), s.request == nil, let name, String(cString: name) == "swiftmate" else { return -1 }
+            s.request = .subsystem
+            return 0
+        }
+        cb.pointee.channel_exec_request_function = { _, _, command, userdata in
+            guard let s = SSHServerSession.from(userdata), s.request == nil else { return -1 }
+            s.request = .exec(command.map { String(cString: $0) } ?? "")
+            return 0
+        }
+        cb.pointee.channel_env_request_function = { _, _, _, _, _ in 0 } // LANG and friends: accepted, unused
+        cb.pointee.channel_pty_window_change_function = { _, _, width, height, _, _, userdata in
+            guard let s = SSHServerSession.from(userdata) else { return -1 }
+            (s.cols, s.rows) = (SSHServerSession.clamp(width, default: s.cols), SSHServerSession.clamp(height, default: s.rows))
+            s.windowFeed.yield((s.cols, s.rows))
+            return 0
+        }
+        cb.pointee.channel_data_function = { _, _, data, length, isStderr, userdata in
+            guard let s = SSHServerSession.from(userdata), let data else { return Int32(length) }
+            if isStderr == 0 && length > 0 {
+                s.inboundFeed.yield([UInt8](UnsafeRawBufferPointer(start: data, count: Int(length))))
+            }
+            return Int32(length)
+        }
+        cb.pointee.channel_eof_function = { _, _, userdata in
+            // The client will type no more (`ssh -tt … < /dev/null`); it still watches until it closes.
+            SSHServerSession.from(userdata)?.peerEOF = true
+        }
+        cb.pointee.channel_close_function = { _, _, userdata in
+            guard let s = SSHServerSession.from(userdata) else { return }
+            s.peerClosed = true
+            s.inboundFeed.finish()
+        }
+        ssh_set_channel_callbacks(channel, cb)
+    }
+
+    private static func clamp(_ value: Int32, default fallback: UInt16) -> UInt16 {
+        value > 0 && value <= 10_000 ? UInt16(value) : fallback
+    }
+
+    // MARK: Other threads
+
+    /// Queues bytes for the client; waits while more than the outbox limit is queued.
+    fileprivate func send(_ bytes: [UInt8]) async throws {
+        let state = outbox.withLock { o -> (Bool, Bool) in
+            if o.closing || o.finished { return (false, false) }
+            o.chunks.append(bytes)
+            o.bytes += bytes.count
+            return (true, o.bytes > outboxLimit)
+        }
+        guard state.0 else { throw SwiftMateError(.connectionLost, "ssh \(peer): the connection is closed") }
+        signal()
+        if state.1 {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let resumeNow = outbox.withLock { o -> Bool in
+                    if o.finished || o.bytes <= outboxLimit { return true }
+                    o.waiters.append(c)
+                    return false
+                }
+                if resumeNow { c.resume() }
+            }
+        }
+    }
+
+    /// Asks the session thread to close the channel after what is queued.
+    fileprivate func requestClose() {
+        outbox.withLock { $0.closing = true }
+        signal()
+    }
+
+    /// Wakes the session thread. Under the outbox lock, so it never writes to the eventfd after
+    /// `cleanUp` closed it (the number could belong to another file by then).
+    private func signal() {
+        outbox.withLock { o in
+            guard !o.finished else { return }
+            var one: UInt64 = 1
+            _ = Glibc.write(wake, &one, 8)
+        }
+    }
+}
+
+/// The `ByteWriter` of an SSH channel.
+struct SSHChannelWriter: ByteWriter {
+    let session: SSHServerSession
+    func write(_ bytes: [UInt8]) async throws { try await session.send(bytes) }
+    func close() async { session.requestClose() }
+}

@@ -1,0 +1,82 @@
+// The `ssh` transport on libssh: the relay is an SSH server (viewers join with plain OpenSSH).
+import CLibSSH
+import Foundation
+import Logging
+import SwiftMateCore
+
+/// The `ssh` transport.
+///
+/// Listening: an SSH server whose host keys live in `Options.stateDirectory` (created on first start).
+/// A client that asks for a shell is a viewer whose SSH user name is the session token
+/// (`ConnectionKind.terminal`); one that asks for the `swiftmate` subsystem speaks the framed protocol.
+/// Threading: libssh runs on threads of its own (one to accept, one per connection), never on the
+/// cooperative pool.
+public struct SSHTransport: Transport {
+    /// The transport's options (YAML `transports: {ssh: {…}}`).
+    public struct Options: Sendable {
+        /// Where the relay keeps its host keys.
+        public var stateDirectory: String
+        /// Host-key fingerprints (`SHA256:…`) a host accepts from its relay.
+        public var fingerprints: [String] = []
+        /// Seconds a new connection has for key exchange and its channel request.
+        public var setupSeconds = 30
+
+        /// Defaults: keys in `$XDG_STATE_HOME/swiftmate` (or `~/.local/state/swiftmate`).
+        public init(stateDirectory: String = SSHTransport.defaultStateDirectory) {
+            self.stateDirectory = stateDirectory
+        }
+
+        /// Reads `{state_dir, fingerprints, setup_timeout}`.
+        public init(_ node: ConfigNode) throws {
+            self.init()
+            try node.checkKeys(["state_dir", "fingerprints", "setup_timeout"])
+            if let d = node["state_dir"] { stateDirectory = try d.string() }
+            if let f = node["fingerprints"] {
+                fingerprints = try f.list().map { item in
+                    let text = try item.string()
+                    guard SSHFingerprint.isWellFormed(text) else {
+                        throw item.error("'\(text)' is not a host-key fingerprint; copy one from `swiftmate relay fingerprints` (SHA256:…)")
+                    }
+                    return text
+                }
+            }
+            if let t = node["setup_timeout"] { setupSeconds = try t.int(in: 1...600) }
+        }
+    }
+
+    /// `$XDG_STATE_HOME/swiftmate`, else `~/.local/state/swiftmate`.
+    public static var defaultStateDirectory: String {
+        let env = ProcessInfo.processInfo.environment
+        if let state = env["XDG_STATE_HOME"], !state.isEmpty { return state + "/swiftmate" }
+        return (env["HOME"] ?? "/tmp") + "/.local/state/swiftmate"
+    }
+
+    /// The options in use.
+    public let options: Options
+    private let logger: Logger
+
+    /// A transport with `options`.
+    public init(options: Options = Options(), logger: Logger = Logger(label: "swiftmate.ssh")) {
+        self.options = options
+        self.logger = logger
+        ssh_init()
+    }
+
+    /// `ssh`.
+    public var name: String { "ssh" }
+
+    /// The relay's host keys (created when missing).
+    public func hostKeys() throws -> SSHHostKeys {
+        try SSHHostKeys.loadOrCreate(in: options.stateDirectory)
+    }
+
+    /// Listens on `endpoint` with the host keys from the state directory.
+    public func listen(on endpoint: Endpoint) async throws -> any Listener {
+        try SSHListener(endpoint: endpoint, keys: try hostKeys(), options: options, logger: logger)
+    }
+
+    /// Connects to a relay over SSH and opens the `swiftmate` subsystem, checking the relay's host key.
+    public func connect(to endpoint: Endpoint) async throws -> Connection {
+        try await SSHClientConnection.open(endpoint, options: options, logger: logger)
+    }
+}

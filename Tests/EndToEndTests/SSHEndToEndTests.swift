@@ -1,0 +1,106 @@
+// Viewers join with the stock OpenSSH client: ssh -p PORT TOKEN@127.0.0.1, read-write and read-only.
+import Foundation
+import Glibc
+import Testing
+
+/// `ssh` with no user config, no known-hosts file and no prompts.
+let sshOptions = "-F /dev/null -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o BatchMode=yes"
+
+/// A relay listening on tcp and ssh (host keys in `dir/state`); returns it with its tcp URL and ssh port.
+func startSSHRelay(dir: String) throws -> (Background, String, Int) {
+    let port = freePort()
+    let (relay, url) = try startRelay(dir: dir, arguments: ["--listen", "ssh://127.0.0.1:\(port)", "--state-dir", dir + "/state"])
+    #expect(waitUntil { relay.log.contains("listening on ssh://127.0.0.1:\(port)") }, "\(relay.log)")
+    return (relay, url, port)
+}
+
+/// The token in an `ssh -p PORT TOKEN@HOST` connection string.
+func sshToken(_ command: String?) -> String {
+    String(command?.split(separator: " ").last?.split(separator: "@").first ?? "")
+}
+
+extension EndToEnd {
+    @Suite struct SSHViewers {
+        @Test func openSSHViewersSeeTheSessionAndOnlyReadWriteOnesType() throws {
+            let dir = try scratchDirectory()
+            let (relay, url, port) = try startSSHRelay(dir: dir)
+            defer { relay.stop() }
+            let socket = dir + "/host.sock"
+            let host = try TmuxPane("\(swiftmateBinary) -S \(socket) --relay \(url) new-session \(quietShell)", environment: shellEnvironment)
+            defer { host.kill() }
+            let strings = try connectionStrings(socket: socket)
+            #expect(strings["ssh session"] == "ssh -p \(port) \(sshToken(strings["ssh session"]))@127.0.0.1", "\(strings)")
+            let rw = try TmuxPane("ssh \(sshOptions) -p \(port) \(sshToken(strings["ssh session"]))@127.0.0.1; echo ssh-exit-$?")
+            defer { rw.kill() }
+            let ro = try TmuxPane("ssh \(sshOptions) -p \(port) \(sshToken(strings["ssh session read only"]))@127.0.0.1; echo ssh-exit-$?")
+            defer { ro.kill() }
+            #expect(host.waitFor("2 connected"), "\(host.screen())")
+            #expect(rw.waitFor("host$"), "the ssh viewer sees the prompt: \(rw.screen())")
+
+            try rw.type("echo ssh-marker-$((6*7))")
+            try rw.send("Enter")
+            #expect(host.waitFor("\nssh-marker-42"), "host: \(host.screen())")
+            #expect(ro.waitFor("\nssh-marker-42"), "ro viewer: \(ro.screen())")
+
+            try ro.type("echo ro-typed-$((1+1))")
+            try ro.send("Enter")
+            try rw.type("echo after-ro-$((2+2))")
+            try rw.send("Enter")
+            #expect(host.waitFor("after-ro-4"))
+            #expect(!host.screen().contains("ro-typed"), "read-only input reached the host: \(host.screen())")
+
+            try host.type("exit 5")
+            try host.send("Enter")
+            #expect(rw.waitFor("exited with status 5"), "\(rw.screen())")
+            #expect(rw.waitFor("ssh-exit-0"), "the ssh client ends cleanly: \(rw.screen())")
+        }
+
+        @Test func aWrongTokenCostsTheDelayAndLeaksNothing() throws {
+            let dir = try scratchDirectory()
+            let (relay, _, port) = try startSSHRelay(dir: dir)
+            defer { relay.stop() }
+            var outputs: [String] = []
+            for token in ["AAAAAAAAAAAAAAAAAAAAAA", "x"] { // well-formed unknown, malformed
+                let started = Date()
+                let result = try run(["sh", "-c", "ssh \(sshOptions) -tt -p \(port) \(token)@127.0.0.1 < /dev/null"], timeout: 30)
+                #expect(Date().timeIntervalSince(started) >= 0.05)
+                #expect(result.stdout.contains("Invalid or expired session token"), "\(result.stdout)")
+                outputs.append(result.stdout)
+            }
+            #expect(outputs[0] == outputs[1], "the same answer whether or not the token could exist")
+            let exec = try run(["sh", "-c", "ssh \(sshOptions) -p \(port) sometoken@127.0.0.1 ls"], timeout: 30)
+            #expect(exec.status == 1)
+            #expect(exec.stdout.contains("only serves interactive sessions"), "\(exec.stdout)")
+        }
+
+        @Test func fiftyViewersAtOnceAllGetTheMarkerAndLeaveCleanly() throws {
+            let dir = try scratchDirectory()
+            let (relay, url, port) = try startSSHRelay(dir: dir)
+            defer { relay.stop() }
+            let socket = dir + "/host.sock"
+            let go = dir + "/go"
+            let host = try Background([swiftmateBinary, "-S", socket, "--relay", url, "new-session", "sh", "-c",
+                                       "while [ ! -f \(go) ]; do sleep 0.1; done; echo fifty-$((25*2)); sleep 600"],
+                                      log: dir + "/host.log")
+            defer { host.stop() }
+            let strings = try connectionStrings(socket: socket)
+            let token = sshToken(strings["ssh session read only"])
+            var viewers: [Background] = []
+            for i in 0..<50 {
+                // stdin is /dev/null: the client sends EOF at once and goes on watching, as a viewer may.
+                viewers.append(try Background(["ssh"] + sshOptions.split(separator: " ").map(String.init)
+                                              + ["-tt", "-p", "\(port)", "\(token)@127.0.0.1"], log: dir + "/viewer-\(i).log"))
+            }
+            defer { viewers.forEach { $0.stop() } }
+            #expect(waitUntil(seconds: 60) { relay.log.components(separatedBy: "joined session").count - 1 == 50 },
+                    "50 viewers joined: \(relay.log.components(separatedBy: "joined session").count - 1)")
+            try "".write(toFile: go, atomically: true, encoding: .utf8)
+            #expect(waitUntil(seconds: 30) { viewers.allSatisfy { $0.log.contains("fifty-50") } },
+                    "\(viewers.filter { !$0.log.contains("fifty-50") }.count) viewers missed the marker")
+            for viewer in viewers { kill(viewer.child.pid, SIGTERM) }
+            #expect(waitUntil(seconds: 30) { relay.log.components(separatedBy: "left session").count - 1 == 50 },
+                    "all 50 left: \(relay.log.components(separatedBy: "left session").count - 1)")
+            #expect(!relay.log.contains("error"), "\(relay.log)")
+        }
+    }
+}
