@@ -41,19 +41,24 @@ enum HostSession {
         let interactive = !flags.foreground && LocalTerminal.isInteractive
         Composition.bootstrapLogging(toStdout: flags.foreground, level: interactive ? .critical : .info)
         let logger = Logger(label: "swiftmate")
-        let (registry, config) = try Composition.load(configPath: flags.config)
+        var (registry, config) = try Composition.load(configPath: flags.config)
 
         var relayURL = config.hostRelay
         if let text = flags.relay { relayURL = try Endpoint(parsing: text) }
         var embedded: EmbeddedRelay?
         if relayURL == nil {
+            // An embedded relay on loopback: ssh for viewers (and this host, pinned to the relay's own
+            // keys), tcp for `swiftmate join`.
             var options = config.relay
             options.publicHost = options.publicHost ?? "127.0.0.1"
             let relay = try await EmbeddedRelay.start(registry: registry, options: options,
-                                                      listen: [Endpoint(scheme: "tcp", host: "127.0.0.1", port: 0)],
+                                                      listen: [Endpoint(scheme: "ssh", host: "127.0.0.1", port: 0),
+                                                               Endpoint(scheme: "tcp", host: "127.0.0.1", port: 0)],
                                                       logger: Logger(label: "swiftmate.relay"))
             embedded = relay
             relayURL = relay.endpoints.first
+            let pins = try Composition.fingerprints(stateDirectory: config.stateDir).keys.map(\.fingerprint)
+            (registry, config) = try Composition.load(configPath: flags.config, ssh: .init(pins: pins))
         }
         guard let relayURL else { throw ValidationError("no relay URL") }
         let transport = try registry.transport(relayURL.scheme)
@@ -89,10 +94,15 @@ enum HostSession {
         defer { control?.close() }
 
         let link = Task { await client.run(size: { runner.size }) }
-        if interactive || !frontendChoices.isEmpty {
-            // Show the connection strings before the shell takes the screen, as tmate does, and
-            // give frontends the session id when the relay answers in time.
-            await status.waitReady(timeout: .seconds(5))
+        // Wait (at most 5 s) for the relay before starting the command: to show the connection strings
+        // before the shell takes the screen, as tmate does, to give frontends the session id, and to stop
+        // at once when the relay refuses (a host-key mismatch among others).
+        await status.waitReady(timeout: .seconds(5))
+        if let refusal = await status.refusal {
+            link.cancel()
+            await embedded?.stop()
+            printError("swiftmate: \(refusal)\(config.file == "(defaults)" ? "" : " (config: \(config.file))")")
+            return 1
         }
         let snapshot = await status.current()
         if interactive {

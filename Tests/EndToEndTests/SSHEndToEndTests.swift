@@ -102,5 +102,39 @@ extension EndToEnd {
                     "all 50 left: \(relay.log.components(separatedBy: "left session").count - 1)")
             #expect(!relay.log.contains("error"), "\(relay.log)")
         }
+
+        @Test func aHostConnectsOverSSHOnlyToThePinnedRelay() throws {
+            let dir = try scratchDirectory()
+            let (relay, _, port) = try startSSHRelay(dir: dir)
+            defer { relay.stop() }
+            let printed = try run([swiftmateBinary, "relay", "fingerprints", "--state-dir", dir + "/state"])
+            let fingerprints = printed.stdout.split(separator: "\n").compactMap { $0.split(separator: " ").last.map(String.init) }
+            #expect(fingerprints.count == 2 && fingerprints.allSatisfy { $0.hasPrefix("SHA256:") }, "\(printed.stdout)")
+            #expect(relay.log.contains(fingerprints.first ?? "-"), "the relay logs its fingerprints at start")
+
+            let good = dir + "/good.yaml", wrong = dir + "/wrong.yaml"
+            try "transports:\n  ssh: {fingerprints: [\"\(fingerprints[0])\"]}\n".write(toFile: good, atomically: true, encoding: .utf8)
+            try "transports:\n  ssh: {fingerprints: [\"SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"]}\n"
+                .write(toFile: wrong, atomically: true, encoding: .utf8)
+
+            let refused = try run([swiftmateBinary, "-f", wrong, "--relay", "ssh://127.0.0.1:\(port)", "new-session", "echo", "ran"], timeout: 30)
+            #expect(refused.status == 1)
+            #expect(refused.stderr.contains("presented host key \(fingerprints[0])"), "\(refused.stderr)")
+            #expect(refused.stderr.contains("expected: SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"))
+            #expect(refused.stderr.contains("transports.ssh.fingerprints") && refused.stderr.contains("(config: \(wrong))"))
+            #expect(!refused.stdout.contains("\nran"), "the command does not start")
+
+            let socket = dir + "/host.sock"
+            let host = try Background([swiftmateBinary, "-f", good, "-S", socket, "--relay", "ssh://127.0.0.1:\(port)",
+                                       "new-session", "bash", "--norc", "--noprofile"], log: dir + "/host.log")
+            defer { host.stop() }
+            let strings = try connectionStrings(socket: socket)
+            #expect(host.log.contains("connected to ssh://127.0.0.1:\(port)"), "\(host.log)")
+            let viewer = try TmuxPane("ssh \(sshOptions) -p \(port) \(sshToken(strings["ssh session"]))@127.0.0.1")
+            defer { viewer.kill() }
+            try viewer.type("echo over-ssh-both-ways-$((3*3))")
+            try viewer.send("Enter")
+            #expect(viewer.waitFor("\nover-ssh-both-ways-9"), "\(viewer.screen())")
+        }
     }
 }

@@ -105,6 +105,7 @@ public final class HostClient: Sendable {
                 if try await connectOnce(size: size()) { return }
                 delay = options.reconnectDelaySeconds
             } catch let error as SwiftMateError where error.code == .refused {
+                await status.refused(error.message)
                 await note("relay refused the session: \(error.message)")
                 terminal.showMessage("swiftmate: relay refused the session: \(error.message)")
                 return

@@ -61,6 +61,17 @@ public actor HostStatus {
         w.values.forEach { $0.resume() }
     }
 
+    /// Why the relay (or the transport, e.g. a host-key mismatch) refused the session, if it did.
+    public private(set) var refusal: String?
+
+    /// The relay refused the session: wakes `waitReady` callers (they find `refusal` set).
+    public func refused(_ reason: String) {
+        refusal = reason
+        let w = waiters
+        waiters = [:]
+        w.values.forEach { $0.resume() }
+    }
+
     /// Disconnected from the relay; returns the viewers that were connected.
     @discardableResult
     public func disconnected() -> [ViewerInfo] {
@@ -81,7 +92,7 @@ public actor HostStatus {
     /// Returns once the host is connected.
     /// Returns once the host is connected, or when the calling task is cancelled.
     public func waitReady() async {
-        if snapshot.ready { return }
+        if snapshot.ready || refusal != nil { return }
         let id = nextWaiter
         nextWaiter += 1
         await withTaskCancellationHandler {
