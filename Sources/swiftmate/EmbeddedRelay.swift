@@ -16,7 +16,7 @@ struct EmbeddedRelay: Sendable {
         var listeners: [any Listener] = []
         for endpoint in listen {
             let transport = try registry.transport(endpoint.scheme)
-            listeners.append(try await transport.listen(on: endpoint))
+            listeners.append(try await transport.listen(on: endpoint, access: relay.access))
         }
         await relay.advertise(listeners.map(\.localEndpoint))
         let tasks = listeners.map { listener in

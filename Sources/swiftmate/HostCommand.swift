@@ -67,6 +67,13 @@ enum HostSession {
         hostOptions.reconnect = config.reconnect
         if flags.foreground { hostOptions.sessionOptions["headless"] = "true" }
         if config.recordAtRelay { hostOptions.sessionOptions["record"] = "true" }
+        if let file = flags.authorizedKeys ?? config.authorizedKeysFile {
+            let path = file.hasPrefix("~/") ? FileManager.default.homeDirectoryForCurrentUser.path + file.dropFirst() : file
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw ValidationError("cannot read the authorized_keys file \(path); give an OpenSSH authorized_keys file with -a")
+            }
+            hostOptions.sessionOptions["authorized_keys"] = try AuthorizedKeys.parse(text, source: path).joined(separator: "\n")
+        }
 
         var environment = ProcessInfo.processInfo.environment
         let shell = environment["SHELL"].flatMap { $0.isEmpty ? nil : $0 } ?? "/bin/sh"

@@ -16,7 +16,7 @@ struct SwiftMateCommand: AsyncParsableCommand {
     /// move them after it, where swift-argument-parser reads them; `-V` is `--version`.
     static func tmateOrder(_ arguments: [String]) -> [String] {
         let names = Set(configuration.subcommands.map { $0._commandName })
-        let takesValue: Set<String> = ["-f", "-S", "--relay", "--codecs", "--record"]
+        let takesValue: Set<String> = ["-f", "-S", "-a", "--relay", "--codecs", "--record"]
         var leading: [String] = []
         var index = 0
         while index < arguments.count {
@@ -57,6 +57,9 @@ struct HostFlags: ParsableArguments {
 
     @Option(name: .long, help: "Codecs to offer, preferred first, comma-separated (lz4, zlib, none).")
     var codecs: String?
+
+    @Option(name: .customShort("a"), help: "Only the public keys in this OpenSSH authorized_keys file may join (read-write and read-only).")
+    var authorizedKeys: String?
 
     @Option(name: .long, help: "Record the session to this asciicast v2 file ({session} and {date} are filled in); play it with swiftmate play or asciinema.")
     var record: String?

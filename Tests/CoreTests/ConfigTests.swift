@@ -75,3 +75,15 @@ private func message(_ yaml: String) -> String {
     var e = DetachDetector()
     #expect(e.feed(Array("~a".utf8)) == (Array("~a".utf8), false))
 }
+
+@Test func authorizedKeysFilesAreReadLikeOpenSSHDoes() throws {
+    let text = "# team\n\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB alice@x\nno-pty,from=\"10.0.0.1\" ssh-rsa AAAAB3NzaC1yc2E= bob\n"
+    #expect(try AuthorizedKeys.parse(text, source: "keys") == ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB", "ssh-rsa AAAAB3NzaC1yc2E="])
+    #expect(throws: SwiftMateError.self) { try AuthorizedKeys.parse("# nothing\n", source: "keys") }
+    do {
+        _ = try AuthorizedKeys.parse("ssh-ed25519 AAAA ok\nnot a key line\n", source: "keys")
+        Issue.record("accepted a line without a key")
+    } catch let error as SwiftMateError {
+        #expect(error.message.hasPrefix("keys:2: no public key on this line"))
+    }
+}

@@ -136,5 +136,44 @@ extension EndToEnd {
             try viewer.send("Enter")
             #expect(viewer.waitFor("\nover-ssh-both-ways-9"), "\(viewer.screen())")
         }
+
+        @Test func authorizedKeysAdmitOnlyListedKeysForBothTokens() throws {
+            let dir = try scratchDirectory()
+            for name in ["listed", "other"] {
+                let made = try run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", dir + "/\(name).key"])
+                #expect(made.status == 0, "\(made.stdout)")
+            }
+            let listed = try String(contentsOfFile: dir + "/listed.key.pub", encoding: .utf8)
+            try "# who may join\nno-pty \(listed)".write(toFile: dir + "/authorized_keys", atomically: true, encoding: .utf8)
+            let (relay, url, port) = try startSSHRelay(dir: dir)
+            defer { relay.stop() }
+            let socket = dir + "/host.sock", go = dir + "/go"
+            let host = try Background([swiftmateBinary, "-S", socket, "-a", dir + "/authorized_keys", "--relay", url, "new-session", "sh", "-c",
+                                       "while [ ! -f \(go) ]; do sleep 0.1; done; echo keyed-$((7*6)); sleep 600"], log: dir + "/host.log")
+            defer { host.stop() }
+            let strings = try connectionStrings(socket: socket)
+            func viewer(_ label: String, token: String, key: String?) throws -> Background {
+                let identity = key.map { ["-i", dir + "/\($0).key", "-o", "IdentitiesOnly=yes"] } ?? ["-o", "PubkeyAuthentication=no"]
+                return try Background(["ssh"] + sshOptions.split(separator: " ").map(String.init) + identity
+                                      + ["-tt", "-p", "\(port)", "\(token)@127.0.0.1"], log: dir + "/\(label).log")
+            }
+            let rw = sshToken(strings["ssh session"]), ro = sshToken(strings["ssh session read only"])
+            let admitted = [try viewer("listed-rw", token: rw, key: "listed"), try viewer("listed-ro", token: ro, key: "listed")]
+            defer { admitted.forEach { $0.stop() } }
+            var refused: [Background] = []
+            for (label, token, key) in [("other-rw", rw, "other"), ("other-ro", ro, "other"), ("none-rw", rw, nil), ("none-ro", ro, nil)] {
+                refused.append(try viewer(label, token: token, key: key))
+            }
+            for r in refused {
+                #expect(r.child.wait(timeout: 30) == 255)
+                #expect(r.log.contains("Permission denied (publickey)"), "\(r.logPath): \(r.log)")
+            }
+            #expect(waitUntil { relay.log.components(separatedBy: "joined session").count - 1 == 2 }, "\(relay.log)")
+            let tcp = try run([swiftmateBinary, "join", "\(url)/\(rw)"], timeout: 30)
+            #expect(tcp.status == 2)
+            #expect(tcp.stderr.contains("admits only listed SSH keys"), "\(tcp.stderr)")
+            try "".write(toFile: go, atomically: true, encoding: .utf8)
+            #expect(waitUntil { admitted.allSatisfy { $0.log.contains("keyed-42") } }, "\(admitted.map(\.log))")
+        }
     }
 }

@@ -14,11 +14,13 @@ final class SSHListener: Listener, @unchecked Sendable {
     private let stopPipe: (read: Int32, write: Int32)
     private let bind: ssh_bind // used on the accept thread only, after init
     private let options: SSHTransport.Options
+    private let access: (any AccessPolicy)?
     private let logger: Logger
     private let state = Mutex<(stopped: Bool, done: CheckedContinuation<Void, Never>?, live: Int)>((false, nil, 0))
 
-    init(endpoint: Endpoint, keys: SSHHostKeys, options: SSHTransport.Options, logger: Logger) throws {
+    init(endpoint: Endpoint, keys: SSHHostKeys, options: SSHTransport.Options, access: (any AccessPolicy)?, logger: Logger) throws {
         self.options = options
+        self.access = access
         self.logger = logger
         (socket, localEndpoint) = try Self.listen(endpoint)
         var fds: [Int32] = [0, 0]
@@ -161,7 +163,8 @@ final class SSHListener: Listener, @unchecked Sendable {
                 continue
             }
             do {
-                let s = try SSHServerSession(session: session, peer: peer, setupSeconds: options.setupSeconds, logger: logger)
+                let s = try SSHServerSession(session: session, peer: peer, setupSeconds: options.setupSeconds,
+                                             access: access, logger: logger)
                 s.start(handler: handler)
             } catch {
                 logger.error("ssh \(peer): \(error)")

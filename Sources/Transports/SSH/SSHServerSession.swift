@@ -32,6 +32,7 @@ final class SSHServerSession: @unchecked Sendable {
     private let peer: String
     private let logger: Logger
     private let setupSeconds: Int
+    private let access: (any AccessPolicy)?
     private let outboxLimit = 256 << 10
     private let wake: Int32
     private let outbox = Mutex(Outbox())
@@ -45,6 +46,7 @@ final class SSHServerSession: @unchecked Sendable {
     private var serverCallbacks: UnsafeMutablePointer<ssh_server_callbacks_struct>
     private var channelCallbacks: UnsafeMutablePointer<ssh_channel_callbacks_struct>
     private var user = ""
+    private var publicKey: String?
     private var cols: UInt16 = 80
     private var rows: UInt16 = 24
     private var request: SSHChannelRequest?
@@ -52,8 +54,9 @@ final class SSHServerSession: @unchecked Sendable {
     private var peerClosed = false
 
     /// A session for an accepted socket that `ssh_bind_accept_fd` has already taken.
-    init(session: ssh_session, peer: String, setupSeconds: Int, logger: Logger) throws {
+    init(session: ssh_session, peer: String, setupSeconds: Int, access: (any AccessPolicy)?, logger: Logger) throws {
         self.session = session
+        self.access = access
         self.peer = peer
         self.setupSeconds = setupSeconds
         self.logger = logger
@@ -120,7 +123,7 @@ final class SSHServerSession: @unchecked Sendable {
         }
         let kind: ConnectionKind = request == .subsystem ? .framed : .terminal(token: user, cols: cols, rows: rows)
         let connection = Connection(inbound: inbound, outbound: SSHChannelWriter(session: self), peer: peer,
-                                    kind: kind, windowChanges: windows)
+                                    kind: kind, windowChanges: windows, publicKey: publicKey)
         Task { await handler(connection) }
         serve(event: event, channel: channel)
     }
@@ -215,17 +218,21 @@ final class SSHServerSession: @unchecked Sendable {
         cb.pointee.auth_none_function = { _, user, userdata in
             guard let s = SSHServerSession.from(userdata) else { return Int32(SSH_AUTH_DENIED.rawValue) }
             s.user = user.map { String(cString: $0) } ?? ""
+            // A session limited to listed keys refuses "none", so the client offers its keys.
+            if s.access?.requiresPublicKey(token: s.user) == true { return Int32(SSH_AUTH_DENIED.rawValue) }
             return Int32(SSH_AUTH_SUCCESS.rawValue)
         }
-        cb.pointee.auth_pubkey_function = { _, user, _, signatureState, userdata in
-            guard let s = SSHServerSession.from(userdata) else { return Int32(SSH_AUTH_DENIED.rawValue) }
+        cb.pointee.auth_pubkey_function = { _, user, key, signatureState, userdata in
+            guard let s = SSHServerSession.from(userdata), let key else { return Int32(SSH_AUTH_DENIED.rawValue) }
             s.user = user.map { String(cString: $0) } ?? ""
-            // A key offered without a signature is acceptable; a signed one must verify.
             let state = Int32(signatureState)
-            if state == Int32(SSH_PUBLICKEY_STATE_NONE.rawValue) || state == Int32(SSH_PUBLICKEY_STATE_VALID.rawValue) {
-                return Int32(SSH_AUTH_SUCCESS.rawValue)
+            let probe = state == Int32(SSH_PUBLICKEY_STATE_NONE.rawValue), proven = state == Int32(SSH_PUBLICKEY_STATE_VALID.rawValue)
+            guard probe || proven, let text = SSHServerSession.authorizedKeyText(key) else { return Int32(SSH_AUTH_DENIED.rawValue) }
+            if let access = s.access, access.requiresPublicKey(token: s.user), !access.admits(token: s.user, key: text) {
+                return Int32(SSH_AUTH_DENIED.rawValue)
             }
-            return Int32(SSH_AUTH_DENIED.rawValue)
+            if proven { s.publicKey = text } // a probe only asks whether the key would do
+            return Int32(SSH_AUTH_SUCCESS.rawValue)
         }
         cb.pointee.channel_open_request_session_function = { session, userdata in
             guard let s = SSHServerSession.from(userdata), s.channel == nil, let channel = ssh_channel_new(session) else { return nil }
@@ -285,6 +292,16 @@ final class SSHServerSession: @unchecked Sendable {
             s.inboundFeed.finish()
         }
         ssh_set_channel_callbacks(channel, cb)
+    }
+
+    /// `TYPE BASE64` of a public key, as an authorized_keys line has it.
+    static func authorizedKeyText(_ key: ssh_key) -> String? {
+        var base64: UnsafeMutablePointer<CChar>?
+        guard ssh_pki_export_pubkey_base64(key, &base64) == SSH_OK, let base64, let type = ssh_key_type_to_char(ssh_key_type(key)) else {
+            return nil
+        }
+        defer { ssh_string_free_char(base64) }
+        return String(cString: type) + " " + String(cString: base64)
     }
 
     private static func clamp(_ value: Int32, default fallback: UInt16) -> UInt16 {

@@ -70,9 +70,14 @@ public struct SSHTransport: Transport {
         try SSHHostKeys.loadOrCreate(in: options.stateDirectory)
     }
 
-    /// Listens on `endpoint` with the host keys from the state directory.
+    /// Listens on `endpoint` with the host keys from the state directory; every login is accepted.
     public func listen(on endpoint: Endpoint) async throws -> any Listener {
-        try SSHListener(endpoint: endpoint, keys: try hostKeys(), options: options, logger: logger)
+        try await listen(on: endpoint, access: nil)
+    }
+
+    /// Listens on `endpoint`; `access` decides which tokens need a listed public key.
+    public func listen(on endpoint: Endpoint, access: (any AccessPolicy)?) async throws -> any Listener {
+        try SSHListener(endpoint: endpoint, keys: try hostKeys(), options: options, access: access, logger: logger)
     }
 
     /// Connects to a relay over SSH and opens the `swiftmate` subsystem, checking the relay's host key.

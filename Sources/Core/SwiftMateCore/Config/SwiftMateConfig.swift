@@ -14,8 +14,10 @@ import Foundation
 ///   command: [bash, -l]                                 # default: $SHELL
 ///   frontends: [{recorder: {path: "~/casts/{session}.cast"}}]
 ///   record_at_relay: false                              # ask the relay to record (relay.recording.mode: requested)
+/// session:
+///   authorized_keys: ~/.ssh/authorized_keys              # only these keys may join (rw and ro)
 /// relay:
-///   listen: [tcp://0.0.0.0:7022]
+///   listen: [ssh://0.0.0.0:2222, tcp://127.0.0.1:7022]
 ///   public_host: relay.example.com
 ///   state_dir: /var/lib/swiftmate
 ///   codecs: [lz4, zlib, none]
@@ -57,6 +59,8 @@ public struct SwiftMateConfig: Sendable {
     public var frontends: [FrontendChoice] = []
     /// `host.record_at_relay`: ask the relay to record this session.
     public var recordAtRelay = false
+    /// `session.authorized_keys`: only these keys may join (an OpenSSH authorized_keys file).
+    public var authorizedKeysFile: String?
     /// `relay.listen`.
     public var relayListen: [Endpoint] = []
     /// `relay.state_dir`.
@@ -97,7 +101,11 @@ public struct SwiftMateConfig: Sendable {
         let root = try ConfigNode.parse(yaml: yaml, file: file)
         var config = SwiftMateConfig()
         config.file = file
-        try root.checkKeys(["transports", "codecs", "host", "relay"])
+        try root.checkKeys(["transports", "codecs", "host", "relay", "session"])
+        if let session = root["session"] {
+            try session.checkKeys(["authorized_keys"])
+            if let a = session["authorized_keys"] { config.authorizedKeysFile = try a.string() }
+        }
         // Building each plugin once checks both its name and its options section.
         for (name, options) in try root["transports"]?.entries() ?? [] {
             _ = try registry.transport(name, options: options, at: options)

@@ -11,6 +11,8 @@ public actor Relay {
     private var sessions: [String: RelaySession] = [:]
     private var byToken: [String: (session: RelaySession, readOnly: Bool)] = [:]
     private var advertised: [Endpoint] = []
+    /// What transports with logins ask during authentication (pass it to `Transport.listen(on:access:)`).
+    public nonisolated let access = RelayAccess()
 
     /// A relay using `registry` for codecs.
     public init(registry: PluginRegistry, options: RelayOptions = RelayOptions(), logger: Logger = Logger(label: "swiftmate.relay")) {
@@ -55,7 +57,10 @@ public actor Relay {
                                                command: hello.options["command"].map { [$0] } ?? [], environment: environment)))
             hub = created
         }
-        let session = RelaySession(id: id, cols: cols, rows: rows, options: options, frontends: hub, logger: logger)
+        let allowedKeys = try hello.options["authorized_keys"].map { try RelayAccess.parseKeys($0) }
+        let session = RelaySession(id: id, cols: cols, rows: rows, options: options, frontends: hub,
+                                   allowedKeys: allowedKeys, logger: logger)
+        if let allowedKeys { access.restrict([session.readWriteToken, session.readOnlyToken], to: allowedKeys) }
         sessions[session.id] = session
         byToken[session.readWriteToken] = (session, false)
         byToken[session.readOnlyToken] = (session, true)
@@ -66,6 +71,7 @@ public actor Relay {
         sessions[session.id] = nil
         byToken[session.readWriteToken] = nil
         byToken[session.readOnlyToken] = nil
+        access.forget([session.readWriteToken, session.readOnlyToken])
     }
 
     private func lookup(_ token: String) -> (session: RelaySession, readOnly: Bool)? {
@@ -132,6 +138,13 @@ public actor Relay {
                 logger.info("\(connection.peer): refused an unknown token")
                 return
             }
+            if let allowed = session.allowedKeys, !(connection.publicKey.map(allowed.contains) ?? false) {
+                await refusalDelay()
+                try? await sender.send(.refused(code: .invalidToken,
+                    reason: "this session admits only listed SSH keys; join it with ssh (the key must be in the host's authorized_keys)"))
+                logger.info("\(connection.peer): refused: session \(session.id) admits only listed keys")
+                return
+            }
             await runFramedViewer(session: session, readOnly: readOnly, hello: hello, codec: codec,
                                   receiver: receiver, sender: sender, peer: connection.peer)
         }
@@ -141,6 +154,9 @@ public actor Relay {
         let created: RelaySession?
         do {
             created = try await createSession(hello: hello)
+        } catch let error as SwiftMateError where error.code == .protocolViolation {
+            try? await sender.send(.refused(code: .badRequest, reason: error.message))
+            return
         } catch {
             logger.error("\(peer): cannot record the session, so it is refused: \(error)")
             try? await sender.send(.refused(code: .other, reason: "this relay records sessions and cannot record this one (\(error)); tell the relay's operator"))
@@ -243,6 +259,12 @@ public actor Relay {
             await refusalDelay()
             try? await connection.outbound.write(Array("Invalid or expired session token\r\n".utf8))
             logger.info("\(connection.peer): refused an unknown token")
+            return
+        }
+        if let allowed = session.allowedKeys, !(connection.publicKey.map(allowed.contains) ?? false) {
+            await refusalDelay()
+            try? await connection.outbound.write(Array("This session admits only listed SSH keys; yours is not one of them.\r\n".utf8))
+            logger.info("\(connection.peer): refused: session \(session.id) admits only listed keys")
             return
         }
         guard let viewer = await session.addViewer(readOnly: readOnly, peer: connection.peer, cols: cols, rows: rows) else {

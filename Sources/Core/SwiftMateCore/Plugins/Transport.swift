@@ -73,6 +73,15 @@ public enum ConnectionKind: Sendable, Equatable {
     case terminal(token: String, cols: UInt16, rows: UInt16)
 }
 
+/// What a listener with its own logins (SSH) asks the relay while a client authenticates, before any
+/// connection exists. Called from the transport's threads: must not block or wait.
+public protocol AccessPolicy: Sendable {
+    /// Whether logging in as `token` needs a public key (the session admits only listed keys).
+    func requiresPublicKey(token: String) -> Bool
+    /// Whether the key `key` (`TYPE BASE64`, as in authorized_keys) may log in as `token`.
+    func admits(token: String, key: String) -> Bool
+}
+
 /// Writes bytes to a connection's peer, in order.
 ///
 /// Threading: callable from any task; calls must not overlap (one writer task per connection).
@@ -95,11 +104,15 @@ public struct Connection: Sendable {
     public var kind: ConnectionKind
     /// Window-size changes of a `.terminal` connection (empty for framed ones).
     public var windowChanges: AsyncStream<(cols: UInt16, rows: UInt16)>
+    /// The public key the peer proved it holds (`TYPE BASE64`), when the transport authenticates keys.
+    public var publicKey: String?
 
     /// Makes a connection record.
     public init(inbound: any AsyncSequence<[UInt8], any Error> & Sendable, outbound: any ByteWriter, peer: String,
                 kind: ConnectionKind = .framed,
-                windowChanges: AsyncStream<(cols: UInt16, rows: UInt16)> = AsyncStream { $0.finish() }) {
+                windowChanges: AsyncStream<(cols: UInt16, rows: UInt16)> = AsyncStream { $0.finish() },
+                publicKey: String? = nil) {
+        self.publicKey = publicKey
         self.inbound = inbound
         self.outbound = outbound
         self.peer = peer
@@ -130,4 +143,13 @@ public protocol Transport: Sendable {
     func connect(to endpoint: Endpoint) async throws -> Connection
     /// Binds `endpoint` (port 0 picks a free port) and returns the listener, not yet accepting.
     func listen(on endpoint: Endpoint) async throws -> any Listener
+    /// Like `listen(on:)`, consulting `access` during logins (transports without logins ignore it).
+    func listen(on endpoint: Endpoint, access: (any AccessPolicy)?) async throws -> any Listener
+}
+
+extension Transport {
+    /// Transports without their own logins: `access` does not apply.
+    public func listen(on endpoint: Endpoint, access: (any AccessPolicy)?) async throws -> any Listener {
+        try await listen(on: endpoint)
+    }
 }
