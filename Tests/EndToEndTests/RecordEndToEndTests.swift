@@ -103,6 +103,17 @@ extension EndToEnd { @Suite struct RecordEndToEnd {
         }
     }
 
+    @Test func theSharedCommandInheritsNothingButItsTerminal() throws {
+        let dir = try scratchDirectory()
+        let cast = dir + "/fds.cast", socket = dir + "/host.sock"
+        // With a control socket, an embedded relay (ssh and tcp) and a recorder open in the host.
+        let result = try run([swiftmateBinary, "-S", socket, "--record", cast, "new-session", "sh", "-c",
+                              "echo open:; ls /proc/$$/fd | tr '\\n' ' '; echo :end"], timeout: 60)
+        #expect(result.status == 0, "\(result.stdout)")
+        let output = try AsciicastReader(path: cast).readAll().filter { $0.code == "o" }.map(\.data).joined()
+        #expect(output.contains("open:\r\n0 1 2 :end"), "\(output.debugDescription)")
+    }
+
     @Test func aKilledHostLeavesARecordingAsciinemaStillReads() throws {
         let dir = try scratchDirectory()
         let cast = dir + "/killed.cast"

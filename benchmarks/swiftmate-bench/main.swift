@@ -1,7 +1,8 @@
 // swiftmate-bench: host-side time of `cat` of a 55 MB file in a shared shell with one TCP joiner, against a
 // bare PTY drain of the same file in the same run, and bytes host→relay per codec (`share`); the same with the
-// recorder on and off, beside `asciinema rec` (`record`). Medians of --runs runs.
-// Run: swift build -c release && .build/release/swiftmate-bench [share | record] [--runs N]
+// recorder on and off, beside `asciinema rec` (`record`); keystroke echo latency through an ssh viewer beside one
+// OpenSSH hop (`latency`). Medians of --runs runs.
+// Run: swift build -c release && .build/release/swiftmate-bench [share | record | recorder | latency] [--runs N]
 import Foundation
 import Glibc
 import SwiftMateCore
@@ -15,14 +16,20 @@ var lines = 7_000_000
 var codecs = ["lz4", "zlib", "none"]
 var runs = 3
 var suite = "share"
+var viewerKind = "tcp"
+var keystrokes = 300
 var arguments = CommandLine.arguments.dropFirst()
 while let a = arguments.popFirst() {
     switch a {
     case "--lines": lines = Int(arguments.popFirst() ?? "") ?? lines
     case "--codecs": codecs = (arguments.popFirst() ?? "").split(separator: ",").map(String.init)
     case "--runs": runs = max(1, Int(arguments.popFirst() ?? "") ?? runs)
-    case "share", "record", "recorder": suite = a
-    default: say("usage: swiftmate-bench [share | record] [--lines N] [--runs N] [--codecs lz4,zlib,none]"); exit(2)
+    case "--viewer": viewerKind = arguments.popFirst() ?? viewerKind
+    case "--keystrokes": keystrokes = max(10, Int(arguments.popFirst() ?? "") ?? keystrokes)
+    case "share", "record", "recorder", "latency": suite = a
+    default:
+        say("usage: swiftmate-bench [share | record | recorder | latency] [--lines N] [--runs N] [--codecs lz4,zlib,none] [--viewer tcp|ssh] [--keystrokes N]")
+        exit(2)
     }
 }
 let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("swiftmate").path
@@ -114,33 +121,67 @@ struct SharedRun {
 }
 
 /// One shared run: a relay, a host sharing the timed `cat` (with `hostArguments`), one tcp joiner.
-func shared(codec: String, tag: String, hostArguments: [String] = []) throws -> SharedRun {
-    // Port 0: the relay picks a free port and logs "listening on tcp://127.0.0.1:PORT".
+/// A relay on loopback (tcp, and ssh with host keys in the bench directory), started on a PTY.
+func startRelay(tag: String) throws -> (relay: PTYProcess, tcp: String, ssh: String, fingerprints: [String]) {
+    // Port 0: the relay picks free ports and logs "listening on SCHEME://127.0.0.1:PORT".
     let relayLog = dir + "/relay-\(tag).log"
-    let relay = try PTYProcess(command: ["sh", "-c", "exec \(binary) relay --listen tcp://127.0.0.1:0 > \(relayLog) 2>&1"],
+    let relay = try PTYProcess(command: ["sh", "-c", "exec \(binary) relay --listen tcp://127.0.0.1:0 --listen ssh://127.0.0.1:0 --state-dir \(dir)/state > \(relayLog) 2>&1"],
                                environment: env, cols: 80, rows: 24)
-    var url = ""
-    while url.isEmpty {
+    var urls: [String] = []
+    while urls.count < 2 {
         usleep(20_000)
         let log = (try? String(contentsOfFile: relayLog, encoding: .utf8)) ?? ""
-        if let r = log.range(of: "listening on ") { url = String(log[r.upperBound...].prefix { !$0.isWhitespace }) }
+        urls = log.components(separatedBy: "listening on ").dropFirst().map { String($0.prefix { !$0.isWhitespace }) }
+    }
+    let log = (try? String(contentsOfFile: relayLog, encoding: .utf8)) ?? ""
+    let fingerprints = log.components(separatedBy: "ssh host key ").dropFirst().compactMap { $0.split(whereSeparator: { $0 == " " || $0 == "\n" }).dropFirst().first.map(String.init) }
+    return (relay, urls.first { $0.hasPrefix("tcp") } ?? "", urls.first { $0.hasPrefix("ssh") } ?? "", fingerprints)
+}
+
+/// The ssh command line of a stock OpenSSH viewer for `token` on `port`.
+func sshViewer(port: String, token: String) -> [String] {
+    ["ssh", "-F", "/dev/null", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
+     "-o", "BatchMode=yes", "-tt", "-p", port, "\(token)@127.0.0.1"]
+}
+
+/// One shared run: a relay, a host sharing the timed `cat` (with `hostArguments`), one joiner: `swiftmate join`
+/// over tcp, or (`viewer: "ssh"`) a stock OpenSSH client with the host linked over ssh too.
+func shared(codec: String, tag: String, hostArguments: [String] = [], viewer: String = "tcp") throws -> SharedRun {
+    let (relay, tcpURL, sshURL, fingerprints) = try startRelay(tag: tag)
+    var linkArguments = ["--relay", tcpURL]
+    if viewer == "ssh" {
+        let config = dir + "/pins-\(tag).yaml"
+        try "transports:\n  ssh: {fingerprints: [\(fingerprints.map { "\"\($0)\"" }.joined(separator: ", "))]}\n"
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        linkArguments = ["-f", config, "--relay", sshURL]
     }
     let socket = dir + "/host-\(tag).sock"
-    let host = try PTYProcess(command: [binary, "-S", socket, "--relay", url, "--codecs", codec] + hostArguments + ["new-session"] + timedCat(tag),
+    let host = try PTYProcess(command: [binary, "-S", socket] + linkArguments + ["--codecs", codec] + hostArguments + ["new-session"] + timedCat(tag),
                               environment: env, cols: 120, rows: 40)
-    _ = drain(host)
-    while !FileManager.default.fileExists(atPath: socket) { usleep(20_000) }
+    let hostTail = drain(host)
+    let hostDeadline = Date().addingTimeInterval(30)
+    while !FileManager.default.fileExists(atPath: socket) {
+        if Date() > hostDeadline { throw BenchError(description: "the host did not start: \(hostTail.text.debugDescription)") }
+        usleep(20_000)
+    }
     _ = try ControlClient.send("wait-ready", to: socket)
     let status = try ControlClient.send("status-json", to: socket)
     let json = try JSONSerialization.jsonObject(with: Data(status.utf8)) as? [String: Any]
     let strings = json?["connectionStrings"] as? [String: String] ?? [:]
-    let joinURL = String((strings["tcp session"] ?? "").split(separator: " ").last ?? "")
-    let joiner = try PTYProcess(command: [binary, "join", "--codecs", codec, joinURL], environment: env, cols: 120, rows: 40)
+    let joinCommand: [String]
+    if viewer == "ssh" {
+        let words = (strings["ssh session"] ?? "").split(separator: " ")
+        let token = String(words.last?.split(separator: "@").first ?? "")
+        joinCommand = sshViewer(port: String(sshURL.split(separator: ":").last ?? ""), token: token)
+    } else {
+        joinCommand = [binary, "join", "--codecs", codec, String((strings["tcp session"] ?? "").split(separator: " ").last ?? "")]
+    }
+    let joiner = try PTYProcess(command: joinCommand, environment: env, cols: 120, rows: 40)
     let joinerTail = drain(joiner)
     let joinDeadline = Date().addingTimeInterval(20)
     while !(try ControlClient.send("status-json", to: socket)).contains("\"peer\"") {
         if Date() > joinDeadline {
-            throw BenchError(description: "the joiner did not join \(joinURL): \(joinerTail.text.debugDescription)")
+            throw BenchError(description: "the joiner did not join (\(joinCommand.joined(separator: " "))): \(joinerTail.text.debugDescription)")
         }
         usleep(20_000)
     }
@@ -149,11 +190,12 @@ func shared(codec: String, tag: String, hostArguments: [String] = []) throws -> 
     guard let r = waitForFile(dir + "/\(tag).result"), let ns = Double(r.trimmingCharacters(in: .whitespacesAndNewlines)) else { throw CocoaError(.fileReadUnknown) }
     let after = (cpuSeconds(host.pid), cpuSeconds(relay.pid), cpuSeconds(joiner.pid))
     _ = host.waitForExit()
+    if viewer == "ssh" { joiner.signal(SIGTERM) }
     _ = joiner.waitForExit()
     relay.signal(SIGTERM)
     _ = relay.waitForExit()
     for name in ["\(tag).go", "\(tag).result"] { try? FileManager.default.removeItem(atPath: dir + "/" + name) }
-    let log = (try? String(contentsOfFile: relayLog, encoding: .utf8)) ?? ""
+    let log = (try? String(contentsOfFile: dir + "/relay-\(tag).log", encoding: .utf8)) ?? ""
     let bytes = log.split(separator: "\n").compactMap { line -> Int? in
         guard let r = line.range(of: "received ") else { return nil }
         return Int(line[r.upperBound...].split(separator: " ").first ?? "")
@@ -191,12 +233,12 @@ case "share":
         var last = SharedRun(seconds: 0, bytes: 0, cpu: (0, 0, 0))
         for i in 0..<runs {
             bares.append(try bare())
-            last = try shared(codec: codec, tag: "\(codec)-\(i)")
+            last = try shared(codec: codec, tag: "\(codec)-\(i)", viewer: viewerKind)
             shareds.append(last.seconds)
         }
         bares.append(try bare())
         let (b, s) = (median(bares), median(shareds))
-        say(String(format: "codec %-4@  bare PTY drain %.3f s  shared with 1 tcp joiner %.3f s  ratio %.2f  host→relay %d bytes (%.1f%% of output)  cpu s (last run): host %.2f relay %.2f joiner %.2f",
+        say(String(format: "codec %-4@  bare PTY drain %.3f s  shared with 1 \(viewerKind) viewer %.3f s  ratio %.2f  host→relay %d bytes (%.1f%% of output)  cpu s (last run): host %.2f relay %.2f joiner %.2f",
                      codec as NSString, b, s, s / b, last.bytes, Double(last.bytes) * 100 / Double(size), last.cpu.host, last.cpu.relay, last.cpu.joiner))
     }
 case "record":
@@ -216,6 +258,11 @@ case "record":
     }
     say(String(format: "recorder off %.3f s  on %.3f s  (+%.1f%%)  host cpu off %.2f s on %.2f s  |  bare PTY drain %.3f s  asciinema rec %.3f s (%.2fx bare)",
                  median(off), median(on), (median(on) / median(off) - 1) * 100, cpuOff, cpuOn, median(bares), median(rec), median(rec) / median(bares)))
+case "latency":
+    let ours = try swiftmateEchoLatency(count: keystrokes)
+    let floor = try openSSHEchoLatency(count: keystrokes)
+    say(String(format: "keystroke echo, %d keystrokes: swiftmate (ssh viewer → relay → host) median %.3f ms p99 %.3f ms | one OpenSSH hop to sshd median %.3f ms p99 %.3f ms",
+               keystrokes, percentile(ours, 0.5), percentile(ours, 0.99), percentile(floor, 0.5), percentile(floor, 0.99)))
 case "recorder":
     // The recorder alone: the file's bytes as 4 KiB PTY-sized chunks, handed over in batches of 1 and 16.
     let data = [UInt8](FileManager.default.contents(atPath: file) ?? Data())

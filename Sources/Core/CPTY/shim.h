@@ -1,5 +1,9 @@
 // Terminal ioctls for Swift (ioctl is variadic, so Swift cannot call it directly). No library to link.
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <termios.h>
 #include <spawn.h>
 #include <signal.h>
@@ -34,3 +38,17 @@ static inline int swiftmate_unlock_and_number(int fd) {
     if (ioctl(fd, TIOCGPTN, &number) != 0) return -1;
     return (int)number;
 }
+
+/// Closes every descriptor from `lowest` up in the child of a posix_spawn (glibc 2.34+): the shared
+/// command must not inherit the host's sockets, pipes or eventfds. Returns 0, or an errno value.
+static inline int swiftmate_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+    return posix_spawn_file_actions_addclosefrom_np(actions, lowest);
+#else
+    (void)actions; (void)lowest;
+    return 0;
+#endif
+}
+
+/// accept with close-on-exec, so a command spawned meanwhile cannot hold the connection open.
+static inline int swiftmate_accept_cloexec(int fd) { return accept4(fd, 0, 0, SOCK_CLOEXEC); }

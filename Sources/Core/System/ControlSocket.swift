@@ -1,6 +1,7 @@
 // The host's control socket (`-S PATH`): one request line in, a text answer out, then close.
 import Foundation
 import Glibc
+import CPTY
 import SwiftMateCore
 
 /// Serves requests on a Unix socket from threads of its own (requests may wait, e.g. `wait-ready`).
@@ -27,7 +28,7 @@ public final class ControlServer: Sendable {
         self.path = path
         let thread = Thread {
             while true {
-                let client = accept(fd, nil, nil)
+                let client = swiftmate_accept_cloexec(fd)
                 if client < 0 {
                     if errno == EINTR { continue }
                     return

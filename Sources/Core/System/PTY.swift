@@ -31,6 +31,7 @@ public final class PTYProcess: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, slavePath, O_RDWR, 0)
         posix_spawn_file_actions_adddup2(&actions, 0, 1)
         posix_spawn_file_actions_adddup2(&actions, 0, 2)
+        _ = swiftmate_spawn_close_from(&actions, 3) // nothing else of ours leaks into the shared command
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)

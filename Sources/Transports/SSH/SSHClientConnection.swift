@@ -75,6 +75,8 @@ final class SSHClientConnection: @unchecked Sendable {
         ssh_options_set(session, SSH_OPTIONS_PORT, &port)
         ssh_options_set(session, SSH_OPTIONS_USER, "swiftmate")
         ssh_options_set(session, SSH_OPTIONS_TIMEOUT, &timeout)
+        var yes: Int32 = 1
+        ssh_options_set(session, SSH_OPTIONS_NODELAY, &yes)
         ssh_options_set(session, SSH_OPTIONS_KNOWNHOSTS, "/dev/null")
         ssh_options_set(session, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, "/dev/null")
         guard ssh_connect(session) == SSH_OK else { throw fail(session, "cannot connect") }

@@ -148,6 +148,8 @@ final class SSHListener: Listener, @unchecked Sendable {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { swiftmate_accept(socket, $0, &length) }
             }
             guard client >= 0 else { continue }
+            var one: Int32 = 1 // keystrokes and echoes are tiny packets: no Nagle delay
+            setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
             let (host, port) = Self.address(storage)
             let peer = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
             guard let session = ssh_new() else {

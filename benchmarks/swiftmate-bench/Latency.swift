@@ -1,0 +1,121 @@
+// Keystroke echo latency: type a byte into a viewer's terminal, time until the echo comes back.
+import Foundation
+import Glibc
+import SwiftMateSystem
+
+/// The `p` quantile (0…1) of `values`, in the values' unit.
+func percentile(_ values: [Double], _ p: Double) -> Double {
+    let sorted = values.sorted()
+    guard !sorted.isEmpty else { return .nan }
+    return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * p).rounded()))]
+}
+
+/// Reads `pty` until `byte` shows up or `timeout` seconds pass; returns whether it did.
+func awaitByte(_ byte: UInt8, on pty: PTYProcess, timeout: Double) -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while Date() < deadline {
+        var fds = [pollfd(fd: pty.master, events: Int16(POLLIN), revents: 0)]
+        guard poll(&fds, 1, 100) > 0 else { continue }
+        let n = buffer.withUnsafeMutableBytes { Glibc.read(pty.master, $0.baseAddress, $0.count) }
+        if n <= 0 { return false }
+        if buffer[0..<n].contains(byte) { return true }
+    }
+    return false
+}
+
+/// Types `count` letters into `pty` with random 5–25 ms gaps, each after the previous one's echo;
+/// returns the echo times in milliseconds.
+func measureEcho(_ pty: PTYProcess, count: Int) throws -> [Double] {
+    // Warm up until the far end echoes at all.
+    var ready = false
+    for _ in 0..<100 where !ready {
+        pty.write([UInt8(ascii: "z")])
+        ready = awaitByte(UInt8(ascii: "z"), on: pty, timeout: 0.3)
+    }
+    guard ready else { throw BenchError(description: "no echo from the session") }
+    usleep(300_000)
+    var drainBuffer = [UInt8](repeating: 0, count: 65536)
+    var fds = [pollfd(fd: pty.master, events: Int16(POLLIN), revents: 0)]
+    while poll(&fds, 1, 50) > 0 { _ = drainBuffer.withUnsafeMutableBytes { Glibc.read(pty.master, $0.baseAddress, $0.count) } }
+    var samples: [Double] = []
+    let letters = Array("abcdefghijklmnopqrstuvwxy".utf8)
+    for i in 0..<count {
+        usleep(useconds_t(Int.random(in: 5_000...25_000)))
+        let letter = letters[i % letters.count]
+        let started = DispatchTime.now().uptimeNanoseconds
+        pty.write([letter])
+        guard awaitByte(letter, on: pty, timeout: 5) else { throw BenchError(description: "keystroke \(i) was not echoed") }
+        samples.append(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6)
+    }
+    return samples
+}
+
+/// A host sharing `cat` on an embedded relay (its default: ssh, pinned), one OpenSSH viewer typing.
+func swiftmateEchoLatency(count: Int) throws -> [Double] {
+    let socket = dir + "/latency.sock"
+    let host = try PTYProcess(command: [binary, "-S", socket, "new-session", "cat"], environment: env, cols: 120, rows: 40)
+    _ = drain(host)
+    defer {
+        host.signal(SIGTERM)
+        _ = host.waitForExit()
+    }
+    while !FileManager.default.fileExists(atPath: socket) { usleep(20_000) }
+    _ = try ControlClient.send("wait-ready", to: socket)
+    let json = try JSONSerialization.jsonObject(with: Data(try ControlClient.send("status-json", to: socket).utf8)) as? [String: Any]
+    let command = ((json?["connectionStrings"] as? [String: String])?["ssh session"] ?? "").split(separator: " ")
+    guard command.count == 4 else { throw BenchError(description: "no ssh connection string: \(json ?? [:])") }
+    let token = String(command[3].split(separator: "@").first ?? "")
+    let viewer = try PTYProcess(command: sshViewer(port: String(command[2]), token: token), environment: env, cols: 120, rows: 40)
+    defer {
+        viewer.signal(SIGTERM)
+        _ = viewer.waitForExit()
+    }
+    return try measureEcho(viewer, count: count)
+}
+
+/// The floor: one OpenSSH hop to an sshd the bench starts on 127.0.0.1, running `cat` on a PTY.
+func openSSHEchoLatency(count: Int) throws -> [Double] {
+    guard FileManager.default.fileExists(atPath: "/usr/sbin/sshd") else {
+        throw BenchError(description: "the floor needs sshd: apt-get install openssh-server (benchmarks/README.md)")
+    }
+    let sshd = dir + "/sshd"
+    try FileManager.default.createDirectory(atPath: sshd, withIntermediateDirectories: true)
+    try? FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
+    _ = system("ssh-keygen -q -t ed25519 -N '' -f \(sshd)/host_key && ssh-keygen -q -t ed25519 -N '' -f \(sshd)/client_key && cp \(sshd)/client_key.pub \(sshd)/authorized_keys")
+    let port = 20000 + Int(getpid() % 20000)
+    let user = String(cString: getpwuid(getuid()).pointee.pw_name)
+    try """
+        Port \(port)
+        ListenAddress 127.0.0.1
+        HostKey \(sshd)/host_key
+        PidFile \(sshd)/sshd.pid
+        AuthorizedKeysFile \(sshd)/authorized_keys
+        UsePAM no
+        PasswordAuthentication no
+        KbdInteractiveAuthentication no
+        StrictModes no
+        PermitRootLogin yes
+
+        """.write(toFile: sshd + "/sshd_config", atomically: true, encoding: .utf8)
+    let server = try PTYProcess(command: ["/usr/sbin/sshd", "-D", "-e", "-f", sshd + "/sshd_config"], environment: env, cols: 80, rows: 24)
+    let serverTail = drain(server)
+    defer {
+        server.signal(SIGTERM)
+        _ = server.waitForExit()
+    }
+    usleep(500_000)
+    let client = try PTYProcess(command: ["ssh", "-F", "/dev/null", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                                          "-o", "LogLevel=ERROR", "-o", "BatchMode=yes", "-i", sshd + "/client_key", "-tt",
+                                          "-p", String(port), "\(user)@127.0.0.1", "cat"],
+                                environment: env, cols: 120, rows: 40)
+    defer {
+        client.signal(SIGTERM)
+        _ = client.waitForExit()
+    }
+    do {
+        return try measureEcho(client, count: count)
+    } catch {
+        throw BenchError(description: "\(error); sshd said: \(serverTail.text)")
+    }
+}
