@@ -41,14 +41,15 @@ enum HostSession {
         let interactive = !flags.foreground && LocalTerminal.isInteractive
         Composition.bootstrapLogging(toStdout: flags.foreground, level: interactive ? .critical : .info)
         let logger = Logger(label: "swiftmate")
-        var (registry, config) = try Composition.load(configPath: flags.config)
+        let (registry, config) = try Composition.load(configPath: flags.config)
 
         var relayURL = config.hostRelay
         if let text = flags.relay { relayURL = try Endpoint(parsing: text) }
         var embedded: EmbeddedRelay?
         if relayURL == nil {
-            // An embedded relay on loopback: ssh for viewers (and this host, pinned to the relay's own
-            // keys), tcp for `swiftmate join`.
+            // An embedded relay on loopback: ssh for viewers, tcp for `swiftmate join`. This host links to it
+            // in-process (no wire between them, so nothing to encrypt or pin; it saves two socket hops and
+            // their threads per keystroke).
             var options = config.relay
             options.publicHost = options.publicHost ?? "127.0.0.1"
             let relay = try await EmbeddedRelay.start(registry: registry, options: options,
@@ -57,11 +58,9 @@ enum HostSession {
                                                       logger: Logger(label: "swiftmate.relay"))
             embedded = relay
             relayURL = relay.endpoints.first
-            let pins = try Composition.fingerprints(stateDirectory: config.stateDir).keys.map(\.fingerprint)
-            (registry, config) = try Composition.load(configPath: flags.config, ssh: .init(pins: pins))
         }
         guard let relayURL else { throw ValidationError("no relay URL") }
-        let transport = try registry.transport(relayURL.scheme)
+        let transport: any Transport = try embedded.map { LocalRelayTransport(relay: $0.relay) } ?? registry.transport(relayURL.scheme)
         var hostOptions = HostOptions(relay: relayURL)
         hostOptions.codecs = try flags.codecs.map { try parseCodecs($0, registry: registry) } ?? config.hostCodecs
         hostOptions.reconnect = config.reconnect

@@ -219,3 +219,42 @@ struct OneConnection: Transport {
     func connect(to endpoint: Endpoint) async throws -> Connection { connection }
     func listen(on endpoint: Endpoint) async throws -> any Listener { throw SwiftMateError(.system, "no listening") }
 }
+
+@Test func aHostLinksToItsEmbeddedRelayInProcess() async throws {
+    let registry = PluginRegistry()
+    var options = RelayOptions()
+    options.codecs = ["none"]
+    let relay = Relay(registry: registry, options: options)
+    await relay.advertise([Endpoint(scheme: "ssh", host: "127.0.0.1", port: 2222)])
+    var hostOptions = HostOptions(relay: Endpoint(scheme: "ssh", host: "127.0.0.1", port: 2222))
+    hostOptions.codecs = ["none"]
+    hostOptions.reconnect = false
+    let status = HostStatus()
+    let client = HostClient(transport: LocalRelayTransport(relay: relay), registry: registry, options: hostOptions,
+                            terminal: FakeHostTerminal(), status: status)
+    let link = Task { await client.run(size: { (80, 24) }) }
+    #expect(await status.waitReady(timeout: .seconds(5)))
+    #expect(await status.current().connectionStrings["ssh session"]?.hasPrefix("ssh -p 2222 ") == true)
+    #expect(await relay.sessionCount == 1)
+    client.finish(exitStatus: 0)
+    await link.value
+    #expect(await eventually { await relay.sessionCount == 0 })
+}
+
+@Test func theLocalLinkMakesAWriterWaitForItsReader() async throws {
+    let (a, b) = LocalLinkProbe.pair(limitBytes: 1000)
+    let wrote = Mutex(0)
+    let writer = Task {
+        for _ in 0..<10 {
+            try await a.outbound.write([UInt8](repeating: 1, count: 500))
+            wrote.withLock { $0 += 500 }
+        }
+    }
+    try await Task.sleep(for: .milliseconds(100))
+    #expect(wrote.withLock { $0 } <= 1500, "the writer stops once 1000 bytes are unread")
+    var received = 0
+    var iterator = b.inbound.makeAsyncIterator()
+    while received < 5000, let chunk = try await iterator.next() { received += chunk.count }
+    try await writer.value
+    #expect(received == 5000)
+}

@@ -1,0 +1,142 @@
+// A host linked to a relay in the same process (the embedded relay): a byte pair with no socket between.
+import Synchronization
+
+/// The link between a host and the relay embedded in its own process. There is no wire to protect, so
+/// no encryption and nothing to pin; bytes go straight to the relay's connection handler. Writes wait
+/// while more than `limitBytes` are unread, like a socket's buffer.
+public struct LocalRelayTransport: Transport {
+    private let relay: Relay
+    private let limitBytes: Int
+
+    /// Links to `relay`.
+    public init(relay: Relay, limitBytes: Int = 1 << 20) {
+        self.relay = relay
+        self.limitBytes = limitBytes
+    }
+
+    /// `local`.
+    public var name: String { "local" }
+
+    /// A new pair: the far end is handed to the relay as an accepted connection.
+    public func connect(to endpoint: Endpoint) async throws -> Connection {
+        let (client, server) = LocalLink.pair(limitBytes: limitBytes)
+        let relay = self.relay
+        Task { await relay.handle(server) }
+        return client
+    }
+
+    /// Not for listening: the embedded relay listens on its real transports.
+    public func listen(on endpoint: Endpoint) async throws -> any Listener {
+        throw SwiftMateError(.badURL, "the local link only connects a host to its embedded relay; listen on ssh:// or tcp://")
+    }
+}
+
+/// Two connected in-process ends with a byte budget per direction (public for tests as `LocalLinkProbe`).
+public enum LocalLinkProbe {
+    /// A connected pair; closing either end ends both directions.
+    public static func pair(limitBytes: Int) -> (Connection, Connection) { LocalLink.pair(limitBytes: limitBytes) }
+}
+
+/// Two connected in-process ends with a byte budget per direction.
+enum LocalLink {
+    static func pair(limitBytes: Int) -> (Connection, Connection) {
+        let toServer = LocalPipe(limitBytes: limitBytes), toClient = LocalPipe(limitBytes: limitBytes)
+        let client = Connection(inbound: LocalInbound(pipe: toClient), outbound: LocalWriter(pipe: toServer, other: toClient), peer: "local")
+        let server = Connection(inbound: LocalInbound(pipe: toServer), outbound: LocalWriter(pipe: toClient, other: toServer),
+                                peer: "local host")
+        return (client, server)
+    }
+}
+
+/// One direction: an async stream of chunks whose writer waits while the reader is `limitBytes` behind.
+final class LocalPipe: Sendable {
+    private struct State {
+        var unread = 0
+        var closed = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    let stream: AsyncThrowingStream<[UInt8], any Error>
+    private let feed: AsyncThrowingStream<[UInt8], any Error>.Continuation
+    private let state = Mutex(State())
+    private let limitBytes: Int
+
+    init(limitBytes: Int) {
+        self.limitBytes = limitBytes
+        let (stream, feed) = AsyncThrowingStream.makeStream(of: [UInt8].self)
+        self.feed = feed
+        self.stream = stream
+    }
+
+    func write(_ bytes: [UInt8]) async throws {
+        let full = try state.withLock { s -> Bool in
+            if s.closed { throw SwiftMateError(.connectionLost, "the local link is closed") }
+            s.unread += bytes.count
+            return s.unread > limitBytes
+        }
+        feed.yield(bytes)
+        if full {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let now = state.withLock { s -> Bool in
+                    if s.closed || s.unread <= limitBytes { return true }
+                    s.waiters.append(c)
+                    return false
+                }
+                if now { c.resume() }
+            }
+        }
+    }
+
+    /// The reader took `count` bytes.
+    func consumed(_ count: Int) {
+        let ready = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.unread -= count
+            guard s.unread <= limitBytes else { return [] }
+            let w = s.waiters
+            s.waiters = []
+            return w
+        }
+        ready.forEach { $0.resume() }
+    }
+
+    func close() {
+        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.closed = true
+            let w = s.waiters
+            s.waiters = []
+            return w
+        }
+        feed.finish()
+        waiters.forEach { $0.resume() }
+    }
+}
+
+/// Writes into one pipe; closing ends both directions, as closing a socket does.
+struct LocalWriter: ByteWriter {
+    let pipe: LocalPipe
+    let other: LocalPipe
+    func write(_ bytes: [UInt8]) async throws { try await pipe.write(bytes) }
+    func close() async {
+        pipe.close()
+        other.close()
+    }
+}
+
+/// A pipe's reading end: chunks in order, each counted off the writer's budget as it is taken.
+struct LocalInbound: AsyncSequence, Sendable {
+    typealias Element = [UInt8]
+    let pipe: LocalPipe
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var base: AsyncThrowingStream<[UInt8], any Error>.AsyncIterator
+        let pipe: LocalPipe
+
+        mutating func next() async throws -> [UInt8]? {
+            let chunk = try await base.next()
+            if let chunk { pipe.consumed(chunk.count) }
+            return chunk
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: pipe.stream.makeAsyncIterator(), pipe: pipe) }
+}
