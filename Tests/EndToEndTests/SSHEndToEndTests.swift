@@ -60,14 +60,17 @@ extension EndToEnd {
             let (relay, _, port) = try startSSHRelay(dir: dir)
             defer { relay.stop() }
             var outputs: [String] = []
+            var durations: [Double] = []
             for token in ["AAAAAAAAAAAAAAAAAAAAAA", "x"] { // well-formed unknown, malformed
                 let started = Date()
                 let result = try run(["sh", "-c", "ssh \(sshOptions) -tt -p \(port) \(token)@127.0.0.1 < /dev/null"], timeout: 30)
-                #expect(Date().timeIntervalSince(started) >= 0.05)
+                durations.append(Date().timeIntervalSince(started))
+                #expect(durations.last! >= 0.05, "the refusal waits the random delay")
                 #expect(result.stdout.contains("Invalid or expired session token"), "\(result.stdout)")
                 outputs.append(result.stdout)
             }
             #expect(outputs[0] == outputs[1], "the same answer whether or not the token could exist")
+            #expect(abs(durations[0] - durations[1]) < 0.5, "similar timing: \(durations)")
             let exec = try run(["sh", "-c", "ssh \(sshOptions) -p \(port) sometoken@127.0.0.1 ls"], timeout: 30)
             #expect(exec.status == 1)
             #expect(exec.stdout.contains("only serves interactive sessions"), "\(exec.stdout)")

@@ -9,20 +9,10 @@ import Synchronization
 /// The client side of an SSH link. All libssh calls happen on the link's thread; other threads only
 /// queue bytes (under a lock) and wake it through an eventfd.
 final class SSHClientConnection: @unchecked Sendable {
-    private struct Outbox {
-        var chunks: [[UInt8]] = []
-        var bytes = 0
-        var closing = false
-        var finished = false
-        var waiters: [CheckedContinuation<Void, Never>] = []
-    }
-
     private let endpoint: Endpoint
     private let options: SSHTransport.Options
     private let logger: Logger
-    private let wake: Int32
-    private let outbox = Mutex(Outbox())
-    private let outboxLimit = 256 << 10
+    fileprivate let outbox: SSHOutbox
     private let inboundFeed: AsyncThrowingStream<[UInt8], any Error>.Continuation
     private let inbound: AsyncThrowingStream<[UInt8], any Error>
 
@@ -30,8 +20,7 @@ final class SSHClientConnection: @unchecked Sendable {
         self.endpoint = endpoint
         self.options = options
         self.logger = logger
-        wake = swiftmate_eventfd()
-        guard wake >= 0 else { throw SwiftMateError(.system, "eventfd: \(String(cString: strerror(errno)))") }
+        outbox = try SSHOutbox(name: "\(endpoint.host):\(endpoint.port)")
         (inbound, inboundFeed) = AsyncThrowingStream.makeStream(of: [UInt8].self, bufferingPolicy: .unbounded)
     }
 
@@ -118,15 +107,8 @@ final class SSHClientConnection: @unchecked Sendable {
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: 64 << 10, alignment: 16)
         defer { buffer.deallocate() }
         while true {
-            let (chunks, closing) = outbox.withLock { o -> ([[UInt8]], Bool) in
-                let c = o.chunks
-                o.chunks = []
-                o.bytes = 0
-                o.waiters.forEach { $0.resume() }
-                o.waiters = []
-                return (c, o.closing)
-            }
-            for chunk in chunks where !write(chunk, channel) {
+            let (chunks, closing) = outbox.take()
+            for chunk in chunks where !SSHOutbox.write(chunk, to: channel) {
                 inboundFeed.finish(throwing: fail(session, "writing to the relay failed"))
                 return
             }
@@ -145,79 +127,22 @@ final class SSHClientConnection: @unchecked Sendable {
                 return
             }
             var fds = [pollfd(fd: ssh_get_fd(session), events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
+                       pollfd(fd: outbox.wakeFD, events: Int16(POLLIN), revents: 0)]
             if poll(&fds, 2, 5000) < 0 && errno != EINTR { return }
-            if fds[1].revents != 0 {
-                var value: UInt64 = 0
-                _ = Glibc.read(wake, &value, 8)
-            }
-        }
-    }
-
-    private func write(_ bytes: [UInt8], _ channel: ssh_channel) -> Bool {
-        bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = ssh_channel_write(channel, raw.baseAddress! + offset, UInt32(raw.count - offset))
-                if n <= 0 { return false }
-                offset += Int(n)
-            }
-            return true
+            if fds[1].revents != 0 { outbox.clearWake() }
         }
     }
 
     private func finish() {
         inboundFeed.finish()
-        let waiters = outbox.withLock { o -> [CheckedContinuation<Void, Never>] in
-            if o.finished { return [] }
-            o.finished = true
-            let w = o.waiters
-            o.waiters = []
-            close(wake)
-            return w
-        }
-        waiters.forEach { $0.resume() }
+        outbox.finish()
     }
 
-    // MARK: Other threads
-
-    fileprivate func send(_ bytes: [UInt8]) async throws {
-        let (queued, full) = outbox.withLock { o -> (Bool, Bool) in
-            if o.closing || o.finished { return (false, false) }
-            o.chunks.append(bytes)
-            o.bytes += bytes.count
-            return (true, o.bytes > outboxLimit)
-        }
-        guard queued else { throw SwiftMateError(.connectionLost, "ssh \(endpoint.host):\(endpoint.port): the connection is closed") }
-        signal()
-        guard full else { return }
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            let now = outbox.withLock { o -> Bool in
-                if o.finished || o.bytes <= outboxLimit { return true }
-                o.waiters.append(c)
-                return false
-            }
-            if now { c.resume() }
-        }
-    }
-
-    fileprivate func requestClose() {
-        outbox.withLock { $0.closing = true }
-        signal()
-    }
-
-    private func signal() {
-        outbox.withLock { o in
-            guard !o.finished else { return }
-            var one: UInt64 = 1
-            _ = Glibc.write(wake, &one, 8)
-        }
-    }
 }
 
 /// The `ByteWriter` of a host's SSH link.
 struct SSHClientWriter: ByteWriter {
     let link: SSHClientConnection
-    func write(_ bytes: [UInt8]) async throws { try await link.send(bytes) }
-    func close() async { link.requestClose() }
+    func write(_ bytes: [UInt8]) async throws { try await link.outbox.send(bytes) }
+    func close() async { link.outbox.requestClose() }
 }

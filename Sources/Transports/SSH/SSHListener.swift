@@ -148,6 +148,17 @@ final class SSHListener: Listener, @unchecked Sendable {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { swiftmate_accept(socket, $0, &length) }
             }
             guard client >= 0 else { continue }
+            let admitted = state.withLock { s -> Bool in
+                guard s.live < options.maxConnections else { return false }
+                s.live += 1
+                return true
+            }
+            guard admitted else {
+                logger.warning("ssh listener \(localEndpoint): \(options.maxConnections) connections already; closing a new one")
+                Glibc.close(client)
+                continue
+            }
+            let release: @Sendable () -> Void = { [weak self] in self?.state.withLock { $0.live -= 1 } }
             var one: Int32 = 1 // keystrokes and echoes are tiny packets: no Nagle delay
             setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
             let (host, port) = Self.address(storage)
@@ -162,15 +173,17 @@ final class SSHListener: Listener, @unchecked Sendable {
                 logger.info("ssh \(peer): refused: \(String(cString: ssh_get_error(UnsafeMutableRawPointer(bind))))")
                 ssh_free(session)
                 Glibc.close(client)
+                release()
                 continue
             }
             do {
                 let s = try SSHServerSession(session: session, peer: peer, setupSeconds: options.setupSeconds,
                                              access: access, logger: logger)
-                s.start(handler: handler)
+                s.start(handler: handler, onEnd: release)
             } catch {
                 logger.error("ssh \(peer): \(error)")
                 ssh_free(session)
+                release()
             }
         }
     }

@@ -20,22 +20,12 @@ enum SSHChannelRequest: Equatable {
 /// not thread-safe); other threads only touch the outbox, under its lock, and wake the thread through
 /// an eventfd.
 final class SSHServerSession: @unchecked Sendable {
-    private struct Outbox {
-        var chunks: [[UInt8]] = []
-        var bytes = 0
-        var closing = false
-        var finished = false
-        var waiters: [CheckedContinuation<Void, Never>] = []
-    }
-
     private let session: ssh_session
     private let peer: String
     private let logger: Logger
     private let setupSeconds: Int
     private let access: (any AccessPolicy)?
-    private let outboxLimit = 256 << 10
-    private let wake: Int32
-    private let outbox = Mutex(Outbox())
+    fileprivate let outbox: SSHOutbox
     private let inbound: AsyncThrowingStream<[UInt8], any Error>
     private let inboundFeed: AsyncThrowingStream<[UInt8], any Error>.Continuation
     private let windows: AsyncStream<(cols: UInt16, rows: UInt16)>
@@ -60,8 +50,7 @@ final class SSHServerSession: @unchecked Sendable {
         self.peer = peer
         self.setupSeconds = setupSeconds
         self.logger = logger
-        wake = swiftmate_eventfd()
-        guard wake >= 0 else { throw SwiftMateError(.system, "eventfd: \(String(cString: strerror(errno)))") }
+        outbox = try SSHOutbox(name: peer)
         (inbound, inboundFeed) = AsyncThrowingStream.makeStream(of: [UInt8].self, bufferingPolicy: .unbounded)
         (windows, windowFeed) = AsyncStream.makeStream(of: (cols: UInt16, rows: UInt16).self, bufferingPolicy: .bufferingNewest(8))
         serverCallbacks = .allocate(capacity: 1)
@@ -77,8 +66,11 @@ final class SSHServerSession: @unchecked Sendable {
 
     /// Starts the session's thread; `handler` gets the connection once the client asked for a shell or
     /// the `swiftmate` subsystem.
-    func start(handler: @escaping @Sendable (Connection) async -> Void) {
-        let thread = Thread { self.run(handler: handler) }
+    func start(handler: @escaping @Sendable (Connection) async -> Void, onEnd: @escaping @Sendable () -> Void) {
+        let thread = Thread {
+            self.run(handler: handler)
+            onEnd()
+        }
         thread.name = "swiftmate-ssh"
         thread.start()
     }
@@ -99,13 +91,11 @@ final class SSHServerSession: @unchecked Sendable {
         ssh_event_add_session(event, session)
         defer { ssh_event_remove_session(event, session) }
         let me = Unmanaged.passUnretained(self).toOpaque()
-        ssh_event_add_fd(event, wake, Int16(POLLIN), { _, _, userdata in
-            guard let userdata else { return 0 }
-            var value: UInt64 = 0
-            _ = Glibc.read(Unmanaged<SSHServerSession>.fromOpaque(userdata).takeUnretainedValue().wake, &value, 8)
+        ssh_event_add_fd(event, outbox.wakeFD, Int16(POLLIN), { _, _, userdata in
+            SSHServerSession.from(userdata)?.outbox.clearWake()
             return 0
         }, me)
-        defer { ssh_event_remove_fd(event, wake) }
+        defer { ssh_event_remove_fd(event, outbox.wakeFD) }
 
         let deadline = ContinuousClock.now + .seconds(setupSeconds)
         while request == nil {
@@ -131,16 +121,8 @@ final class SSHServerSession: @unchecked Sendable {
     /// Moves bytes until the relay closes the connection or the client goes away.
     private func serve(event: ssh_event, channel: ssh_channel) {
         while true {
-            let (chunks, closing) = outbox.withLock { o -> ([[UInt8]], Bool) in
-                let c = o.chunks
-                o.chunks = []
-                o.bytes = 0
-                let waiters = o.waiters
-                o.waiters = []
-                waiters.forEach { $0.resume() }
-                return (c, o.closing)
-            }
-            for chunk in chunks where !write(chunk, to: channel) { return }
+            let (chunks, closing) = outbox.take()
+            for chunk in chunks where !SSHOutbox.write(chunk, to: channel) { return }
             if closing {
                 finishChannel(event: event, channel: channel, exitStatus: 0)
                 return
@@ -154,18 +136,6 @@ final class SSHServerSession: @unchecked Sendable {
                 inboundFeed.finish(throwing: SwiftMateError(.connectionLost, "ssh \(peer): the connection failed"))
                 return
             }
-        }
-    }
-
-    private func write(_ bytes: [UInt8], to channel: ssh_channel) -> Bool {
-        bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = ssh_channel_write(channel, raw.baseAddress! + offset, UInt32(raw.count - offset))
-                if n <= 0 { return false }
-                offset += Int(n)
-            }
-            return true
         }
     }
 
@@ -191,18 +161,11 @@ final class SSHServerSession: @unchecked Sendable {
     private func cleanUp() {
         inboundFeed.finish()
         windowFeed.finish()
-        let waiters = outbox.withLock { o -> [CheckedContinuation<Void, Never>] in
-            o.finished = true
-            let w = o.waiters
-            o.waiters = []
-            return w
-        }
-        waiters.forEach { $0.resume() }
+        outbox.finish()
         if let channel { ssh_channel_free(channel) }
         channel = nil
         ssh_disconnect(session)
         ssh_free(session)
-        close(wake)
     }
 
     // MARK: Callbacks (run on the session thread, inside libssh calls)
@@ -308,50 +271,11 @@ final class SSHServerSession: @unchecked Sendable {
         value > 0 && value <= 10_000 ? UInt16(value) : fallback
     }
 
-    // MARK: Other threads
-
-    /// Queues bytes for the client; waits while more than the outbox limit is queued.
-    fileprivate func send(_ bytes: [UInt8]) async throws {
-        let state = outbox.withLock { o -> (Bool, Bool) in
-            if o.closing || o.finished { return (false, false) }
-            o.chunks.append(bytes)
-            o.bytes += bytes.count
-            return (true, o.bytes > outboxLimit)
-        }
-        guard state.0 else { throw SwiftMateError(.connectionLost, "ssh \(peer): the connection is closed") }
-        signal()
-        if state.1 {
-            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                let resumeNow = outbox.withLock { o -> Bool in
-                    if o.finished || o.bytes <= outboxLimit { return true }
-                    o.waiters.append(c)
-                    return false
-                }
-                if resumeNow { c.resume() }
-            }
-        }
-    }
-
-    /// Asks the session thread to close the channel after what is queued.
-    fileprivate func requestClose() {
-        outbox.withLock { $0.closing = true }
-        signal()
-    }
-
-    /// Wakes the session thread. Under the outbox lock, so it never writes to the eventfd after
-    /// `cleanUp` closed it (the number could belong to another file by then).
-    private func signal() {
-        outbox.withLock { o in
-            guard !o.finished else { return }
-            var one: UInt64 = 1
-            _ = Glibc.write(wake, &one, 8)
-        }
-    }
 }
 
 /// The `ByteWriter` of an SSH channel.
 struct SSHChannelWriter: ByteWriter {
     let session: SSHServerSession
-    func write(_ bytes: [UInt8]) async throws { try await session.send(bytes) }
-    func close() async { session.requestClose() }
+    func write(_ bytes: [UInt8]) async throws { try await session.outbox.send(bytes) }
+    func close() async { session.outbox.requestClose() }
 }

@@ -20,16 +20,19 @@ public struct SSHTransport: Transport {
         public var fingerprints: [String] = []
         /// Seconds a new connection has for key exchange and its channel request.
         public var setupSeconds = 30
+        /// Most SSH connections served at once (each has a thread); more are closed at once.
+        public var maxConnections = 2000
 
         /// Defaults: keys in `$XDG_STATE_HOME/swiftmate` (or `~/.local/state/swiftmate`).
         public init(stateDirectory: String = SSHTransport.defaultStateDirectory) {
             self.stateDirectory = stateDirectory
         }
 
-        /// Reads `{state_dir, fingerprints, setup_timeout}`.
+        /// Reads `{state_dir, fingerprints, setup_timeout, max_connections}`.
         public init(_ node: ConfigNode) throws {
             self.init()
-            try node.checkKeys(["state_dir", "fingerprints", "setup_timeout"])
+            try node.checkKeys(["state_dir", "fingerprints", "setup_timeout", "max_connections"])
+            if let m = node["max_connections"] { maxConnections = try m.int(in: 1...100_000) }
             if let d = node["state_dir"] { stateDirectory = try d.string() }
             if let f = node["fingerprints"] {
                 fingerprints = try f.list().map { item in
