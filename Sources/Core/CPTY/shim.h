@@ -1,7 +1,6 @@
 // Terminal ioctls for Swift (ioctl is variadic, so Swift cannot call it directly). No library to link.
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE 1
-#endif
+// No _GNU_SOURCE here: it would change the system headers' types in this module only (fd_set's fields),
+// and modules sharing those headers must agree. The two GNU functions used are declared below instead.
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <termios.h>
@@ -38,6 +37,9 @@ static inline int swiftmate_unlock_and_number(int fd) {
     if (ioctl(fd, TIOCGPTN, &number) != 0) return -1;
     return (int)number;
 }
+
+extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
+extern int accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);
 
 /// Closes every descriptor from `lowest` up in the child of a posix_spawn (glibc 2.34+): the shared
 /// command must not inherit the host's sockets, pipes or eventfds. Returns 0, or an errno value.

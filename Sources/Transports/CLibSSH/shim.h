@@ -8,6 +8,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+// GNU functions, declared here rather than through _GNU_SOURCE (which would change the system headers'
+// types in this module only).
+extern int accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);
+extern int pipe2(int fds[2], int flags);
+
 /// A non-blocking, close-on-exec eventfd (wakes a libssh thread from other threads).
 static inline int swiftmate_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
 
