@@ -63,6 +63,8 @@ enum HostSession {
         let transport: any Transport = try embedded.map { LocalRelayTransport(relay: $0.relay) } ?? registry.transport(relayURL.scheme)
         var hostOptions = HostOptions(relay: relayURL)
         hostOptions.codecs = try flags.codecs.map { try parseCodecs($0, registry: registry) } ?? config.hostCodecs
+        // In-process there is no wire to save bytes on: compressing would only cost time (unless asked for).
+        if embedded != nil && flags.codecs == nil { hostOptions.codecs = ["none"] }
         hostOptions.reconnect = config.reconnect
         if flags.foreground { hostOptions.sessionOptions["headless"] = "true" }
         if config.recordAtRelay { hostOptions.sessionOptions["record"] = "true" }

@@ -51,8 +51,9 @@ func measureEcho(_ pty: PTYProcess, count: Int) throws -> [Double] {
     return samples
 }
 
-/// A host sharing `cat` on an embedded relay (its default: ssh, pinned), one OpenSSH viewer typing.
-func swiftmateEchoLatency(count: Int) throws -> [Double] {
+/// A host sharing `cat` on its embedded relay, one viewer typing: stock OpenSSH (`viewer` "ssh") or
+/// `swiftmate join` over tcp ("tcp").
+func swiftmateEchoLatency(count: Int, viewer kind: String = "ssh") throws -> [Double] {
     let socket = dir + "/latency.sock"
     let host = try PTYProcess(command: [binary, "-S", socket, "new-session", "cat"], environment: env, cols: 120, rows: 40)
     _ = drain(host)
@@ -63,10 +64,16 @@ func swiftmateEchoLatency(count: Int) throws -> [Double] {
     while !FileManager.default.fileExists(atPath: socket) { usleep(20_000) }
     _ = try ControlClient.send("wait-ready", to: socket)
     let json = try JSONSerialization.jsonObject(with: Data(try ControlClient.send("status-json", to: socket).utf8)) as? [String: Any]
-    let command = ((json?["connectionStrings"] as? [String: String])?["ssh session"] ?? "").split(separator: " ")
-    guard command.count == 4 else { throw BenchError(description: "no ssh connection string: \(json ?? [:])") }
-    let token = String(command[3].split(separator: "@").first ?? "")
-    let viewer = try PTYProcess(command: sshViewer(port: String(command[2]), token: token), environment: env, cols: 120, rows: 40)
+    let strings = json?["connectionStrings"] as? [String: String] ?? [:]
+    let viewerCommand: [String]
+    if kind == "tcp" {
+        viewerCommand = [binary, "join", String((strings["tcp session"] ?? "").split(separator: " ").last ?? "")]
+    } else {
+        let command = (strings["ssh session"] ?? "").split(separator: " ")
+        guard command.count == 4 else { throw BenchError(description: "no ssh connection string: \(strings)") }
+        viewerCommand = sshViewer(port: String(command[2]), token: String(command[3].split(separator: "@").first ?? ""))
+    }
+    let viewer = try PTYProcess(command: viewerCommand, environment: env, cols: 120, rows: 40)
     defer {
         viewer.signal(SIGTERM)
         _ = viewer.waitForExit()

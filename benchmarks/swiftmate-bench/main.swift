@@ -16,7 +16,7 @@ var lines = 7_000_000
 var codecs = ["lz4", "zlib", "none"]
 var runs = 3
 var suite = "share"
-var viewerKind = "tcp"
+var viewerKind = "default"
 var keystrokes = 300
 var arguments = CommandLine.arguments.dropFirst()
 while let a = arguments.popFirst() {
@@ -233,12 +233,12 @@ case "share":
         var last = SharedRun(seconds: 0, bytes: 0, cpu: (0, 0, 0))
         for i in 0..<runs {
             bares.append(try bare())
-            last = try shared(codec: codec, tag: "\(codec)-\(i)", viewer: viewerKind)
+            last = try shared(codec: codec, tag: "\(codec)-\(i)", viewer: viewerKind == "ssh" ? "ssh" : "tcp")
             shareds.append(last.seconds)
         }
         bares.append(try bare())
         let (b, s) = (median(bares), median(shareds))
-        say(String(format: "codec %-4@  bare PTY drain %.3f s  shared with 1 \(viewerKind) viewer %.3f s  ratio %.2f  host→relay %d bytes (%.1f%% of output)  cpu s (last run): host %.2f relay %.2f joiner %.2f",
+        say(String(format: "codec %-4@  bare PTY drain %.3f s  shared with 1 \(viewerKind == "ssh" ? "ssh" : "tcp") viewer %.3f s  ratio %.2f  host→relay %d bytes (%.1f%% of output)  cpu s (last run): host %.2f relay %.2f joiner %.2f",
                      codec as NSString, b, s, s / b, last.bytes, Double(last.bytes) * 100 / Double(size), last.cpu.host, last.cpu.relay, last.cpu.joiner))
     }
 case "record":
@@ -259,9 +259,9 @@ case "record":
     say(String(format: "recorder off %.3f s  on %.3f s  (+%.1f%%)  host cpu off %.2f s on %.2f s  |  bare PTY drain %.3f s  asciinema rec %.3f s (%.2fx bare)",
                  median(off), median(on), (median(on) / median(off) - 1) * 100, cpuOff, cpuOn, median(bares), median(rec), median(rec) / median(bares)))
 case "latency":
-    let ours = try swiftmateEchoLatency(count: keystrokes)
+    let ours = try swiftmateEchoLatency(count: keystrokes, viewer: viewerKind == "tcp" ? "tcp" : "ssh")
     let floor = try openSSHEchoLatency(count: keystrokes)
-    say(String(format: "keystroke echo, %d keystrokes: swiftmate (ssh viewer → relay → host) median %.3f ms p99 %.3f ms | one OpenSSH hop to sshd median %.3f ms p99 %.3f ms",
+    say(String(format: "keystroke echo, %d keystrokes: swiftmate (\(viewerKind == "tcp" ? "swiftmate join over tcp" : "OpenSSH viewer") → relay → host) median %.3f ms p99 %.3f ms | one OpenSSH hop to sshd median %.3f ms p99 %.3f ms",
                keystrokes, percentile(ours, 0.5), percentile(ours, 0.99), percentile(floor, 0.5), percentile(floor, 0.99)))
 case "recorder":
     // The recorder alone: the file's bytes as 4 KiB PTY-sized chunks, handed over in batches of 1 and 16.
