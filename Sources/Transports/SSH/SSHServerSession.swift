@@ -26,8 +26,8 @@ final class SSHServerSession: @unchecked Sendable {
     private let setupSeconds: Int
     private let access: (any AccessPolicy)?
     fileprivate let outbox: SSHOutbox
-    private let inbound: AsyncThrowingStream<[UInt8], any Error>
-    private let inboundFeed: AsyncThrowingStream<[UInt8], any Error>.Continuation
+    /// Set at hand-over, on the session thread (callbacks run there too): what the client sends.
+    private var inboundFeed: AsyncThrowingStream<[UInt8], any Error>.Continuation?
     private let windows: AsyncStream<(cols: UInt16, rows: UInt16)>
     private let windowFeed: AsyncStream<(cols: UInt16, rows: UInt16)>.Continuation
 
@@ -51,7 +51,6 @@ final class SSHServerSession: @unchecked Sendable {
         self.setupSeconds = setupSeconds
         self.logger = logger
         outbox = try SSHOutbox(name: peer)
-        (inbound, inboundFeed) = AsyncThrowingStream.makeStream(of: [UInt8].self, bufferingPolicy: .unbounded)
         (windows, windowFeed) = AsyncStream.makeStream(of: (cols: UInt16, rows: UInt16).self, bufferingPolicy: .bufferingNewest(8))
         serverCallbacks = .allocate(capacity: 1)
         serverCallbacks.initialize(to: ssh_server_callbacks_struct())
@@ -112,6 +111,12 @@ final class SSHServerSession: @unchecked Sendable {
             return
         }
         let kind: ConnectionKind = request == .subsystem ? .framed : .terminal(token: user, cols: cols, rows: rows)
+        // A viewer's keystrokes are bounded: one that floods faster than the relay takes them loses the
+        // excess (libssh reopens the SSH window as we consume, so SSH flow control does not bound it). The
+        // framed protocol must not lose a byte, and the relay reads it as it comes.
+        let (inbound, feed) = AsyncThrowingStream.makeStream(
+            of: [UInt8].self, bufferingPolicy: request == .subsystem ? .unbounded : .bufferingOldest(4096))
+        inboundFeed = feed
         let connection = Connection(inbound: inbound, outbound: SSHChannelWriter(session: self), peer: peer,
                                     kind: kind, windowChanges: windows, publicKey: publicKey)
         Task { await handler(connection) }
@@ -128,12 +133,12 @@ final class SSHServerSession: @unchecked Sendable {
                 return
             }
             if ssh_is_connected(session) == 0 || ssh_channel_is_closed(channel) != 0 {
-                inboundFeed.finish()
+                inboundFeed?.finish()
                 // Keep serving writes until the relay closes (it does once inbound ends).
                 if ssh_is_connected(session) == 0 { return }
             }
             if ssh_event_dopoll(event, -1) == SSH_ERROR {
-                inboundFeed.finish(throwing: SwiftMateError(.connectionLost, "ssh \(peer): the connection failed"))
+                inboundFeed?.finish(throwing: SwiftMateError(.connectionLost, "ssh \(peer): the connection failed"))
                 return
             }
         }
@@ -159,7 +164,7 @@ final class SSHServerSession: @unchecked Sendable {
     }
 
     private func cleanUp() {
-        inboundFeed.finish()
+        inboundFeed?.finish()
         windowFeed.finish()
         outbox.finish()
         if let channel { ssh_channel_free(channel) }
@@ -240,8 +245,8 @@ final class SSHServerSession: @unchecked Sendable {
         }
         cb.pointee.channel_data_function = { _, _, data, length, isStderr, userdata in
             guard let s = SSHServerSession.from(userdata), let data else { return Int32(length) }
-            if isStderr == 0 && length > 0 {
-                s.inboundFeed.yield([UInt8](UnsafeRawBufferPointer(start: data, count: Int(length))))
+            if isStderr == 0 && length > 0 { // before shell/subsystem there is no feed: dropped
+                s.inboundFeed?.yield([UInt8](UnsafeRawBufferPointer(start: data, count: Int(length))))
             }
             return Int32(length)
         }
@@ -252,7 +257,7 @@ final class SSHServerSession: @unchecked Sendable {
         cb.pointee.channel_close_function = { _, _, userdata in
             guard let s = SSHServerSession.from(userdata) else { return }
             s.peerClosed = true
-            s.inboundFeed.finish()
+            s.inboundFeed?.finish()
         }
         ssh_set_channel_callbacks(channel, cb)
     }
