@@ -26,7 +26,9 @@ final class SSHServerSession: @unchecked Sendable {
     private let setupSeconds: Int
     private let access: (any AccessPolicy)?
     fileprivate let outbox: SSHOutbox
-    /// Set at hand-over, on the session thread (callbacks run there too): what the client sends.
+    /// Made when the client's shell or subsystem request is accepted (on the session thread, in the
+    /// callback, so bytes that arrive in the same read are kept): what the client sends.
+    private var inbound: AsyncThrowingStream<[UInt8], any Error>?
     private var inboundFeed: AsyncThrowingStream<[UInt8], any Error>.Continuation?
     private let windows: AsyncStream<(cols: UInt16, rows: UInt16)>
     private let windowFeed: AsyncStream<(cols: UInt16, rows: UInt16)>.Continuation
@@ -111,12 +113,7 @@ final class SSHServerSession: @unchecked Sendable {
             return
         }
         let kind: ConnectionKind = request == .subsystem ? .framed : .terminal(token: user, cols: cols, rows: rows)
-        // A viewer's keystrokes are bounded: one that floods faster than the relay takes them loses the
-        // excess (libssh reopens the SSH window as we consume, so SSH flow control does not bound it). The
-        // framed protocol must not lose a byte, and the relay reads it as it comes.
-        let (inbound, feed) = AsyncThrowingStream.makeStream(
-            of: [UInt8].self, bufferingPolicy: request == .subsystem ? .unbounded : .bufferingOldest(4096))
-        inboundFeed = feed
+        guard let inbound else { return }
         let connection = Connection(inbound: inbound, outbound: SSHChannelWriter(session: self), peer: peer,
                                     kind: kind, windowChanges: windows, publicKey: publicKey)
         Task { await handler(connection) }
@@ -223,12 +220,12 @@ final class SSHServerSession: @unchecked Sendable {
         }
         cb.pointee.channel_shell_request_function = { _, _, userdata in
             guard let s = SSHServerSession.from(userdata), s.request == nil else { return -1 }
-            s.request = .shell
+            s.accept(.shell)
             return 0
         }
         cb.pointee.channel_subsystem_request_function = { _, _, name, userdata in
             guard let s = SSHServerSession.from(userdata), s.request == nil, let name, String(cString: name) == "swiftmate" else { return -1 }
-            s.request = .subsystem
+            s.accept(.subsystem)
             return 0
         }
         cb.pointee.channel_exec_request_function = { _, _, command, userdata in
@@ -270,6 +267,18 @@ final class SSHServerSession: @unchecked Sendable {
         }
         defer { ssh_string_free_char(base64) }
         return String(cString: type) + " " + String(cString: base64)
+    }
+
+    /// Accepts the channel's request and opens the inbound stream. A viewer's keystrokes are bounded: one
+    /// that floods faster than the relay takes them loses the excess (libssh reopens the SSH window as we
+    /// consume, so SSH flow control does not bound it). The framed protocol must not lose a byte, and the
+    /// relay reads it as it comes.
+    private func accept(_ accepted: SSHChannelRequest) {
+        request = accepted
+        let (stream, feed) = AsyncThrowingStream.makeStream(
+            of: [UInt8].self, bufferingPolicy: accepted == .subsystem ? .unbounded : .bufferingOldest(4096))
+        inbound = stream
+        inboundFeed = feed
     }
 
     private static func clamp(_ value: Int32, default fallback: UInt16) -> UInt16 {
