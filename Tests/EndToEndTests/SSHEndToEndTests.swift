@@ -178,5 +178,21 @@ extension EndToEnd {
             try "".write(toFile: go, atomically: true, encoding: .utf8)
             #expect(waitUntil { admitted.allSatisfy { $0.log.contains("keyed-42") } }, "\(admitted.map(\.log))")
         }
+
+        @Test func keystrokesSentWithTheShellRequestAreKept() throws {
+            let dir = try scratchDirectory()
+            let (relay, url, port) = try startSSHRelay(dir: dir)
+            defer { relay.stop() }
+            let socket = dir + "/host.sock"
+            let host = try Background([swiftmateBinary, "-S", socket, "--relay", url, "new-session", "bash", "--norc", "--noprofile"],
+                                      log: dir + "/host.log")
+            defer { host.stop() }
+            let token = sshToken(try connectionStrings(socket: socket)["ssh session"])
+            // The line is on ssh's stdin before it connects, so it leaves right behind the shell request.
+            let viewer = try Background(["sh", "-c", "(printf 'echo ahead-$((2+3))\\r'; sleep 20) | ssh \(sshOptions) -tt -p \(port) \(token)@127.0.0.1"],
+                                        log: dir + "/viewer.log")
+            defer { viewer.stop() }
+            #expect(waitUntil { viewer.log.contains("\nahead-5") || viewer.log.contains("\rahead-5") }, "\(viewer.log.debugDescription)")
+        }
     }
 }
