@@ -7,22 +7,14 @@ import SwiftMateSSH
 import SwiftMateTCP
 
 enum Composition {
-    /// What the command line adds to the `ssh` transport's YAML options.
-    struct SSHSettings {
-        /// Where host keys live (`--state-dir`, `relay.state_dir`); nil keeps the transport's default.
-        var stateDirectory: String?
-        /// Extra host-key fingerprints a host accepts (the embedded relay's own keys).
-        var pins: [String] = []
-    }
-
-    /// Every built-in plugin under its YAML name.
-    static func registry(ssh: SSHSettings = SSHSettings()) -> PluginRegistry {
+    /// Every built-in plugin under its YAML name. `sshStateDirectory` (`--state-dir`, `relay.state_dir`)
+    /// is where the ssh transport keeps host keys unless its YAML section says `state_dir`.
+    static func registry(sshStateDirectory: String? = nil) -> PluginRegistry {
         var registry = PluginRegistry()
         registry.register(transport: "tcp") { try TCPTransport(options: $0) }
         registry.register(transport: "ssh") { node in
             var options = try SSHTransport.Options(node)
-            if let dir = ssh.stateDirectory, node["state_dir"] == nil { options.stateDirectory = dir }
-            options.fingerprints += ssh.pins
+            if let dir = sshStateDirectory, node["state_dir"] == nil { options.stateDirectory = dir }
             return SSHTransport(options: options)
         }
         registry.registerBuiltinCodecs()
@@ -31,12 +23,10 @@ enum Composition {
     }
 
     /// The registry plus the configuration that was checked against it, options bound. The relay's
-    /// `state_dir` (unless `ssh.stateDirectory` overrides it) is where the ssh transport keeps host keys.
-    static func load(configPath: String?, ssh: SSHSettings = SSHSettings()) throws -> (PluginRegistry, SwiftMateConfig) {
+    /// `state_dir` (unless `sshStateDirectory` overrides it) is where the ssh transport keeps host keys.
+    static func load(configPath: String?, sshStateDirectory: String? = nil) throws -> (PluginRegistry, SwiftMateConfig) {
         let config = try SwiftMateConfig.load(path: configPath, registry: registry())
-        var settings = ssh
-        settings.stateDirectory = settings.stateDirectory ?? config.stateDir
-        var registry = registry(ssh: settings)
+        var registry = registry(sshStateDirectory: sshStateDirectory ?? config.stateDir)
         registry.bind(codecOptions: config.codecOptions, transportOptions: config.transportOptions)
         return (registry, config)
     }

@@ -35,7 +35,7 @@ struct RelayServeCommand: AsyncParsableCommand {
         }
         Composition.bootstrapLogging(toStdout: true, level: level)
         let logger = Logger(label: "swiftmate.relay")
-        let (registry, config) = try Composition.load(configPath: config, ssh: .init(stateDirectory: stateDir))
+        let (registry, config) = try Composition.load(configPath: config, sshStateDirectory: stateDir)
         var options = config.relay
         if let publicHost { options.publicHost = publicHost }
         var endpoints = try listen.map { try Endpoint(parsing: $0) }
@@ -44,11 +44,6 @@ struct RelayServeCommand: AsyncParsableCommand {
             endpoints = [Endpoint(scheme: "ssh", host: "127.0.0.1", port: 2222), Endpoint(scheme: "tcp", host: "127.0.0.1", port: 7022)]
         }
         for e in endpoints { try registry.requireTransport(e.scheme) }
-        if endpoints.contains(where: { $0.scheme == "ssh" }) {
-            for line in try Composition.fingerprints(stateDirectory: stateDir ?? config.stateDir).lines {
-                logger.info("ssh host key \(line)")
-            }
-        }
         let relay = try await EmbeddedRelay.start(registry: registry, options: options, listen: endpoints, logger: logger)
         for e in relay.endpoints { logger.info("listening on \(e)") }
         await relay.wait()

@@ -42,7 +42,6 @@ final class SSHServerSession: @unchecked Sendable {
     private var cols: UInt16 = 80
     private var rows: UInt16 = 24
     private var request: SSHChannelRequest?
-    private var peerEOF = false
     private var peerClosed = false
 
     /// A session for an accepted socket that `ssh_bind_accept_fd` has already taken.
@@ -247,10 +246,7 @@ final class SSHServerSession: @unchecked Sendable {
             }
             return Int32(length)
         }
-        cb.pointee.channel_eof_function = { _, _, userdata in
-            // The client will type no more (`ssh -tt … < /dev/null`); it still watches until it closes.
-            SSHServerSession.from(userdata)?.peerEOF = true
-        }
+        // No EOF callback: a client that will type no more (`ssh -tt … < /dev/null`) still watches until it closes.
         cb.pointee.channel_close_function = { _, _, userdata in
             guard let s = SSHServerSession.from(userdata) else { return }
             s.peerClosed = true

@@ -78,9 +78,12 @@ public struct SSHTransport: Transport {
         try await listen(on: endpoint, access: nil)
     }
 
-    /// Listens on `endpoint`; `access` decides which tokens need a listed public key.
+    /// Listens on `endpoint` (logging the host-key fingerprints); `access` decides which tokens need a
+    /// listed public key.
     public func listen(on endpoint: Endpoint, access: (any AccessPolicy)?) async throws -> any Listener {
-        try SSHListener(endpoint: endpoint, keys: try hostKeys(), options: options, access: access, logger: logger)
+        let keys = try hostKeys()
+        for line in keys.lines { logger.info("ssh host key \(line)") }
+        return try SSHListener(endpoint: endpoint, keys: keys, options: options, access: access, logger: logger)
     }
 
     /// Connects to a relay over SSH and opens the `swiftmate` subsystem, checking the relay's host key.

@@ -58,8 +58,7 @@ public actor Relay {
             hub = created
         }
         let allowedKeys = try hello.options["authorized_keys"].map { try RelayAccess.parseKeys($0) }
-        let session = RelaySession(id: id, cols: cols, rows: rows, options: options, frontends: hub,
-                                   allowedKeys: allowedKeys, logger: logger)
+        let session = RelaySession(id: id, cols: cols, rows: rows, options: options, frontends: hub, logger: logger)
         if let allowedKeys { access.restrict([session.readWriteToken, session.readOnlyToken], to: allowedKeys) }
         sessions[session.id] = session
         byToken[session.readWriteToken] = (session, false)
@@ -87,6 +86,16 @@ public actor Relay {
             await handleTerminal(connection, token: token, cols: cols, rows: rows)
         }
         await connection.outbound.close()
+    }
+
+    /// Whether `token`'s session admits only listed keys and `connection` proved none of them; if so,
+    /// after the refusal delay (the transport's own login check is the first line; this is the second).
+    private nonisolated func lacksListedKey(_ connection: Connection, token: String) async -> Bool {
+        guard access.requiresPublicKey(token: token),
+              !(connection.publicKey.map { access.admits(token: token, key: $0) } ?? false) else { return false }
+        await refusalDelay()
+        logger.info("\(connection.peer): refused: the session admits only listed keys")
+        return true
     }
 
     private nonisolated func refusalDelay() async {
@@ -138,11 +147,9 @@ public actor Relay {
                 logger.info("\(connection.peer): refused an unknown token")
                 return
             }
-            if let allowed = session.allowedKeys, !(connection.publicKey.map(allowed.contains) ?? false) {
-                await refusalDelay()
+            if await lacksListedKey(connection, token: hello.token) {
                 try? await sender.send(.refused(code: .invalidToken,
                     reason: "this session admits only listed SSH keys; join it with ssh (the key must be in the host's authorized_keys)"))
-                logger.info("\(connection.peer): refused: session \(session.id) admits only listed keys")
                 return
             }
             await runFramedViewer(session: session, readOnly: readOnly, hello: hello, codec: codec,
@@ -261,10 +268,8 @@ public actor Relay {
             logger.info("\(connection.peer): refused an unknown token")
             return
         }
-        if let allowed = session.allowedKeys, !(connection.publicKey.map(allowed.contains) ?? false) {
-            await refusalDelay()
+        if await lacksListedKey(connection, token: token) {
             try? await connection.outbound.write(Array("This session admits only listed SSH keys; yours is not one of them.\r\n".utf8))
-            logger.info("\(connection.peer): refused: session \(session.id) admits only listed keys")
             return
         }
         guard let viewer = await session.addViewer(readOnly: readOnly, peer: connection.peer, cols: cols, rows: rows) else {

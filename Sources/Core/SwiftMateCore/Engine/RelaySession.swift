@@ -36,12 +36,8 @@ actor RelaySession {
     private(set) var ended = false
     /// The relay-side frontends (the audit recorder), or nil.
     let frontends: FrontendHub?
-    /// Keys (`TYPE BASE64`) a viewer must hold, or nil when anyone with a token may join.
-    nonisolated let allowedKeys: Set<String>?
 
-    init(id: String, cols: UInt16, rows: UInt16, options: RelayOptions, frontends: FrontendHub? = nil,
-         allowedKeys: Set<String>? = nil, logger: Logger) {
-        self.allowedKeys = allowedKeys
+    init(id: String, cols: UInt16, rows: UInt16, options: RelayOptions, frontends: FrontendHub? = nil, logger: Logger) {
         self.id = id
         self.readWriteToken = Tokens.make()
         self.readOnlyToken = Tokens.make()
