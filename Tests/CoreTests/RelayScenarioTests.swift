@@ -242,7 +242,7 @@ struct OneConnection: Transport {
 }
 
 @Test func theLocalLinkMakesAWriterWaitForItsReader() async throws {
-    let (a, b) = LocalLinkProbe.pair(limitBytes: 1000)
+    let (a, b) = LocalLink.pair(limitBytes: 1000)
     let wrote = Mutex(0)
     let writer = Task {
         for _ in 0..<10 {

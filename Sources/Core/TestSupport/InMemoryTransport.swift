@@ -2,36 +2,11 @@
 import SwiftMateCore
 import Synchronization
 
-/// A `ByteWriter` feeding an `AsyncThrowingStream` (the other side's inbound).
-struct StreamWriter: ByteWriter {
-    let sink: AsyncThrowingStream<[UInt8], any Error>.Continuation
-    let onClose: @Sendable () -> Void
-
-    func write(_ bytes: [UInt8]) async throws {
-        if case .terminated = sink.yield(bytes) {
-            throw SwiftMateError(.connectionLost, "in-memory peer closed")
-        }
-    }
-
-    func close() async {
-        sink.finish()
-        onClose()
-    }
-}
-
 /// Two connected ends of an in-memory link: what one writes, the other reads, in order.
 public enum InMemoryLink {
-    /// Makes a connected pair; closing either end ends both directions.
+    /// Makes a connected pair (Core's `LocalLink`, without a byte budget); closing either end ends both directions.
     public static func pair(peerA: String = "memory-a", peerB: String = "memory-b") -> (Connection, Connection) {
-        let (aIn, toA) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
-        let (bIn, toB) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
-        let closeBoth: @Sendable () -> Void = {
-            toA.finish()
-            toB.finish()
-        }
-        let a = Connection(inbound: aIn, outbound: StreamWriter(sink: toB, onClose: closeBoth), peer: peerB)
-        let b = Connection(inbound: bIn, outbound: StreamWriter(sink: toA, onClose: closeBoth), peer: peerA)
-        return (a, b)
+        LocalLink.pair(limitBytes: Int.max / 2, peerA: peerA, peerB: peerB)
     }
 }
 

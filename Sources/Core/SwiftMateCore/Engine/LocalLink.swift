@@ -19,7 +19,7 @@ public struct LocalRelayTransport: Transport {
 
     /// A new pair: the far end is handed to the relay as an accepted connection.
     public func connect(to endpoint: Endpoint) async throws -> Connection {
-        let (client, server) = LocalLink.pair(limitBytes: limitBytes)
+        let (client, server) = LocalLink.pair(limitBytes: limitBytes, peerA: "local host", peerB: "local")
         let relay = self.relay
         Task { await relay.handle(server) }
         return client
@@ -31,20 +31,16 @@ public struct LocalRelayTransport: Transport {
     }
 }
 
-/// Two connected in-process ends with a byte budget per direction (public for tests as `LocalLinkProbe`).
-public enum LocalLinkProbe {
-    /// A connected pair; closing either end ends both directions.
-    public static func pair(limitBytes: Int) -> (Connection, Connection) { LocalLink.pair(limitBytes: limitBytes) }
-}
-
-/// Two connected in-process ends with a byte budget per direction.
-enum LocalLink {
-    static func pair(limitBytes: Int) -> (Connection, Connection) {
-        let toServer = LocalPipe(limitBytes: limitBytes), toClient = LocalPipe(limitBytes: limitBytes)
-        let client = Connection(inbound: LocalInbound(pipe: toClient), outbound: LocalWriter(pipe: toServer, other: toClient), peer: "local")
-        let server = Connection(inbound: LocalInbound(pipe: toServer), outbound: LocalWriter(pipe: toClient, other: toServer),
-                                peer: "local host")
-        return (client, server)
+/// Two connected in-process ends (the embedded relay's link; the test support's in-memory transport).
+public enum LocalLink {
+    /// A connected pair: what one end writes the other reads, in order; a writer waits while `limitBytes`
+    /// are unread; closing either end ends both directions. The first end's `peer` is `peerB`, the
+    /// second's `peerA`.
+    public static func pair(limitBytes: Int = 1 << 20, peerA: String = "local", peerB: String = "local host") -> (Connection, Connection) {
+        let toB = LocalPipe(limitBytes: limitBytes), toA = LocalPipe(limitBytes: limitBytes)
+        let a = Connection(inbound: LocalInbound(pipe: toA), outbound: LocalWriter(pipe: toB, other: toA), peer: peerB)
+        let b = Connection(inbound: LocalInbound(pipe: toB), outbound: LocalWriter(pipe: toA, other: toB), peer: peerA)
+        return (a, b)
     }
 }
 
