@@ -89,19 +89,14 @@ public final class FrontendHub: Sendable {
         let name = member.frontend.name
         do {
             try await member.frontend.attach(injector: injector)
-            var bulk = false
-            while true {
-                // During bulk output let events gather for a moment: a wake-up per 4 KiB PTY read costs
-                // more than the frontend's own work (the same trade as the host's relay link).
-                if bulk { try? await Task.sleep(for: .milliseconds(2)) }
-                guard let batch = await member.queue.popAll() else { break }
+            // During bulk output events gather for a moment: a wake-up per 4 KiB PTY read costs more than
+            // the frontend's own work (the same trade as the host's relay link).
+            var pacing = BulkPacing(pause: .milliseconds(2))
+            while let batch = await member.queue.popAll(pacing: &pacing) {
                 if batch.isEmpty {
                     if Task.isCancelled { break }
                     continue
                 }
-                var outputBytes = 0
-                for case .output(_, let bytes) in batch { outputBytes += bytes.count }
-                bulk = outputBytes >= 4000
                 try await member.frontend.handle(batch: batch)
             }
         } catch {

@@ -164,22 +164,13 @@ public final class HostClient: Sendable {
 
     /// Sends output in batches of frames of at most 64 KiB; returns true after sending the end.
     ///
-    /// During bulk output (the last batch held at least a full PTY read) it waits `coalesceMicros` before
-    /// taking the next batch, so a burst travels in a few large frames instead of thousands of 4 KiB
-    /// ones: every frame costs wake-ups in host, relay and viewers. Keystroke echo (small batches) is
-    /// never delayed.
+    /// During bulk output it lets output gather (`coalesceMicros`, see `OutboundQueue.popAll(pacing:)`):
+    /// every frame costs wake-ups in host, relay and viewers. Keystroke echo is never delayed.
     private func pumpUpstream(_ sender: MessageSender) async throws -> Bool {
         let maxChunk = 64 << 10
-        var bulk = false
-        while true {
-            if bulk && options.coalesceMicros > 0 {
-                try? await Task.sleep(for: .microseconds(options.coalesceMicros))
-            }
-            guard let batch = await upstream.popAll() else { break }
+        var pacing = BulkPacing(bulkBytes: options.bulkThresholdBytes, pause: .microseconds(options.coalesceMicros))
+        while let batch = await upstream.popAll(pacing: &pacing) {
             if Task.isCancelled { return false }
-            var outputBytes = 0
-            for case .output(_, let bytes) in batch { outputBytes += bytes.count }
-            bulk = outputBytes >= options.bulkThresholdBytes
             var messages: [Message] = []
             var pending: [UInt8] = []
             var pendingSeq: UInt64 = 0

@@ -94,6 +94,16 @@ public final class OutboundQueue<Item: Sendable>: Sendable {
         }
     }
 
+    /// Like `popAll`, but after a batch of at least `pacing.bulkBytes` (as this queue measures items) it
+    /// first waits `pacing.pause`: a burst then travels in a few large batches instead of one per 4 KiB
+    /// PTY read (each costs wake-ups downstream), while small batches (keystroke echo) go at once.
+    public func popAll(pacing: inout BulkPacing) async -> [Item]? {
+        if pacing.lastWasBulk && pacing.pause > .zero { try? await Task.sleep(for: pacing.pause) }
+        let batch = await popAll()
+        pacing.lastWasBulk = (batch?.reduce(0) { $0 + size($1) } ?? 0) >= pacing.bulkBytes
+        return batch
+    }
+
     /// Bytes queued now.
     public var queuedBytes: Int { state.withLock { $0.bytes } }
 
@@ -106,5 +116,21 @@ public final class OutboundQueue<Item: Sendable>: Sendable {
             return w
         }
         waiter?.resume(returning: nil)
+    }
+}
+
+/// How `OutboundQueue.popAll(pacing:)` lets bulk output gather.
+public struct BulkPacing: Sendable {
+    /// A batch of at least this many bytes means bulk output (a full PTY read is 4 KiB).
+    public var bulkBytes: Int
+    /// How long to wait before taking the batch after a bulk one.
+    public var pause: Duration
+    /// Whether the last batch was bulk.
+    public var lastWasBulk = false
+
+    /// A pacing; `pause` zero turns it off.
+    public init(bulkBytes: Int = 4000, pause: Duration) {
+        self.bulkBytes = bulkBytes
+        self.pause = pause
     }
 }
