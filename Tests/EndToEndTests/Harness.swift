@@ -201,6 +201,24 @@ func asciinemaCat(_ file: String, dir: String) throws -> (status: String, output
             FileManager.default.contents(atPath: out + ".bytes") ?? Data())
 }
 
+/// The typing scenario every kind of viewer passes: a line typed by the read-write viewer runs on the host
+/// and shows on the host and both viewers; the read-only viewer's typing never reaches the host.
+func checkOnlyReadWriteViewersType(host: TmuxPane, rw: TmuxPane, ro: TmuxPane, marker: String,
+                                   sourceLocation: SourceLocation = #_sourceLocation) throws {
+    try rw.type("echo \(marker)-$((6*7))")
+    try rw.send("Enter")
+    #expect(host.waitFor("\n\(marker)-42"), "host: \(host.screen())", sourceLocation: sourceLocation)
+    #expect(rw.waitFor("\n\(marker)-42"), "rw viewer: \(rw.screen())", sourceLocation: sourceLocation)
+    #expect(ro.waitFor("\n\(marker)-42"), "ro viewer: \(ro.screen())", sourceLocation: sourceLocation)
+
+    try ro.type("echo ro-typed-$((1+1))")
+    try ro.send("Enter")
+    try rw.type("echo after-ro-$((2+2))")
+    try rw.send("Enter")
+    #expect(host.waitFor("after-ro-4"), sourceLocation: sourceLocation)
+    #expect(!host.screen().contains("ro-typed"), "read-only input reached the host: \(host.screen())", sourceLocation: sourceLocation)
+}
+
 struct HarnessError: Error, CustomStringConvertible {
     let description: String
     init(_ text: String) { description = text }

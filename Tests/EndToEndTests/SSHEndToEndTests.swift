@@ -37,17 +37,7 @@ extension EndToEnd {
             #expect(host.waitFor("2 connected"), "\(host.screen())")
             #expect(rw.waitFor("host$"), "the ssh viewer sees the prompt: \(rw.screen())")
 
-            try rw.type("echo ssh-marker-$((6*7))")
-            try rw.send("Enter")
-            #expect(host.waitFor("\nssh-marker-42"), "host: \(host.screen())")
-            #expect(ro.waitFor("\nssh-marker-42"), "ro viewer: \(ro.screen())")
-
-            try ro.type("echo ro-typed-$((1+1))")
-            try ro.send("Enter")
-            try rw.type("echo after-ro-$((2+2))")
-            try rw.send("Enter")
-            #expect(host.waitFor("after-ro-4"))
-            #expect(!host.screen().contains("ro-typed"), "read-only input reached the host: \(host.screen())")
+            try checkOnlyReadWriteViewersType(host: host, rw: rw, ro: ro, marker: "ssh-marker")
 
             try host.type("exit 5")
             try host.send("Enter")

@@ -16,18 +16,7 @@ extension EndToEnd { @Suite struct ShareEndToEnd {
         let ro = try TmuxPane("\(swiftmateBinary) join \(joinURL(strings["tcp session read only"]))")
         #expect(host.waitFor("2 connected"), "the host is told about joins: \(host.screen())")
 
-        try rw.type("echo marker-$((6*7))")
-        try rw.send("Enter")
-        #expect(host.waitFor("\nmarker-42"), "host: \(host.screen())")
-        #expect(rw.waitFor("\nmarker-42"), "rw viewer: \(rw.screen())")
-        #expect(ro.waitFor("\nmarker-42"), "ro viewer: \(ro.screen())")
-
-        try ro.type("echo ro-typed-$((1+1))")
-        try ro.send("Enter")
-        try rw.type("echo after-ro-$((2+2))")
-        try rw.send("Enter")
-        #expect(host.waitFor("after-ro-4"))
-        #expect(!host.screen().contains("ro-typed"), "read-only input reached the host: \(host.screen())")
+        try checkOnlyReadWriteViewersType(host: host, rw: rw, ro: ro, marker: "marker")
 
         // Detach with Enter ~. ; the host hears that a mate left.
         try rw.send("Enter")
