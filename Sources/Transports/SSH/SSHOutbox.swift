@@ -9,16 +9,14 @@ import Synchronization
 final class SSHOutbox: Sendable {
     private struct State {
         var chunks: [[UInt8]] = []
-        var bytes = 0
         var closing = false
         var finished = false
-        var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
     /// Readable when there is something to do; the owning thread polls it beside the session's socket.
     let wakeFD: Int32
     private let state = Mutex(State())
-    private let limit: Int
+    private let budget: ByteBudget
     private let name: String
 
     /// An outbox for the connection `name` (in errors).
@@ -26,30 +24,22 @@ final class SSHOutbox: Sendable {
         wakeFD = swiftmate_eventfd()
         guard wakeFD >= 0 else { throw SwiftMateError(.system, "eventfd: \(String(cString: strerror(errno)))") }
         self.name = name
-        self.limit = limit
+        budget = ByteBudget(limit: limit)
     }
 
     // MARK: Writers (any thread)
 
     /// Queues `bytes`; waits while more than the limit is queued; throws once the connection is closed.
     func send(_ bytes: [UInt8]) async throws {
-        let (queued, full) = state.withLock { s -> (Bool, Bool) in
-            if s.closing || s.finished { return (false, false) }
+        // Charged before queueing: a `take` in between can only under-count, never strand a waiter.
+        let queued = budget.charge(bytes.count) && state.withLock { s -> Bool in
+            if s.closing || s.finished { return false }
             s.chunks.append(bytes)
-            s.bytes += bytes.count
-            return (true, s.bytes > limit)
+            return true
         }
         guard queued else { throw SwiftMateError(.connectionLost, "ssh \(name): the connection is closed") }
         wake()
-        guard full else { return }
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            let now = state.withLock { s -> Bool in
-                if s.finished || s.bytes <= limit { return true }
-                s.waiters.append(c)
-                return false
-            }
-            if now { c.resume() }
-        }
+        await budget.waitForRoom()
     }
 
     /// Asks the owning thread to close the channel after what is queued.
@@ -72,14 +62,13 @@ final class SSHOutbox: Sendable {
 
     /// Everything queued, and whether a close was asked for; blocked writers go on.
     func take() -> (chunks: [[UInt8]], closing: Bool) {
-        state.withLock { s in
+        let taken = state.withLock { s -> (chunks: [[UInt8]], closing: Bool) in
             let chunks = s.chunks
             s.chunks = []
-            s.bytes = 0
-            s.waiters.forEach { $0.resume() }
-            s.waiters = []
             return (chunks, s.closing)
         }
+        budget.release()
+        return taken
     }
 
     /// Resets the eventfd after a wake-up.
@@ -90,15 +79,12 @@ final class SSHOutbox: Sendable {
 
     /// The connection is over: writers are released (later sends throw) and the eventfd is closed.
     func finish() {
-        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
-            if s.finished { return [] }
+        state.withLock { s in
+            if s.finished { return }
             s.finished = true
-            let w = s.waiters
-            s.waiters = []
             Glibc.close(wakeFD)
-            return w
         }
-        waiters.forEach { $0.resume() }
+        budget.close()
     }
 
     /// Writes all of `bytes` to `channel` (blocking on the owning thread); false when the channel failed.

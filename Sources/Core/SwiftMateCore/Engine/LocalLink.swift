@@ -46,64 +46,27 @@ public enum LocalLink {
 
 /// One direction: an async stream of chunks whose writer waits while the reader is `limitBytes` behind.
 final class LocalPipe: Sendable {
-    private struct State {
-        var unread = 0
-        var closed = false
-        var waiters: [CheckedContinuation<Void, Never>] = []
-    }
-
     let stream: AsyncThrowingStream<[UInt8], any Error>
     private let feed: AsyncThrowingStream<[UInt8], any Error>.Continuation
-    private let state = Mutex(State())
-    private let limitBytes: Int
+    private let budget: ByteBudget
 
     init(limitBytes: Int) {
-        self.limitBytes = limitBytes
-        let (stream, feed) = AsyncThrowingStream.makeStream(of: [UInt8].self)
-        self.feed = feed
-        self.stream = stream
+        budget = ByteBudget(limit: limitBytes)
+        (stream, feed) = AsyncThrowingStream.makeStream(of: [UInt8].self)
     }
 
     func write(_ bytes: [UInt8]) async throws {
-        let full = try state.withLock { s -> Bool in
-            if s.closed { throw SwiftMateError(.connectionLost, "the local link is closed") }
-            s.unread += bytes.count
-            return s.unread > limitBytes
-        }
+        guard budget.charge(bytes.count) else { throw SwiftMateError(.connectionLost, "the local link is closed") }
         feed.yield(bytes)
-        if full {
-            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                let now = state.withLock { s -> Bool in
-                    if s.closed || s.unread <= limitBytes { return true }
-                    s.waiters.append(c)
-                    return false
-                }
-                if now { c.resume() }
-            }
-        }
+        await budget.waitForRoom()
     }
 
     /// The reader took `count` bytes.
-    func consumed(_ count: Int) {
-        let ready = state.withLock { s -> [CheckedContinuation<Void, Never>] in
-            s.unread -= count
-            guard s.unread <= limitBytes else { return [] }
-            let w = s.waiters
-            s.waiters = []
-            return w
-        }
-        ready.forEach { $0.resume() }
-    }
+    func consumed(_ count: Int) { budget.release(count) }
 
     func close() {
-        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
-            s.closed = true
-            let w = s.waiters
-            s.waiters = []
-            return w
-        }
+        budget.close()
         feed.finish()
-        waiters.forEach { $0.resume() }
     }
 }
 
