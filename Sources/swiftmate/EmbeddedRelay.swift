@@ -11,8 +11,9 @@ struct EmbeddedRelay: Sendable {
     /// The bound endpoints (real ports).
     var endpoints: [Endpoint] { listeners.map(\.localEndpoint) }
 
-    static func start(registry: PluginRegistry, options: RelayOptions, listen: [Endpoint], logger: Logger) async throws -> EmbeddedRelay {
-        let relay = Relay(registry: registry, options: options, logger: logger)
+    static func start(registry: PluginRegistry, options: RelayOptions, listen: [Endpoint], logger: Logger,
+                      executor: (any TaskExecutor)? = nil) async throws -> EmbeddedRelay {
+        let relay = Relay(registry: registry, options: options, logger: logger, executor: executor)
         var listeners: [any Listener] = []
         for endpoint in listen {
             let transport = try registry.transport(endpoint.scheme)

@@ -46,6 +46,8 @@ enum HostSession {
         var relayURL = config.hostRelay
         if let text = flags.relay { relayURL = try Endpoint(parsing: text) }
         var embedded: EmbeddedRelay?
+        // The host's link and an embedded relay's connections share one thread (see ThreadExecutor).
+        let executor = ThreadExecutor(name: "swiftmate-session", spin: .microseconds(Int64(ProcessInfo.processInfo.environment["SWIFTMATE_SPIN"] ?? "0") ?? 0))
         if relayURL == nil {
             // An embedded relay on loopback: ssh for viewers, tcp for `swiftmate join`. This host links to it
             // in-process (no wire between them, so nothing to encrypt or pin; it saves two socket hops and
@@ -55,7 +57,7 @@ enum HostSession {
             let relay = try await EmbeddedRelay.start(registry: registry, options: options,
                                                       listen: [Endpoint(scheme: "ssh", host: "127.0.0.1", port: 0),
                                                                Endpoint(scheme: "tcp", host: "127.0.0.1", port: 0)],
-                                                      logger: Logger(label: "swiftmate.relay"))
+                                                      logger: Logger(label: "swiftmate.relay"), executor: executor)
             embedded = relay
             relayURL = relay.endpoints.first
         }
@@ -101,7 +103,7 @@ enum HostSession {
         }
         defer { control?.close() }
 
-        let link = Task { await client.run(size: { runner.size }) }
+        let link = Task(executorPreference: executor) { await client.run(size: { runner.size }) }
         // Wait (at most 5 s) for the relay before starting the command: to show the connection strings
         // before the shell takes the screen, as tmate does, to give frontends the session id, and to stop
         // at once when the relay refuses (a host-key mismatch among others).

@@ -10,42 +10,80 @@ func percentile(_ values: [Double], _ p: Double) -> Double {
     return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * p).rounded()))]
 }
 
-/// Reads `pty` until `byte` shows up or `timeout` seconds pass; returns whether it did.
-func awaitByte(_ byte: UInt8, on pty: PTYProcess, timeout: Double) -> Bool {
-    let deadline = Date().addingTimeInterval(timeout)
-    var buffer = [UInt8](repeating: 0, count: 4096)
-    while Date() < deadline {
-        var fds = [pollfd(fd: pty.master, events: Int16(POLLIN), revents: 0)]
-        guard poll(&fds, 1, 100) > 0 else { continue }
-        let n = buffer.withUnsafeMutableBytes { Glibc.read(pty.master, $0.baseAddress, $0.count) }
-        if n <= 0 { return false }
-        if buffer[0..<n].contains(byte) { return true }
+/// A typing client under test: the bench writes keystrokes to `input` and reads what comes back from
+/// `output`. Over a PTY (what a terminal emulator would see) or over pipes (`ssh -tt` still asks the far
+/// end for a terminal, but the bench's own side skips a PTY and its line discipline).
+struct EchoClient {
+    let input: Int32
+    let output: Int32
+    let stop: () -> Void
+
+    /// Runs `command` with the bench on a PTY (`viaPTY`) or on pipes.
+    static func start(_ command: [String], viaPTY: Bool) throws -> EchoClient {
+        if viaPTY {
+            let pty = try PTYProcess(command: command, environment: env, cols: 120, rows: 40)
+            return EchoClient(input: pty.master, output: pty.master) {
+                pty.signal(SIGTERM)
+                _ = pty.waitForExit()
+            }
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = command
+        process.environment = env
+        let toChild = Pipe(), fromChild = Pipe()
+        process.standardInput = toChild
+        process.standardOutput = fromChild
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return EchoClient(input: toChild.fileHandleForWriting.fileDescriptor, output: fromChild.fileHandleForReading.fileDescriptor) {
+            process.terminate()
+            process.waitUntilExit()
+        }
     }
-    return false
+
+    func write(_ byte: UInt8) {
+        _ = FileDescriptorIO.writeAll(input, [byte])
+    }
+
+    /// Reads until `byte` shows up or `timeout` seconds pass; returns whether it did.
+    func awaitByte(_ byte: UInt8, timeout: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while Date() < deadline {
+            var fds = [pollfd(fd: output, events: Int16(POLLIN), revents: 0)]
+            guard poll(&fds, 1, 100) > 0 else { continue }
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(output, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EAGAIN { continue }
+            if n <= 0 { return false }
+            if buffer[0..<n].contains(byte) { return true }
+        }
+        return false
+    }
 }
 
-/// Types `count` letters into `pty` with random 5–25 ms gaps, each after the previous one's echo;
-/// returns the echo times in milliseconds.
-func measureEcho(_ pty: PTYProcess, count: Int) throws -> [Double] {
+/// Types `count` letters with random 5–25 ms gaps, each after the previous one's echo; returns the echo
+/// times in milliseconds.
+func measureEcho(_ client: EchoClient, count: Int) throws -> [Double] {
     // Warm up until the far end echoes at all.
     var ready = false
     for _ in 0..<100 where !ready {
-        pty.write([UInt8(ascii: "z")])
-        ready = awaitByte(UInt8(ascii: "z"), on: pty, timeout: 0.3)
+        client.write(UInt8(ascii: "z"))
+        ready = client.awaitByte(UInt8(ascii: "z"), timeout: 0.3)
     }
     guard ready else { throw BenchError(description: "no echo from the session") }
     usleep(300_000)
     var drainBuffer = [UInt8](repeating: 0, count: 65536)
-    var fds = [pollfd(fd: pty.master, events: Int16(POLLIN), revents: 0)]
-    while poll(&fds, 1, 50) > 0 { _ = drainBuffer.withUnsafeMutableBytes { Glibc.read(pty.master, $0.baseAddress, $0.count) } }
+    var fds = [pollfd(fd: client.output, events: Int16(POLLIN), revents: 0)]
+    while poll(&fds, 1, 50) > 0 { _ = drainBuffer.withUnsafeMutableBytes { Glibc.read(client.output, $0.baseAddress, $0.count) } }
     var samples: [Double] = []
     let letters = Array("abcdefghijklmnopqrstuvwxy".utf8)
     for i in 0..<count {
         usleep(useconds_t(Int.random(in: 5_000...25_000)))
         let letter = letters[i % letters.count]
         let started = DispatchTime.now().uptimeNanoseconds
-        pty.write([letter])
-        guard awaitByte(letter, on: pty, timeout: 5) else { throw BenchError(description: "keystroke \(i) was not echoed") }
+        client.write(letter)
+        guard client.awaitByte(letter, timeout: 5) else { throw BenchError(description: "keystroke \(i) was not echoed") }
         samples.append(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6)
     }
     return samples
@@ -53,7 +91,7 @@ func measureEcho(_ pty: PTYProcess, count: Int) throws -> [Double] {
 
 /// A host sharing `cat` on its embedded relay, one viewer typing: stock OpenSSH (`viewer` "ssh") or
 /// `swiftmate join` over tcp ("tcp").
-func swiftmateEchoLatency(count: Int, viewer kind: String = "ssh") throws -> [Double] {
+func swiftmateEchoLatency(count: Int, viewer kind: String = "ssh", viaPTY: Bool) throws -> [Double] {
     let socket = dir + "/latency.sock"
     let host = try PTYProcess(command: [binary, "-S", socket, "new-session", "cat"], environment: env, cols: 120, rows: 40)
     _ = drain(host)
@@ -73,20 +111,18 @@ func swiftmateEchoLatency(count: Int, viewer kind: String = "ssh") throws -> [Do
         guard command.count == 4 else { throw BenchError(description: "no ssh connection string: \(strings)") }
         viewerCommand = sshViewer(port: String(command[2]), token: String(command[3].split(separator: "@").first ?? ""))
     }
-    let viewer = try PTYProcess(command: viewerCommand, environment: env, cols: 120, rows: 40)
-    defer {
-        viewer.signal(SIGTERM)
-        _ = viewer.waitForExit()
-    }
+    let viewer = try EchoClient.start(viewerCommand, viaPTY: viaPTY || kind == "tcp")
+    defer { viewer.stop() }
     return try measureEcho(viewer, count: count)
 }
 
 /// The floor: one OpenSSH hop to an sshd the bench starts on 127.0.0.1, running `cat` on a PTY.
-func openSSHEchoLatency(count: Int) throws -> [Double] {
+func openSSHEchoLatency(count: Int, viaPTY: Bool) throws -> [Double] {
     guard FileManager.default.fileExists(atPath: "/usr/sbin/sshd") else {
         throw BenchError(description: "the floor needs sshd: apt-get install openssh-server (benchmarks/README.md)")
     }
     let sshd = dir + "/sshd"
+    try? FileManager.default.removeItem(atPath: sshd)
     try FileManager.default.createDirectory(atPath: sshd, withIntermediateDirectories: true)
     try? FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
     _ = system("ssh-keygen -q -t ed25519 -N '' -f \(sshd)/host_key && ssh-keygen -q -t ed25519 -N '' -f \(sshd)/client_key && cp \(sshd)/client_key.pub \(sshd)/authorized_keys")
@@ -112,14 +148,10 @@ func openSSHEchoLatency(count: Int) throws -> [Double] {
         _ = server.waitForExit()
     }
     usleep(500_000)
-    let client = try PTYProcess(command: ["ssh", "-F", "/dev/null", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+    let client = try EchoClient.start(["ssh", "-F", "/dev/null", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
                                           "-o", "LogLevel=ERROR", "-o", "BatchMode=yes", "-i", sshd + "/client_key", "-tt",
-                                          "-p", String(port), "\(user)@127.0.0.1", "cat"],
-                                environment: env, cols: 120, rows: 40)
-    defer {
-        client.signal(SIGTERM)
-        _ = client.waitForExit()
-    }
+                                          "-p", String(port), "\(user)@127.0.0.1", "cat"], viaPTY: viaPTY)
+    defer { client.stop() }
     do {
         return try measureEcho(client, count: count)
     } catch {

@@ -259,10 +259,14 @@ case "record":
     say(String(format: "recorder off %.3f s  on %.3f s  (+%.1f%%)  host cpu off %.2f s on %.2f s  |  bare PTY drain %.3f s  asciinema rec %.3f s (%.2fx bare)",
                  median(off), median(on), (median(on) / median(off) - 1) * 100, cpuOff, cpuOn, median(bares), median(rec), median(rec) / median(bares)))
 case "latency":
-    let ours = try swiftmateEchoLatency(count: keystrokes, viewer: viewerKind == "tcp" ? "tcp" : "ssh")
-    let floor = try openSSHEchoLatency(count: keystrokes)
-    say(String(format: "keystroke echo, %d keystrokes: swiftmate (\(viewerKind == "tcp" ? "swiftmate join over tcp" : "OpenSSH viewer") → relay → host) median %.3f ms p99 %.3f ms | one OpenSSH hop to sshd median %.3f ms p99 %.3f ms",
-               keystrokes, percentile(ours, 0.5), percentile(ours, 0.99), percentile(floor, 0.5), percentile(floor, 0.99)))
+    // Both ways of typing, each beside its floor: the viewer on pipes (the client's own terminal left out)
+    // and on a PTY (as a terminal emulator would type).
+    for viaPTY in [false, true] {
+        let ours = try swiftmateEchoLatency(count: keystrokes, viewer: viewerKind == "tcp" ? "tcp" : "ssh", viaPTY: viaPTY)
+        let floor = try openSSHEchoLatency(count: keystrokes, viaPTY: viaPTY)
+        say(String(format: "keystroke echo, %d keystrokes, client on \(viaPTY ? "a pty" : "pipes"): swiftmate (\(viewerKind == "tcp" ? "swiftmate join over tcp" : "OpenSSH viewer") → relay → host) median %.3f ms p99 %.3f ms | one OpenSSH hop to sshd median %.3f ms p99 %.3f ms",
+                   keystrokes, percentile(ours, 0.5), percentile(ours, 0.99), percentile(floor, 0.5), percentile(floor, 0.99)))
+    }
 case "recorder":
     // The recorder alone: the file's bytes as 4 KiB PTY-sized chunks, handed over in batches of 1 and 16.
     let data = [UInt8](FileManager.default.contents(atPath: file) ?? Data())

@@ -41,7 +41,7 @@ public final class HostRunner: HostTerminal, Sendable {
     private let options: Options
     private let state: Mutex<State>
     private let stdoutLock = Mutex(())
-    private let inputQueue = ThreadQueue<[UInt8]>(limit: 4096)
+    private let input: CommandInput
     private let frontends: FrontendHub?
     private let logger: Logger
 
@@ -52,6 +52,7 @@ public final class HostRunner: HostTerminal, Sendable {
         self.logger = logger
         let size = options.headless ? options.headlessSize : (LocalTerminal.size() ?? options.headlessSize)
         state = Mutex(State(size: size))
+        input = CommandInput(limit: 4096)
     }
 
     /// The session's current window size.
@@ -62,12 +63,12 @@ public final class HostRunner: HostTerminal, Sendable {
     /// Queues viewer keystrokes for the PTY (written by the input thread).
     public func writeToCommand(_ bytes: [UInt8], viewer: UInt32) {
         frontends?.publish(.input(viewer: viewer, bytes: bytes))
-        inputQueue.push(bytes)
+        input.write(bytes)
     }
 
     /// Queues keystrokes from a frontend (not published back to the frontends as input).
     public func inject(_ bytes: [UInt8]) {
-        inputQueue.push(bytes)
+        input.write(bytes)
     }
 
     /// Headless sessions take the size of the read-write viewer that last set one.
@@ -132,7 +133,6 @@ public final class HostRunner: HostTerminal, Sendable {
             }
         }
         defer { signals.cancel() }
-        startInputThread()
         if interactive { startStdinThread() }
 
         var status: Int32 = 0
@@ -144,7 +144,7 @@ public final class HostRunner: HostTerminal, Sendable {
             logger.info("the command exited with status \(status); starting it again (-F)")
             try? await Task.sleep(for: .milliseconds(200))
         } while true
-        inputQueue.close()
+        input.close()
         client.finish(exitStatus: status)
         return status
     }
@@ -154,6 +154,7 @@ public final class HostRunner: HostTerminal, Sendable {
         let size = self.size
         let pty = try PTYProcess(command: options.command, environment: options.environment, cols: size.cols, rows: size.rows)
         state.withLock { $0.pty = pty }
+        input.attach(pty)
         let upstream = client.upstream
         let frontends = self.frontends
         let (status, endSeq): (Int32, UInt64) = await withCheckedContinuation { continuation in
@@ -165,11 +166,12 @@ public final class HostRunner: HostTerminal, Sendable {
                     let n = pty.read(into: buffer)
                     if n <= 0 { break }
                     let bytes = [UInt8](UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-                    if mirror { stdoutLock.withLock { _ in _ = FileDescriptorIO.writeAll(1, UnsafeRawBufferPointer(rebasing: buffer[0..<n])) } }
-                    frontends?.publish(.output(seq: seq, bytes: bytes))
+                    // Upstream first: the relay's work then overlaps this thread's write to the local terminal.
                     if case .overflowed(let dropped) = upstream.push(.output(seq: seq, bytes: bytes)) {
                         logger.warning("the relay link fell behind; \(dropped) bytes of output were not sent")
                     }
+                    if mirror { stdoutLock.withLock { _ in _ = FileDescriptorIO.writeAll(1, UnsafeRawBufferPointer(rebasing: buffer[0..<n])) } }
+                    frontends?.publish(.output(seq: seq, bytes: bytes))
                     seq += UInt64(n)
                 }
                 continuation.resume(returning: (pty.waitForExit(), seq))
@@ -178,25 +180,16 @@ public final class HostRunner: HostTerminal, Sendable {
             reader.start()
         }
         state.withLock { $0.pty = nil }
+        input.attach(nil)
         pty.closeMaster()
         return (status, endSeq)
-    }
-
-    private func startInputThread() {
-        let thread = Thread { [self] in
-            while let bytes = inputQueue.pop() {
-                state.withLock({ $0.pty })?.write(bytes)
-            }
-        }
-        thread.name = "swiftmate-pty-input"
-        thread.start()
     }
 
     private func startStdinThread() {
         let thread = Thread { [self] in
             while let typed = FileDescriptorIO.read(0) {
                 frontends?.publish(.input(viewer: 0, bytes: typed))
-                inputQueue.push(typed)
+                input.write(typed)
             }
         }
         thread.name = "swiftmate-stdin"

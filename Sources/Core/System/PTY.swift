@@ -3,8 +3,8 @@ import CPTY
 import Glibc
 import SwiftMateCore
 
-/// A child process on a PTY. Reading and writing the master are blocking calls: use them from
-/// dedicated threads, never from the Swift cooperative pool.
+/// A child process on a PTY. `read` and `write` block (they wait in poll): use them from dedicated
+/// threads, never from the Swift cooperative pool. `writeSome` never blocks.
 public final class PTYProcess: Sendable {
     /// The master side's file descriptor.
     public let master: Int32
@@ -57,6 +57,8 @@ public final class PTYProcess: Sendable {
             close(fd)
             throw SwiftMateError(.system, "cannot run '\(program)': \(String(cString: strerror(rc))); check the command and PATH")
         }
+        // Non-blocking, so that `writeSome` can try a keystroke without ever waiting; `read` and `write` poll.
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         master = fd
         pid = child
     }
@@ -75,9 +77,21 @@ public final class PTYProcess: Sendable {
         FileDescriptorIO.read(master, into: buffer) // EIO once the slave side is closed counts as the end
     }
 
-    /// Writes all of `bytes` to the command's terminal (blocking while its input buffer is full).
+    /// Writes all of `bytes` to the command's terminal (waiting while its input buffer is full).
     public func write(_ bytes: [UInt8]) {
         FileDescriptorIO.writeAll(master, bytes)
+    }
+
+    /// Writes what fits now without waiting; returns the byte count written (0 when full), or nil on error.
+    public func writeSome(_ bytes: ArraySlice<UInt8>) -> Int? {
+        bytes.withUnsafeBytes { raw in
+            while true {
+                let n = Glibc.write(master, raw.baseAddress, raw.count)
+                if n >= 0 { return n }
+                if errno == EINTR { continue }
+                return errno == EAGAIN ? 0 : nil
+            }
+        }
     }
 
     /// Waits for the command to exit; returns its exit status (128+N for a signal, as shells do).
@@ -102,15 +116,21 @@ public final class PTYProcess: Sendable {
     }
 }
 
-/// Small helpers for blocking file-descriptor I/O.
+/// Small helpers for blocking file-descriptor I/O (descriptors in non-blocking mode wait in poll).
 public enum FileDescriptorIO {
     /// Reads into `buffer`, retrying on EINTR; returns the byte count, or 0 at end of file or on an error.
     public static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) -> Int {
         while true {
             let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
             if n >= 0 { return n }
-            if errno != EINTR { return 0 }
+            if errno == EAGAIN { waitUntilReady(fd, Int16(POLLIN)) } else if errno != EINTR { return 0 }
         }
+    }
+
+    /// Waits until `fd` is ready for `events` (or has failed, which the next call reports).
+    private static func waitUntilReady(_ fd: Int32, _ events: Int16) {
+        var entry = pollfd(fd: fd, events: events, revents: 0)
+        _ = poll(&entry, 1, -1)
     }
 
     /// Reads up to `limit` bytes (blocking); nil at end of file or on an error.
@@ -129,8 +149,8 @@ public enum FileDescriptorIO {
         while offset < bytes.count {
             let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
             if n < 0 {
-                if errno == EINTR || errno == EAGAIN { continue }
-                return false
+                if errno == EAGAIN { waitUntilReady(fd, Int16(POLLOUT)) } else if errno != EINTR { return false }
+                continue
             }
             offset += n
         }

@@ -146,20 +146,20 @@ public final class HostClient: Sendable {
             let (label, value) = JoinStrings.split(entry)
             await note("\(label): \(value)")
         }
-        let pump = Task { () -> Bool in
-            let delivered = try await self.pumpUpstream(sender)
-            if delivered { await sender.close() }
-            return delivered
+        // The pump is a child task, so it runs wherever the caller prefers (the host's own executor).
+        let (delivered, lost) = await withTaskGroup(of: Bool.self) { group -> (Bool, (any Error)?) in
+            group.addTask {
+                guard let delivered = try? await self.pumpUpstream(sender) else { return false }
+                if delivered { await sender.close() }
+                return delivered
+            }
+            var lost: (any Error)?
+            do { try await readDownstream(receiver) } catch { lost = error }
+            group.cancelAll()
+            return (await group.next() ?? false, lost)
         }
-        do {
-            try await readDownstream(receiver)
-        } catch {
-            pump.cancel()
-            if case .success(true) = await pump.result { return true }
-            throw error
-        }
-        pump.cancel()
-        return false
+        if let lost, !delivered { throw lost }
+        return delivered
     }
 
     /// Sends output in batches of frames of at most 64 KiB; returns true after sending the end.

@@ -11,11 +11,15 @@ public actor Relay {
     private var sessions: [String: RelaySession] = [:]
     private var byToken: [String: (session: RelaySession, readOnly: Bool)] = [:]
     private var advertised: [Endpoint] = []
+    private nonisolated let executor: (any TaskExecutor)?
     /// What transports with logins ask during authentication (pass it to `Transport.listen(on:access:)`).
     public nonisolated let access = RelayAccess()
 
-    /// A relay using `registry` for codecs.
-    public init(registry: PluginRegistry, options: RelayOptions = RelayOptions(), logger: Logger = Logger(label: "swiftmate.relay")) {
+    /// A relay using `registry` for codecs. With `executor`, every connection's tasks run there (an
+    /// embedded relay shares its host's thread, so a keystroke crosses no thread between them).
+    public init(registry: PluginRegistry, options: RelayOptions = RelayOptions(), logger: Logger = Logger(label: "swiftmate.relay"),
+                executor: (any TaskExecutor)? = nil) {
+        self.executor = executor
         self.registry = registry
         self.options = options
         self.logger = logger
@@ -79,6 +83,10 @@ public actor Relay {
 
     /// Runs one accepted connection until it ends. Never throws: failures close that connection only.
     public nonisolated func handle(_ connection: Connection) async {
+        await withTaskExecutorPreference(executor) { await self.serve(connection) }
+    }
+
+    private nonisolated func serve(_ connection: Connection) async {
         switch connection.kind {
         case .framed:
             await handleFramed(connection)
