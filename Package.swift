@@ -21,6 +21,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "swiftmate", targets: ["swiftmate"]),
+        .library(name: "SwiftMate", targets: ["SwiftMate"]),
         .library(name: "SwiftMateCore", targets: ["SwiftMateCore"]),
         .library(name: "SwiftMateSystem", targets: ["SwiftMateSystem"]),
         .library(name: "SwiftMateCodecs", targets: ["SwiftMateCodecs"]),
@@ -76,8 +77,14 @@ let package = Package(
         .target(name: "SwiftMateRecorder", dependencies: ["SwiftMateCore"],
                 path: "Sources/Frontends/Recorder", swiftSettings: strict),
 
+        // The embedding library: built-in plugins, checked setup, in-process host and relay (a composition root).
+        .target(name: "SwiftMate",
+                dependencies: ["SwiftMateCore", "SwiftMateSystem", "SwiftMateCodecs", "SwiftMateTCP", "SwiftMateSSH", "SwiftMateRecorder",
+                               .product(name: "Logging", package: "swift-log")],
+                path: "Sources/SwiftMate", swiftSettings: strict),
+
         .executableTarget(name: "swiftmate",
-                          dependencies: ["SwiftMateCore", "SwiftMateSystem", "SwiftMateCodecs", "SwiftMateTCP", "SwiftMateSSH", "SwiftMateRecorder",
+                          dependencies: ["SwiftMate", "SwiftMateCore", "SwiftMateSystem", "SwiftMateRecorder",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                          .product(name: "Logging", package: "swift-log"),
                                          .product(name: "NIOCore", package: "swift-nio"),

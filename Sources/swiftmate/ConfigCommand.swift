@@ -1,5 +1,6 @@
 // `swiftmate config check FILE`: validate a configuration file against the built-in plugins.
 import ArgumentParser
+import SwiftMate
 import SwiftMateCore
 
 struct ConfigCommand: AsyncParsableCommand {
@@ -18,7 +19,7 @@ struct ConfigCommand: AsyncParsableCommand {
 
         func run() async throws {
             do {
-                let config = try SwiftMateConfig.load(path: file, registry: Composition.registry())
+                let config = try SwiftMateConfig.load(path: file, registry: .builtins())
                 print("\(file): OK (host relay: \(config.hostRelay?.description ?? "embedded"), relay listens on: \(config.relayListen.isEmpty ? "default" : config.relayListen.map(\.description).joined(separator: ", ")))")
             } catch let error as SwiftMateError {
                 printError(error.message)

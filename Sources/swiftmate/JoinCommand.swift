@@ -19,13 +19,14 @@ struct JoinCommand: AsyncParsableCommand {
 
     func run() async throws {
         Composition.bootstrapLogging(toStdout: false, level: .error)
-        let (registry, config) = try Composition.load(configPath: config)
+        let setup = try Composition.load(configPath: config)
+        let registry = setup.registry
         let endpoint = try Endpoint(parsing: url)
         guard !endpoint.path.isEmpty else {
             throw ValidationError("the URL has no token: expected \(endpoint.scheme)://\(endpoint.host):\(endpoint.port)/TOKEN")
         }
         let transport = try registry.transport(endpoint.scheme)
-        let offered = try codecs.map { try HostSession.parseCodecs($0, registry: registry) } ?? config.hostCodecs
+        let offered = try codecs.map { try HostSession.parseCodecs($0, registry: registry) } ?? setup.config.hostCodecs
         let client = JoinClient(transport: transport, registry: registry, endpoint: endpoint, codecs: offered)
         let runner = JoinRunner()
         do {

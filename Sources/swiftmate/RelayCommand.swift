@@ -1,6 +1,7 @@
 // `swiftmate relay`: run a relay from the command line and/or the `relay:` section of the config.
 import ArgumentParser
 import Logging
+import SwiftMate
 import SwiftMateCore
 
 struct RelayCommand: AsyncParsableCommand {
@@ -35,16 +36,10 @@ struct RelayServeCommand: AsyncParsableCommand {
         }
         Composition.bootstrapLogging(toStdout: true, level: level)
         let logger = Logger(label: "swiftmate.relay")
-        let (registry, config) = try Composition.load(configPath: config, sshStateDirectory: stateDir)
-        var options = config.relay
+        let setup = try Composition.load(configPath: config, sshStateDirectory: stateDir)
+        var options = setup.config.relay
         if let publicHost { options.publicHost = publicHost }
-        var endpoints = try listen.map { try Endpoint(parsing: $0) }
-        if endpoints.isEmpty { endpoints = config.relayListen }
-        if endpoints.isEmpty {
-            endpoints = [Endpoint(scheme: "ssh", host: "127.0.0.1", port: 2222), Endpoint(scheme: "tcp", host: "127.0.0.1", port: 7022)]
-        }
-        for e in endpoints { try registry.requireTransport(e.scheme) }
-        let relay = try await EmbeddedRelay.start(registry: registry, options: options, listen: endpoints, logger: logger)
+        let relay = try await RelayServer.start(setup: setup, listen: try listen.map { try Endpoint(parsing: $0) }, options: options, logger: logger)
         for e in relay.endpoints { logger.info("listening on \(e)") }
         await relay.wait()
     }
@@ -62,7 +57,7 @@ struct RelayFingerprintsCommand: AsyncParsableCommand {
     var stateDir: String?
 
     func run() async throws {
-        let (_, loaded) = try Composition.load(configPath: config)
-        for line in try Composition.fingerprints(stateDirectory: stateDir ?? loaded.stateDir).lines { print(line) }
+        let setup = try Composition.load(configPath: config)
+        for line in try SwiftMateSetup.relayFingerprints(stateDirectory: stateDir ?? setup.config.stateDir) { print(line) }
     }
 }

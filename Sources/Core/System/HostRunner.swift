@@ -108,6 +108,15 @@ public final class HostRunner: HostTerminal, Sendable {
         frontends?.publish(.resize(cols: cols, rows: rows))
     }
 
+    /// Ends the session: `signal` goes to the command's process group and it is not respawned.
+    public func stop(signal: Int32 = SIGHUP) {
+        let pty = state.withLock { s -> PTYProcess? in
+            s.stopping = true
+            return s.pty
+        }
+        pty?.signal(signal)
+    }
+
     private let upstreamBox = Mutex<OutboundQueue<HostUpstream>?>(nil)
     private var upstream: OutboundQueue<HostUpstream>? { upstreamBox.withLock { $0 } }
 
@@ -125,11 +134,7 @@ public final class HostRunner: HostTerminal, Sendable {
             case .windowChanged:
                 if let s = LocalTerminal.size() { applySize(cols: s.cols, rows: s.rows) }
             case .terminate(let signal):
-                let pty = state.withLock { s -> PTYProcess? in
-                    s.stopping = true
-                    return s.pty
-                }
-                pty?.signal(signal == SIGINT ? SIGHUP : signal)
+                stop(signal: signal == SIGINT ? SIGHUP : signal)
             }
         }
         defer { signals.cancel() }

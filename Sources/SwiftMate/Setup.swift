@@ -1,0 +1,61 @@
+// The embedding entry point: the built-in plugins, an embedder's own, and a checked configuration.
+import Logging
+import SwiftMateCodecs
+import SwiftMateCore
+import SwiftMateRecorder
+import SwiftMateSSH
+import SwiftMateTCP
+
+extension PluginRegistry {
+    /// Every built-in plugin under its YAML name: transports `ssh` and `tcp`, codecs `lz4`, `zlib` and
+    /// `none`, frontend `recorder`. `sshStateDirectory` is where the ssh transport keeps host keys unless its
+    /// YAML section says `state_dir`.
+    public static func builtins(sshStateDirectory: String? = nil) -> PluginRegistry {
+        var registry = PluginRegistry()
+        registry.register(transport: "tcp") { try TCPTransport(options: $0) }
+        registry.register(transport: "ssh") { node in
+            var options = try SSHTransport.Options(node)
+            if let dir = sshStateDirectory, node["state_dir"] == nil { options.stateDirectory = dir }
+            return SSHTransport(options: options)
+        }
+        registry.registerBuiltinCodecs()
+        registry.registerRecorder()
+        return registry
+    }
+}
+
+/// A registry (built-ins plus the embedder's own plugins) and a configuration checked against it.
+///
+/// ```swift
+/// let setup = try SwiftMateSetup.load(configPath: "host.yaml") { registry in
+///     registry.register(frontend: "stats") { options, context in try StatsFrontend(options: options) }
+/// }
+/// ```
+/// A YAML name that is neither built in nor registered fails here, listing the known names.
+public struct SwiftMateSetup: Sendable {
+    /// The plugins, with the YAML `transports:` and `codecs:` options bound.
+    public var registry: PluginRegistry
+    /// The checked configuration.
+    public var config: SwiftMateConfig
+
+    /// Loads `configPath` (nil: `~/.config/swiftmate/config.yaml` when it exists, else the defaults).
+    /// `plugins` registers the embedder's own plugins beside the built-ins (or replaces one by name).
+    /// `sshStateDirectory` overrides `relay.state_dir` for the ssh transport's host keys.
+    public static func load(configPath: String?, sshStateDirectory: String? = nil,
+                            plugins: (inout PluginRegistry) -> Void = { _ in }) throws -> SwiftMateSetup {
+        func registry(_ stateDirectory: String?) -> PluginRegistry {
+            var registry = PluginRegistry.builtins(sshStateDirectory: stateDirectory)
+            plugins(&registry)
+            return registry
+        }
+        let config = try SwiftMateConfig.load(path: configPath, registry: registry(nil))
+        var bound = registry(sshStateDirectory ?? config.stateDir)
+        bound.bind(codecOptions: config.codecOptions, transportOptions: config.transportOptions)
+        return SwiftMateSetup(registry: bound, config: config)
+    }
+
+    /// The relay's SSH host-key fingerprints in `stateDirectory` (created when missing).
+    public static func relayFingerprints(stateDirectory: String?) throws -> [String] {
+        try SSHTransport(options: .init(stateDirectory: stateDirectory ?? SSHTransport.defaultStateDirectory)).hostKeys().lines
+    }
+}

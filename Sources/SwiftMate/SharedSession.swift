@@ -1,0 +1,214 @@
+// A host in-process: a command on a PTY shared through a relay (remote, or embedded on 127.0.0.1).
+import Foundation
+import Logging
+import SwiftMateCore
+import SwiftMateSystem
+
+/// One shared command: what `swiftmate` runs, and what an embedder runs to share a command of its own.
+///
+/// ```swift
+/// let setup = try SwiftMateSetup.load(configPath: nil)
+/// let session = try await SharedSession.connect(.init(command: ["python3"]), setup: setup)
+/// for (label, line) in session.connectionStrings { print("\(label): \(line)") }
+/// let status = try await session.run()   // until the command exits
+/// ```
+/// `connect` links to the relay (starting an embedded one when none is configured) and waits until the
+/// connection strings are known; `run` starts the command and returns its exit status.
+public final class SharedSession: Sendable {
+    /// How to share.
+    public struct Options: Sendable {
+        /// The command line; nil: `host.command`, else `$SHELL`.
+        public var command: [String]?
+        /// The relay; nil: `host.relay`, else an embedded relay on 127.0.0.1 (ssh and tcp, free ports).
+        public var relay: Endpoint?
+        /// Pass the local terminal through (raw mode, output mirrored). False: headless.
+        public var interactive = false
+        /// Start the command again when it exits (`-F`).
+        public var respawn = false
+        /// Codecs to offer, preferred first; nil: `host.codecs` (`none` for an embedded relay).
+        public var codecs: [String]?
+        /// Only the keys in this OpenSSH authorized_keys file may join; nil: `session.authorized_keys`.
+        public var authorizedKeysFile: String?
+        /// Record to this asciicast file (adds a `recorder` frontend).
+        public var recordPath: String?
+        /// A control socket for `show-messages`, `status`, `marker` (nil: none).
+        public var controlSocket: String?
+        /// Frontends given as instances, beside the ones `host.frontends` names.
+        public var frontends: [any Frontend] = []
+        /// The command's environment; nil: this process's. `TERM` defaults to xterm-256color.
+        public var environment: [String: String]?
+
+        /// Options to share `command` (nil: the configured command or `$SHELL`).
+        public init(command: [String]? = nil) {
+            self.command = command
+        }
+    }
+
+    /// What viewers type to join, by label (`ssh session`, `ssh session read only`, `tcp session`, …).
+    public let connectionStrings: [String: String]
+    /// The session's id at the relay (`local-PID` if the relay was not reached in time).
+    public let sessionID: String
+    /// The host's status: messages, viewers, connection strings.
+    public let status: HostStatus
+
+    private let runner: HostRunner
+    private let client: HostClient
+    private let hub: FrontendHub
+    private let link: Task<Void, Never>
+    private let embedded: RelayServer?
+    private let control: ControlServer?
+    private let startFrontends: @Sendable () throws -> Void
+
+    private init(connectionStrings: [String: String], sessionID: String, status: HostStatus, runner: HostRunner, client: HostClient,
+                 hub: FrontendHub, link: Task<Void, Never>, embedded: RelayServer?, control: ControlServer?,
+                 startFrontends: @escaping @Sendable () throws -> Void) {
+        self.connectionStrings = connectionStrings
+        self.sessionID = sessionID
+        self.status = status
+        self.runner = runner
+        self.client = client
+        self.hub = hub
+        self.link = link
+        self.embedded = embedded
+        self.control = control
+        self.startFrontends = startFrontends
+    }
+
+    /// Links to the relay and waits (at most 5 s) for the connection strings. Throws `refused` with the
+    /// relay's reason (a host-key mismatch among others) without starting anything.
+    public static func connect(_ options: Options, setup: SwiftMateSetup,
+                               logger: Logger = Logger(label: "swiftmate.host")) async throws -> SharedSession {
+        let config = setup.config, registry = setup.registry
+        var relayURL = options.relay ?? config.hostRelay
+        var embedded: RelayServer?
+        // The host's link and an embedded relay's connections share one thread (see ThreadExecutor).
+        let executor = ThreadExecutor(name: "swiftmate-session")
+        if relayURL == nil {
+            // An embedded relay on loopback: ssh for viewers, tcp for `swiftmate join`. The host links to it
+            // in-process (no wire between them, so nothing to encrypt or pin).
+            var relayOptions = config.relay
+            relayOptions.publicHost = relayOptions.publicHost ?? "127.0.0.1"
+            let relay = try await RelayServer.start(registry: registry, options: relayOptions,
+                                                    listen: [Endpoint(scheme: "ssh", host: "127.0.0.1", port: 0),
+                                                             Endpoint(scheme: "tcp", host: "127.0.0.1", port: 0)],
+                                                    logger: Logger(label: "swiftmate.relay"), executor: executor)
+            embedded = relay
+            relayURL = relay.endpoints.first
+        }
+        guard let relayURL else { throw SwiftMateError(.badURL, "no relay URL") }
+        do {
+            return try await connect(options, setup: setup, relayURL: relayURL, embedded: embedded, executor: executor, logger: logger)
+        } catch {
+            await embedded?.stop()
+            throw error
+        }
+    }
+
+    private static func connect(_ options: Options, setup: SwiftMateSetup, relayURL: Endpoint, embedded: RelayServer?,
+                                executor: ThreadExecutor, logger: Logger) async throws -> SharedSession {
+        let config = setup.config, registry = setup.registry
+        let transport: any Transport = try embedded.map { LocalRelayTransport(relay: $0.relay) } ?? registry.transport(relayURL.scheme)
+        var hostOptions = HostOptions(relay: relayURL)
+        if let codecs = options.codecs {
+            for name in codecs { try registry.requireCodec(name) }
+            hostOptions.codecs = codecs
+        } else {
+            // In-process there is no wire to save bytes on: compressing would only cost time.
+            hostOptions.codecs = embedded != nil ? ["none"] : config.hostCodecs
+        }
+        hostOptions.reconnect = config.reconnect
+        if !options.interactive { hostOptions.sessionOptions["headless"] = "true" }
+        if config.recordAtRelay { hostOptions.sessionOptions["record"] = "true" }
+        if let file = options.authorizedKeysFile ?? config.authorizedKeysFile {
+            let path = file.hasPrefix("~/") ? FileManager.default.homeDirectoryForCurrentUser.path + file.dropFirst() : file
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw SwiftMateError(.badConfig, "cannot read the authorized_keys file \(path); give an OpenSSH authorized_keys file")
+            }
+            hostOptions.sessionOptions["authorized_keys"] = try AuthorizedKeys.parse(text, source: path).joined(separator: "\n")
+        }
+
+        var environment = options.environment ?? ProcessInfo.processInfo.environment
+        let shell = environment["SHELL"].flatMap { $0.isEmpty ? nil : $0 } ?? "/bin/sh"
+        let commandLine = options.command ?? config.command ?? [shell]
+        if environment["TERM"] == nil || !options.interactive { environment["TERM"] = environment["TERM"] ?? "xterm-256color" }
+        environment["SWIFTMATE"] = "1"
+        hostOptions.sessionOptions["term"] = environment["TERM"]
+        hostOptions.sessionOptions["command"] = commandLine.joined(separator: " ")
+        var frontendChoices = config.frontends
+        if let path = options.recordPath {
+            frontendChoices.append(.init(name: "recorder", options: ConfigNode(path: "--record", value: .map([
+                (key: "path", value: ConfigNode(path: "--record", value: .scalar(path), file: "command line"))]), file: "command line")))
+        }
+        for choice in frontendChoices { try registry.requireFrontend(choice.name, at: choice.options) }
+
+        let status = HostStatus()
+        let hub = FrontendHub(report: { text in await status.log(text) })
+        let runner = HostRunner(options: .init(command: commandLine, environment: environment, headless: !options.interactive,
+                                               headlessSize: config.headlessSize, respawn: options.respawn),
+                                frontends: hub)
+        let client = HostClient(transport: transport, registry: registry, options: hostOptions, terminal: runner,
+                                status: status, frontends: hub, logger: logger)
+        let control = try options.controlSocket.map { path in
+            try ControlServer(path: path) { request in await ControlRequests.answer(request, status: status, frontends: hub) }
+        }
+        let link = Task(executorPreference: executor) { await client.run(size: { runner.size }) }
+        // Wait for the relay before starting the command: to show the connection strings before the shell
+        // takes the screen, as tmate does, to give frontends the session id, and to stop at once on refusal.
+        await status.waitReady(timeout: .seconds(5))
+        if let refusal = await status.refusal {
+            link.cancel()
+            control?.close()
+            throw SwiftMateError(.refused, refusal)
+        }
+        let snapshot = await status.current()
+        let sessionID = snapshot.sessionID.isEmpty ? "local-\(getpid())" : snapshot.sessionID
+        let context = FrontendContext(side: "host", sessionID: sessionID)
+        let given = options.frontends, choices = frontendChoices
+        let facts = environment.filter { ["TERM", "SHELL"].contains($0.key) }
+        let start: @Sendable () throws -> Void = {
+            let built = try choices.map { try registry.frontend($0.name, options: $0.options, context: context) }
+            hub.start(built + given, injector: ClosureInjector { runner.inject($0) })
+            let size = runner.size
+            hub.publish(.start(SessionInfo(sessionID: sessionID, cols: size.cols, rows: size.rows, command: commandLine,
+                                           environment: facts)))
+        }
+        return SharedSession(connectionStrings: snapshot.connectionStrings, sessionID: sessionID, status: status, runner: runner,
+                             client: client, hub: hub, link: link, embedded: embedded, control: control, startFrontends: start)
+    }
+
+    /// Runs the command (again and again with `respawn`) until it exits, then ends the session (viewers
+    /// see the end, frontends finish) and returns the exit status. Call it once.
+    public func run() async throws -> Int32 {
+        defer { control?.close() }
+        let exitStatus: Int32
+        do {
+            try startFrontends()
+            exitStatus = try await runner.run(client: client)
+        } catch {
+            link.cancel()
+            await embedded?.stop()
+            throw error
+        }
+        await hub.finish(exitStatus: exitStatus)
+        // Give the link a moment to deliver the end to the relay.
+        let link = self.link
+        let grace = Task {
+            try? await Task.sleep(for: .seconds(3))
+            link.cancel()
+        }
+        await link.value
+        grace.cancel()
+        await embedded?.stop()
+        return exitStatus
+    }
+
+    /// Asks the command to end (SIGHUP, as when its terminal goes away); `run` then returns.
+    public func stop() {
+        runner.stop()
+    }
+
+    /// Prints lines on the local terminal (before `run`: the connection strings in interactive mode).
+    public func printLines(_ lines: [String]) {
+        runner.printLines(lines)
+    }
+}
