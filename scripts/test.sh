@@ -4,4 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 swift build --build-tests
+# The embedding examples are their own package (depending on this one by path): build them and run their
+# tests; the end-to-end tests below run their executables.
+swift build --package-path examples/embedding --build-tests
+swift test --package-path examples/embedding --skip-build
 swift test

@@ -54,6 +54,15 @@ public struct SwiftMateSetup: Sendable {
         return SwiftMateSetup(registry: bound, config: config)
     }
 
+    /// Sets up logging for the process (call once, first): to stderr, or stdout, at `level` and above.
+    public static func bootstrapLogging(toStdout: Bool = false, level: Logger.Level = .warning) {
+        LoggingSystem.bootstrap { label in
+            var handler = toStdout ? StreamLogHandler.standardOutput(label: label) : StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
+
     /// The relay's SSH host-key fingerprints in `stateDirectory` (created when missing).
     public static func relayFingerprints(stateDirectory: String?) throws -> [String] {
         try SSHTransport(options: .init(stateDirectory: stateDirectory ?? SSHTransport.defaultStateDirectory)).hostKeys().lines

@@ -11,10 +11,6 @@ enum Composition {
 
     /// Sets up logging once: to stderr normally, to stdout for `-F` (as tmate does).
     static func bootstrapLogging(toStdout: Bool, level: Logger.Level) {
-        LoggingSystem.bootstrap { label in
-            var handler = toStdout ? StreamLogHandler.standardOutput(label: label) : StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        SwiftMateSetup.bootstrapLogging(toStdout: toStdout, level: level)
     }
 }

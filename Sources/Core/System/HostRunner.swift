@@ -108,13 +108,20 @@ public final class HostRunner: HostTerminal, Sendable {
         frontends?.publish(.resize(cols: cols, rows: rows))
     }
 
-    /// Ends the session: `signal` goes to the command's process group and it is not respawned.
-    public func stop(signal: Int32 = SIGHUP) {
+    /// Ends the session as a closed terminal does: SIGHUP to the command's process group (an interactive
+    /// shell ignores SIGTERM, not SIGHUP), SIGKILL if it is still there `grace` later; no respawn.
+    public func stop(grace: Duration = .seconds(3)) {
         let pty = state.withLock { s -> PTYProcess? in
             s.stopping = true
             return s.pty
         }
-        pty?.signal(signal)
+        guard let pty else { return }
+        pty.signal(SIGHUP)
+        pty.signal(SIGCONT)
+        Task.detached {
+            try? await Task.sleep(for: grace)
+            if self.state.withLock({ $0.pty === pty }) { pty.signal(SIGKILL) }
+        }
     }
 
     private let upstreamBox = Mutex<OutboundQueue<HostUpstream>?>(nil)
@@ -133,8 +140,8 @@ public final class HostRunner: HostTerminal, Sendable {
             switch event {
             case .windowChanged:
                 if let s = LocalTerminal.size() { applySize(cols: s.cols, rows: s.rows) }
-            case .terminate(let signal):
-                stop(signal: signal == SIGINT ? SIGHUP : signal)
+            case .terminate:
+                stop()
             }
         }
         defer { signals.cancel() }
