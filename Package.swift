@@ -29,6 +29,7 @@ let package = Package(
         .library(name: "SwiftMateSSH", targets: ["SwiftMateSSH"]),
         .library(name: "SwiftMateRecorder", targets: ["SwiftMateRecorder"]),
         .library(name: "SwiftMateTestSupport", targets: ["SwiftMateTestSupport"]),
+        .plugin(name: "SwiftMateScaffold", targets: ["SwiftMateScaffold"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -92,6 +93,13 @@ let package = Package(
                           path: "Sources/swiftmate", swiftSettings: strict),
         .executableTarget(name: "swiftmate-bench", dependencies: ["SwiftMateSystem", "SwiftMateCore", "SwiftMateRecorder"],
                           path: "benchmarks/swiftmate-bench", swiftSettings: strict),
+
+        // `swift package swiftmate-scaffold frontend|transport|codec NAME`: a new plugin with its contract test.
+        .plugin(name: "SwiftMateScaffold",
+                capability: .command(intent: .custom(verb: "swiftmate-scaffold",
+                                                     description: "Add a frontend, transport or codec target, registered under a YAML name, with a contract test"),
+                                     permissions: [.writeToPackageDirectory(reason: "It adds the new plugin's source and test files and declares their targets in Package.swift")]),
+                path: "Plugins/SwiftMateScaffold"),
 
         .testTarget(name: "CoreTests", dependencies: ["SwiftMateCore", "SwiftMateTestSupport"],
                     swiftSettings: strict),

@@ -5,7 +5,7 @@ import SwiftMateSystem
 
 /// The control socket option these commands need.
 struct SocketFlag: ParsableArguments {
-    @Option(name: .customShort("S"), help: "The host's control socket (as given to the host with -S).")
+    @Option(name: .customShort("S"), help: ArgumentHelp("The host's control socket (as given to the host with -S).", valueName: "socket"))
     var socket: String
 }
 

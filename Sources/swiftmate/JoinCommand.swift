@@ -11,7 +11,7 @@ struct JoinCommand: AsyncParsableCommand {
     @Argument(help: "The session URL, tcp://HOST:PORT/TOKEN.")
     var url: String
 
-    @Option(name: .customShort("f"), help: "Configuration file.")
+    @Option(name: .customShort("f"), help: ArgumentHelp("Configuration file.", valueName: "config"))
     var config: String?
 
     @Option(name: .long, help: "Codecs to offer, preferred first, comma-separated.")

@@ -15,7 +15,7 @@ struct RelayCommand: AsyncParsableCommand {
 struct RelayServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "serve", abstract: "Serve (the default).")
 
-    @Option(name: .customShort("f"), help: "Configuration file (its relay: section).")
+    @Option(name: .customShort("f"), help: ArgumentHelp("Configuration file (its relay: section).", valueName: "config"))
     var config: String?
 
     @Option(name: .long, help: "Where to listen (ssh://HOST:PORT, tcp://HOST:PORT); repeat for several. Default ssh://127.0.0.1:2222 and tcp://127.0.0.1:7022.")
@@ -50,7 +50,7 @@ struct RelayFingerprintsCommand: AsyncParsableCommand {
         commandName: "fingerprints",
         abstract: "Print the relay's SSH host-key fingerprints (creating the keys if needed), for hosts' transports.ssh.fingerprints.")
 
-    @Option(name: .customShort("f"), help: "Configuration file (its relay.state_dir).")
+    @Option(name: .customShort("f"), help: ArgumentHelp("Configuration file (its relay.state_dir).", valueName: "config"))
     var config: String?
 
     @Option(name: .long, help: "Directory for the relay's state (SSH host keys).")

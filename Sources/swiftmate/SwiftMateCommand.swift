@@ -43,10 +43,10 @@ struct SwiftMateCommand: AsyncParsableCommand {
 
 /// Options every host-side command shares (tmate's flags).
 struct HostFlags: ParsableArguments {
-    @Option(name: .customShort("f"), help: "Configuration file (default ~/.config/swiftmate/config.yaml).")
+    @Option(name: .customShort("f"), help: ArgumentHelp("Configuration file (default ~/.config/swiftmate/config.yaml).", valueName: "config"))
     var config: String?
 
-    @Option(name: .customShort("S"), help: "Control socket path: show-messages, wait-ready and status talk to the host through it.")
+    @Option(name: .customShort("S"), help: ArgumentHelp("Control socket path: show-messages, wait-ready and status talk to the host through it.", valueName: "socket"))
     var socket: String?
 
     @Flag(name: .customShort("F"), help: "Foreground, headless: no local terminal, log lines on stdout, the command respawned when it exits.")
@@ -58,7 +58,7 @@ struct HostFlags: ParsableArguments {
     @Option(name: .long, help: "Codecs to offer, preferred first, comma-separated (lz4, zlib, none).")
     var codecs: String?
 
-    @Option(name: .customShort("a"), help: "Only the public keys in this OpenSSH authorized_keys file may join (read-write and read-only).")
+    @Option(name: .customShort("a"), help: ArgumentHelp("Only the public keys in this OpenSSH authorized_keys file may join (read-write and read-only).", valueName: "authorized-keys"))
     var authorizedKeys: String?
 
     @Option(name: .long, help: "Record the session to this asciicast v2 file ({session} and {date} are filled in); play it with swiftmate play or asciinema.")
