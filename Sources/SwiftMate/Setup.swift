@@ -54,6 +54,19 @@ public struct SwiftMateSetup: Sendable {
         return SwiftMateSetup(registry: bound, config: config)
     }
 
+    /// A join client for `url` (`SCHEME://HOST:PORT/TOKEN`) over the transport its scheme names, offering
+    /// `codecs` (nil: `host.codecs`). Run it with your own `JoinTerminal` (`client.run(size:input:sizes:terminal:)`), or with
+    /// `JoinRunner` from SwiftMateSystem for this process's terminal.
+    public func joinClient(url: String, codecs: [String]? = nil) throws -> JoinClient {
+        let endpoint = try Endpoint(parsing: url)
+        guard !endpoint.path.isEmpty else {
+            throw SwiftMateError(.badURL, "the URL has no token: expected \(endpoint.scheme)://\(endpoint.host):\(endpoint.port)/TOKEN")
+        }
+        let offered = codecs ?? config.hostCodecs
+        for name in offered { try registry.requireCodec(name) }
+        return JoinClient(transport: try registry.transport(endpoint.scheme), registry: registry, endpoint: endpoint, codecs: offered)
+    }
+
     /// Sets up logging for the process (call once, first): to stderr, or stdout, at `level` and above.
     public static func bootstrapLogging(toStdout: Bool = false, level: Logger.Level = .warning) {
         LoggingSystem.bootstrap { label in

@@ -1,5 +1,6 @@
 // `swiftmate join URL`: join a session in this terminal; Enter ~. detaches.
 import ArgumentParser
+import SwiftMate
 import SwiftMateCore
 import SwiftMateSystem
 
@@ -20,14 +21,12 @@ struct JoinCommand: AsyncParsableCommand {
     func run() async throws {
         Composition.bootstrapLogging(toStdout: false, level: .error)
         let setup = try Composition.load(configPath: config)
-        let registry = setup.registry
-        let endpoint = try Endpoint(parsing: url)
-        guard !endpoint.path.isEmpty else {
-            throw ValidationError("the URL has no token: expected \(endpoint.scheme)://\(endpoint.host):\(endpoint.port)/TOKEN")
+        let client: JoinClient
+        do {
+            client = try setup.joinClient(url: url, codecs: try codecs.map { try HostSession.parseCodecs($0, registry: setup.registry) })
+        } catch let error as SwiftMateError {
+            throw ValidationError(error.message)
         }
-        let transport = try registry.transport(endpoint.scheme)
-        let offered = try codecs.map { try HostSession.parseCodecs($0, registry: registry) } ?? setup.config.hostCodecs
-        let client = JoinClient(transport: transport, registry: registry, endpoint: endpoint, codecs: offered)
         let runner = JoinRunner()
         do {
             let outcome = try await runner.run(client: client)
