@@ -179,8 +179,11 @@ public final class HostRunner: HostTerminal, Sendable {
                     if n <= 0 { break }
                     let bytes = [UInt8](UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
                     // Upstream first: the relay's work then overlaps this thread's write to the local terminal.
-                    if case .overflowed(let dropped) = upstream.push(.output(seq: seq, bytes: bytes)) {
-                        logger.warning("the relay link fell behind; \(dropped) bytes of output were not sent")
+                    // The link's tasks run on this thread, now, if their executor allows (see InlineWork).
+                    InlineWork.perform {
+                        if case .overflowed(let dropped) = upstream.push(.output(seq: seq, bytes: bytes)) {
+                            logger.warning("the relay link fell behind; \(dropped) bytes of output were not sent")
+                        }
                     }
                     if mirror { stdoutLock.withLock { _ in _ = FileDescriptorIO.writeAll(1, UnsafeRawBufferPointer(rebasing: buffer[0..<n])) } }
                     frontends?.publish(.output(seq: seq, bytes: bytes))

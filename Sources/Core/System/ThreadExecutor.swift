@@ -1,62 +1,79 @@
 // A task executor with one thread of its own: a session's tasks hand work to each other without waking threads.
 import Foundation
-import Synchronization
+import SwiftMateCore
 
-/// Runs the jobs of tasks that prefer it (`withTaskExecutorPreference`) on one dedicated thread, in order.
+/// Runs the jobs of tasks that prefer it (`withTaskExecutorPreference`) on one dedicated thread, one at a time.
 ///
 /// A keystroke crosses several tasks between the SSH thread and the PTY (viewer link, session, host link,
 /// host engine); on the shared pool each hand-off can wake another parked thread, which costs tens of
-/// microseconds on a small machine. On one thread those hand-offs are queue pushes, and only the hops
-/// to and from the I/O threads remain. Jobs must not block: blocking C calls stay on their own threads.
-public final class ThreadExecutor: TaskExecutor, @unchecked Sendable {
-    // @unchecked: `jobs` and `idle` are guarded by `condition`.
+/// microseconds on a small machine. Here those hand-offs are queue pushes. An I/O thread that resumes a task
+/// inside `InlineWork.perform` runs the jobs itself, so a keystroke or its echo wakes no thread at all
+/// until it reaches the other side's I/O. Only one thread runs jobs at a time. Jobs must not block.
+public final class ThreadExecutor: TaskExecutor, InlineDrainable, @unchecked Sendable {
+    // @unchecked: `jobs`, `idle` and `running` are guarded by `condition`.
     private let condition = NSCondition()
     private var jobs: [UnownedJob] = []
+    /// The dedicated thread is waiting for work.
     private var idle = false
-    /// Jobs enqueued so far (read without the lock while spinning).
-    private let enqueued = Atomic<Int>(0)
-    /// How long the thread keeps looking for work before it sleeps.
-    private let spin: Duration
+    /// Some thread (the dedicated one or an inline drainer) is running jobs.
+    private var running = false
 
-    /// Starts the thread (named `name`); it lives as long as the process. After running out of work it
-    /// looks for more for `spin` before sleeping: a reply that comes back within that time (a keystroke's
-    /// echo from the PTY) then costs no wake-up.
-    public init(name: String, spin: Duration = .microseconds(0)) {
-        self.spin = spin
+    /// Starts the thread (named `name`); it lives as long as the process.
+    public init(name: String) {
         let thread = Thread { [self] in loop() }
         thread.name = name
         thread.start()
     }
 
-    /// Queues a job; wakes the thread only if it is waiting.
+    /// Queues a job; wakes the thread only if nobody else will run it.
     public func enqueue(_ job: consuming ExecutorJob) {
         let unowned = UnownedJob(job)
+        let inline = InlineWork.claim(self)
         condition.lock()
         jobs.append(unowned)
-        enqueued.add(1, ordering: .releasing)
-        if idle { condition.signal() }
+        if idle && !running && !inline { condition.signal() }
         condition.unlock()
     }
 
-    private func loop() {
+    /// Runs the queued jobs on this thread, unless another thread is running them (it will run these too).
+    public func drainInline() {
+        condition.lock()
+        guard !running else {
+            condition.unlock()
+            return
+        }
+        running = true
+        runAll()
+        running = false
+        // Jobs queued by a resumed task while this thread ran are done; any left were queued after the last
+        // check by a thread that saw `running` and did not wake the dedicated thread: it takes them now.
+        if !jobs.isEmpty && idle { condition.signal() }
+        condition.unlock()
+    }
+
+    /// With the lock held: runs jobs (unlocked) until the queue is empty; returns with the lock held.
+    private func runAll() {
         var batch: [UnownedJob] = []
-        while true {
-            if spin > .zero {
-                let seen = enqueued.load(ordering: .acquiring)
-                let clock = ContinuousClock()
-                let deadline = clock.now + spin
-                while enqueued.load(ordering: .acquiring) == seen && clock.now < deadline {}
-            }
-            condition.lock()
-            while jobs.isEmpty {
-                idle = true
-                condition.wait()
-            }
-            idle = false
+        while !jobs.isEmpty {
             swap(&batch, &jobs)
             condition.unlock()
             for job in batch { job.runSynchronously(on: asUnownedTaskExecutor()) }
             batch.removeAll(keepingCapacity: true)
+            condition.lock()
+        }
+    }
+
+    private func loop() {
+        condition.lock()
+        while true {
+            while jobs.isEmpty || running {
+                idle = true
+                condition.wait()
+            }
+            idle = false
+            running = true
+            runAll()
+            running = false
         }
     }
 }

@@ -242,7 +242,9 @@ final class SSHServerSession: @unchecked Sendable {
         cb.pointee.channel_data_function = { _, _, data, length, isStderr, userdata in
             guard let s = SSHServerSession.from(userdata), let data else { return Int32(length) }
             if isStderr == 0 && length > 0 { // before shell/subsystem there is no feed: dropped
-                s.inboundFeed?.yield([UInt8](UnsafeRawBufferPointer(start: data, count: Int(length))))
+                let bytes = [UInt8](UnsafeRawBufferPointer(start: data, count: Int(length)))
+                // The task taking this runs here, now, if its executor allows (a host's embedded relay does).
+                InlineWork.perform { s.inboundFeed?.yield(bytes) }
             }
             return Int32(length)
         }
