@@ -79,6 +79,7 @@ public final class SharedSession: Sendable {
     public static func connect(_ options: Options, setup: SwiftMateSetup,
                                logger: Logger = Logger(label: "swiftmate.host")) async throws -> SharedSession {
         let config = setup.config, registry = setup.registry
+        for name in options.codecs ?? [] { try registry.requireCodec(name) }
         var relayURL = options.relay ?? config.hostRelay
         var embedded: RelayServer?
         // The host's link and an embedded relay's connections share one thread (see ThreadExecutor).
@@ -109,13 +110,8 @@ public final class SharedSession: Sendable {
         let config = setup.config, registry = setup.registry
         let transport: any Transport = try embedded.map { LocalRelayTransport(relay: $0.relay) } ?? registry.transport(relayURL.scheme)
         var hostOptions = HostOptions(relay: relayURL)
-        if let codecs = options.codecs {
-            for name in codecs { try registry.requireCodec(name) }
-            hostOptions.codecs = codecs
-        } else {
-            // In-process there is no wire to save bytes on: compressing would only cost time.
-            hostOptions.codecs = embedded != nil ? ["none"] : config.hostCodecs
-        }
+        // In-process there is no wire to save bytes on: compressing would only cost time (unless asked for).
+        hostOptions.codecs = options.codecs ?? (embedded != nil ? ["none"] : config.hostCodecs)
         hostOptions.reconnect = config.reconnect
         if !options.interactive { hostOptions.sessionOptions["headless"] = "true" }
         if config.recordAtRelay { hostOptions.sessionOptions["record"] = "true" }

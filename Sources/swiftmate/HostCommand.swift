@@ -40,13 +40,13 @@ struct NewSessionCommand: AsyncParsableCommand {
 enum HostSession {
     static func run(flags: HostFlags, command: [String]?) async throws -> Int32 {
         let interactive = !flags.foreground && LocalTerminal.isInteractive
-        Composition.bootstrapLogging(toStdout: flags.foreground, level: interactive ? .critical : .info)
-        let setup = try Composition.load(configPath: flags.config)
+        SwiftMateSetup.bootstrapLogging(toStdout: flags.foreground, level: interactive ? .critical : .info)
+        let setup = try SwiftMateSetup.load(configPath: flags.config)
         var options = SharedSession.Options(command: command)
         options.relay = try flags.relay.map { try Endpoint(parsing: $0) }
         options.interactive = interactive
         options.respawn = flags.foreground
-        options.codecs = try flags.codecs.map { try parseCodecs($0, registry: setup.registry) }
+        options.codecs = try flags.codecs.map(codecList)
         options.authorizedKeysFile = flags.authorizedKeys
         options.recordPath = flags.record
         options.controlSocket = flags.socket
@@ -67,9 +67,9 @@ enum HostSession {
         return try await session.run()
     }
 
-    static func parseCodecs(_ text: String, registry: PluginRegistry) throws -> [String] {
+    /// `--codecs a,b`: the names in order (SharedSession and JoinClient check them against the registry).
+    static func codecList(_ text: String) throws -> [String] {
         let names = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        for name in names { try registry.requireCodec(name) }
         guard !names.isEmpty else { throw ValidationError("--codecs needs at least one codec") }
         return names
     }

@@ -19,11 +19,11 @@ struct JoinCommand: AsyncParsableCommand {
     var codecs: String?
 
     func run() async throws {
-        Composition.bootstrapLogging(toStdout: false, level: .error)
-        let setup = try Composition.load(configPath: config)
+        SwiftMateSetup.bootstrapLogging(toStdout: false, level: .error)
+        let setup = try SwiftMateSetup.load(configPath: config)
         let client: JoinClient
         do {
-            client = try setup.joinClient(url: url, codecs: try codecs.map { try HostSession.parseCodecs($0, registry: setup.registry) })
+            client = try setup.joinClient(url: url, codecs: try codecs.map(HostSession.codecList))
         } catch let error as SwiftMateError {
             throw ValidationError(error.message)
         }

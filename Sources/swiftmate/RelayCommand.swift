@@ -34,9 +34,9 @@ struct RelayServeCommand: AsyncParsableCommand {
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError("unknown log level '\(logLevel)'; known: trace, debug, info, notice, warning, error, critical")
         }
-        Composition.bootstrapLogging(toStdout: true, level: level)
+        SwiftMateSetup.bootstrapLogging(toStdout: true, level: level)
         let logger = Logger(label: "swiftmate.relay")
-        let setup = try Composition.load(configPath: config, sshStateDirectory: stateDir)
+        let setup = try SwiftMateSetup.load(configPath: config, sshStateDirectory: stateDir)
         var options = setup.config.relay
         if let publicHost { options.publicHost = publicHost }
         let relay = try await RelayServer.start(setup: setup, listen: try listen.map { try Endpoint(parsing: $0) }, options: options, logger: logger)
@@ -57,7 +57,7 @@ struct RelayFingerprintsCommand: AsyncParsableCommand {
     var stateDir: String?
 
     func run() async throws {
-        let setup = try Composition.load(configPath: config)
+        let setup = try SwiftMateSetup.load(configPath: config)
         for line in try SwiftMateSetup.relayFingerprints(stateDirectory: stateDir ?? setup.config.stateDir) { print(line) }
     }
 }

@@ -3,11 +3,10 @@ import Foundation
 import Testing
 
 @Test func theExampleConfigsPassConfigCheck() throws {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    let names = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("examples").path).filter { $0.hasSuffix(".yaml") }
+    let names = try FileManager.default.contentsOfDirectory(atPath: repositoryRoot.appendingPathComponent("examples").path).filter { $0.hasSuffix(".yaml") }
     #expect(names.count >= 2, "examples/ holds the host and relay configs")
     for name in names {
-        let result = try run([swiftmateBinary, "config", "check", root.appendingPathComponent("examples/\(name)").path])
+        let result = try run([swiftmateBinary, "config", "check", repositoryRoot.appendingPathComponent("examples/\(name)").path])
         #expect(result.status == 0, "\(name): \(result.stdout)")
     }
 }

@@ -43,11 +43,8 @@ public final class ThreadExecutor: TaskExecutor, InlineDrainable, @unchecked Sen
             return
         }
         running = true
-        runAll()
+        runAll() // returns with the queue empty and the lock held: nothing is left for the dedicated thread
         running = false
-        // Jobs queued by a resumed task while this thread ran are done; any left were queued after the last
-        // check by a thread that saw `running` and did not wake the dedicated thread: it takes them now.
-        if !jobs.isEmpty && idle { condition.signal() }
         condition.unlock()
     }
 

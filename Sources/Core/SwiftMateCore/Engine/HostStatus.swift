@@ -56,9 +56,7 @@ public actor HostStatus {
         snapshot.codec = welcome.codec
         snapshot.connectionStrings = Dictionary(welcome.connectionStrings.map(JoinStrings.split), uniquingKeysWith: { a, _ in a })
         snapshot.viewers = []
-        let w = waiters
-        waiters = [:]
-        w.values.forEach { $0.resume() }
+        wakeWaiters()
     }
 
     /// Why the relay (or the transport, e.g. a host-key mismatch) refused the session, if it did.
@@ -67,9 +65,13 @@ public actor HostStatus {
     /// The relay refused the session: wakes `waitReady` callers (they find `refusal` set).
     public func refused(_ reason: String) {
         refusal = reason
-        let w = waiters
+        wakeWaiters()
+    }
+
+    private func wakeWaiters() {
+        let woken = waiters
         waiters = [:]
-        w.values.forEach { $0.resume() }
+        woken.values.forEach { $0.resume() }
     }
 
     /// Disconnected from the relay; returns the viewers that were connected.
@@ -89,8 +91,7 @@ public actor HostStatus {
     /// The current state.
     public func current() -> Snapshot { snapshot }
 
-    /// Returns once the host is connected.
-    /// Returns once the host is connected, or when the calling task is cancelled.
+    /// Returns once the host is connected (or refused), or when the calling task is cancelled.
     public func waitReady() async {
         if snapshot.ready || refusal != nil { return }
         let id = nextWaiter

@@ -41,7 +41,6 @@ public enum InlineWork {
         pthread_setspecific(key, Unmanaged.passUnretained(claims).toOpaque())
         body()
         pthread_setspecific(key, nil)
-        withExtendedLifetime(claims) {}
         for executor in claims.executors { executor.drainInline() }
     }
 
