@@ -13,26 +13,14 @@ public struct JSONTextEncoder: Sendable {
 
     /// Appends `"…"` for `bytes` (plus what was carried) to `out`, keeping an unfinished trailing
     /// character for the next call. Returns false (and leaves `out` as it was) when there was nothing to
-    /// write. Reusing one `out` (`removeAll(keepingCapacity: true)`) avoids allocating per call.
+    /// write.
     @discardableResult
     public mutating func appendLiteral(_ bytes: [UInt8], to out: inout [UInt8]) -> Bool {
         let input = carry.isEmpty ? bytes : carry + bytes
-        carry = []
-        guard !input.isEmpty else { return false }
-        let start = out.count
-        let room = input.count * 6 + 2 // at most 6 output bytes per input byte (`\u00XX`)
-        out.append(contentsOf: repeatElement(0, count: room))
-        let (used, written) = out.withUnsafeMutableBufferPointer { buffer in
-            buffer[start] = 0x22
-            return input.withUnsafeBufferPointer { Self.escape($0, into: buffer.baseAddress! + start + 1, final: false) }
-        }
-        if used < input.count { carry = Array(input[used...]) }
-        guard written > 0 else {
-            out.removeLast(room)
-            return false
-        }
-        out[start + written + 1] = 0x22
-        out.removeLast(room - written - 2)
+        let (used, literal) = Self.quoted(input, final: false)
+        carry = used < input.count ? Array(input[used...]) : []
+        guard literal.count > 2 else { return false }
+        out += literal
         return true
     }
 
@@ -49,13 +37,20 @@ public struct JSONTextEncoder: Sendable {
     public static func literal(_ text: String) -> [UInt8] { literal(Array(text.utf8)) }
 
     /// A complete JSON string literal for `bytes`, with U+FFFD for what is not UTF-8.
-    static func literal(_ bytes: [UInt8]) -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: bytes.count * 6 + 2) { buffer, count in
+    static func literal(_ bytes: [UInt8]) -> [UInt8] { quoted(bytes, final: true).literal }
+
+    /// `"…"` for `input` (written straight into uninitialised room for the worst case, 6 bytes per input
+    /// byte), and how many input bytes it used (fewer only when not `final` and `input` ends inside a character).
+    private static func quoted(_ input: [UInt8], final: Bool) -> (used: Int, literal: [UInt8]) {
+        var used = 0
+        let literal = [UInt8](unsafeUninitializedCapacity: input.count * 6 + 2) { buffer, count in
             buffer[0] = 0x22
-            let (_, written) = bytes.withUnsafeBufferPointer { escape($0, into: buffer.baseAddress! + 1, final: true) }
+            let (u, written) = input.withUnsafeBufferPointer { escape($0, into: buffer.baseAddress! + 1, final: final) }
+            used = u
             buffer[written + 1] = 0x22
             count = written + 2
         }
+        return (used, literal)
     }
 
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)

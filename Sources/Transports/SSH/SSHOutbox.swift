@@ -11,6 +11,8 @@ final class SSHOutbox: Sendable {
         var chunks: [[UInt8]] = []
         var closing = false
         var finished = false
+        /// The eventfd was written and the owning thread has not cleared it yet: no need to write again.
+        var signalled = false
     }
 
     /// Readable when there is something to do; the owning thread polls it beside the session's socket.
@@ -35,27 +37,28 @@ final class SSHOutbox: Sendable {
         let queued = budget.charge(bytes.count) && state.withLock { s -> Bool in
             if s.closing || s.finished { return false }
             s.chunks.append(bytes)
+            wake(&s)
             return true
         }
         guard queued else { throw SwiftMateError(.connectionLost, "ssh \(name): the connection is closed") }
-        wake()
         await budget.waitForRoom()
     }
 
     /// Asks the owning thread to close the channel after what is queued.
     func requestClose() {
-        state.withLock { $0.closing = true }
-        wake()
+        state.withLock { s in
+            s.closing = true
+            wake(&s)
+        }
     }
 
     /// Under the lock, so it never writes to the eventfd after `finish` closed it (the number could
-    /// belong to another file by then).
-    private func wake() {
-        state.withLock { s in
-            guard !s.finished else { return }
-            var one: UInt64 = 1
-            _ = Glibc.write(wakeFD, &one, 8)
-        }
+    /// belong to another file by then); once per wake-up, not once per chunk.
+    private func wake(_ s: inout State) {
+        guard !s.finished, !s.signalled else { return }
+        s.signalled = true
+        var one: UInt64 = 1
+        _ = Glibc.write(wakeFD, &one, 8)
     }
 
     // MARK: The owning thread
@@ -71,10 +74,12 @@ final class SSHOutbox: Sendable {
         return taken
     }
 
-    /// Resets the eventfd after a wake-up.
+    /// Resets the eventfd after a wake-up. The owning thread calls `take` after this, so a chunk queued
+    /// while `signalled` was still set is taken then.
     func clearWake() {
         var value: UInt64 = 0
         _ = Glibc.read(wakeFD, &value, 8)
+        state.withLock { $0.signalled = false }
     }
 
     /// The connection is over: writers are released (later sends throw) and the eventfd is closed.
