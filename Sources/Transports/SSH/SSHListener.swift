@@ -29,16 +29,18 @@ final class SSHListener: Listener, @unchecked Sendable {
             throw SwiftMateError(.system, "pipe: \(String(cString: strerror(errno)))")
         }
         stopPipe = (fds[0], fds[1])
-        guard let bind = ssh_bind_new() else {
-            Glibc.close(socket)
-            throw SwiftMateError(.system, "libssh: cannot create a server")
+        let fail = { [socket] (error: SwiftMateError) -> SwiftMateError in
+            for fd in [socket, fds[0], fds[1]] { Glibc.close(fd) }
+            return error
         }
+        guard let bind = ssh_bind_new() else { throw fail(SwiftMateError(.system, "libssh: cannot create a server")) }
         self.bind = bind
         var no: Int32 = 0 // never read /etc/ssh/libssh_server_config
         ssh_bind_options_set(bind, SSH_BIND_OPTIONS_PROCESS_CONFIG, &no)
         for key in keys.keys {
             guard ssh_bind_options_set(bind, SSH_BIND_OPTIONS_HOSTKEY, key.path) == SSH_OK else {
-                throw SwiftMateError(.system, "libssh cannot use the host key \(key.path)")
+                ssh_bind_free(bind)
+                throw fail(SwiftMateError(.system, "libssh cannot use the host key \(key.path)"))
             }
         }
     }
