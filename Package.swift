@@ -102,7 +102,7 @@ let package = Package(
                 path: "Plugins/SwiftMateScaffold"),
 
         .testTarget(name: "CoreTests", dependencies: ["SwiftMateCore", "SwiftMateTestSupport"],
-                    swiftSettings: strict),
+                    exclude: ["Golden"], swiftSettings: strict),
         .testTarget(name: "CodecsTests", dependencies: ["SwiftMateCodecs", "SwiftMateTestSupport", "SwiftMateSystem"],
                     swiftSettings: strict),
         .testTarget(name: "TransportsTests", dependencies: ["SwiftMateTCP", "SwiftMateSSH", "SwiftMateTestSupport"],

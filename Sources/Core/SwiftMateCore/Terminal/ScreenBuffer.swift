@@ -1,0 +1,329 @@
+// The cells of one screen (main with scrollback, or alternate): rows in a ring of line slots.
+
+/// One screen's grid. Line slots hold `cols` cells each; the visible rows map to slots through a ring,
+/// so scrolling the whole screen moves no cells (the top row's slot joins the scrollback and the oldest
+/// scrollback slot becomes the new bottom row). Each line knows how many cells were written (`used`);
+/// the rest are blank with the line's `fill` background, so clearing a line costs nothing per cell.
+/// The only code that changes it is `ScreenModel`.
+final class ScreenBuffer {
+    private(set) var cols: Int
+    private(set) var rows: Int
+    /// Most lines of scrollback (0 for the alternate screen).
+    let historyLimit: Int
+    private var cells: UnsafeMutablePointer<Cell>
+    private var slotCount: Int
+    private var used: [Int32]
+    private var fill: [TerminalColor]
+    private var wrapped: [Bool]
+    /// Visible row y is slot `screen[(top + y) % rows]`.
+    private var screen: [Int]
+    private var top = 0
+    /// Scrollback slots, oldest first, as a ring.
+    private var history: [Int]
+    private var historyStart = 0
+    private(set) var historyCount = 0
+    /// Combining characters of cells whose `hasCombining` is set, by slot * cols + x.
+    private var combining: [Int: [UInt32]] = [:]
+
+    init(cols: Int, rows: Int, historyLimit: Int) {
+        self.cols = cols
+        self.rows = rows
+        self.historyLimit = historyLimit
+        slotCount = rows + historyLimit
+        cells = .allocate(capacity: slotCount * cols)
+        used = Array(repeating: 0, count: slotCount)
+        fill = Array(repeating: .default, count: slotCount)
+        wrapped = Array(repeating: false, count: slotCount)
+        screen = Array(0..<rows)
+        history = Array(repeating: 0, count: historyLimit)
+        // Slots rows..<slotCount are free until scrollback takes them (in order).
+    }
+
+    deinit { cells.deallocate() }
+
+    @inline(__always)
+    func slot(_ y: Int) -> Int {
+        var i = top + y
+        if i >= rows { i -= rows }
+        return screen[i]
+    }
+
+    // MARK: Reading
+
+    /// The cell at column `x` of visible row `y`.
+    @inline(__always)
+    func cell(_ x: Int, _ y: Int) -> Cell { cellInSlot(slot(y), x) }
+
+    @inline(__always)
+    private func cellInSlot(_ s: Int, _ x: Int) -> Cell {
+        x < Int(used[s]) ? cells[s * cols + x] : .blank(fill[s])
+    }
+
+    /// Combining characters after the character at `x`, `y`.
+    func combiningMarks(_ x: Int, _ y: Int) -> [UInt32] { combining[slot(y) * cols + x] ?? [] }
+
+    /// Whether visible row `y` continues on the next row (it was wrapped by printing, not by a newline).
+    func isWrapped(_ y: Int) -> Bool { wrapped[slot(y)] }
+
+    /// Cells of row `y` that are not blank-with-default-background at the end: how many to draw.
+    func drawnLength(_ y: Int) -> Int {
+        let s = slot(y)
+        if fill[s] != .default { return cols }
+        var n = Int(used[s])
+        while n > 0 {
+            let c = cells[s * cols + n - 1]
+            if c.scalar != 0x20 || c.background != .default || !c.attributes.isEmpty || c.hasCombining { break }
+            n -= 1
+        }
+        return n
+    }
+
+    /// The cells of scrollback line `i` (0 is the oldest) and whether it wrapped.
+    func historyLine(_ i: Int) -> (cells: [Cell], wrapped: Bool) {
+        var index = historyStart + i
+        if index >= historyLimit { index -= historyLimit }
+        let s = history[index]
+        return ((0..<cols).map { cellInSlot(s, $0) }, wrapped[s])
+    }
+
+    func combiningMarksInHistory(_ i: Int, _ x: Int) -> [UInt32] {
+        var index = historyStart + i
+        if index >= historyLimit { index -= historyLimit }
+        return combining[history[index] * cols + x] ?? []
+    }
+
+    // MARK: Writing
+
+    /// Makes cells up to (not including) `x` of slot `s` real, so they can be written or moved.
+    @inline(__always)
+    private func materialize(_ s: Int, upTo x: Int) {
+        let u = Int(used[s])
+        guard u < x else { return }
+        let blank = Cell.blank(fill[s])
+        let base = cells + s * cols
+        for i in u..<x { base[i] = blank }
+        used[s] = Int32(x)
+    }
+
+    /// Writes `cell` at `x`, `y`.
+    @inline(__always)
+    func set(_ x: Int, _ y: Int, _ cell: Cell) {
+        let s = slot(y)
+        materialize(s, upTo: x)
+        cells[s * cols + x] = cell
+        if x >= Int(used[s]) { used[s] = Int32(x + 1) }
+    }
+
+    /// Writes a run of ASCII bytes with `pen` from `x` on row `y` (the caller checked they fit).
+    func setASCII(_ bytes: UnsafeBufferPointer<UInt8>, x: Int, y: Int, pen: Pen) {
+        let s = slot(y)
+        materialize(s, upTo: x)
+        let base = cells + s * cols + x
+        var cell = Cell(scalar: 0, pen: pen)
+        for i in 0..<bytes.count {
+            cell.scalar = UInt32(bytes[i])
+            base[i] = cell
+        }
+        if x + bytes.count > Int(used[s]) { used[s] = Int32(x + bytes.count) }
+    }
+
+    /// Appends a combining mark to the cell at `x`, `y`.
+    func addCombining(_ scalar: UInt32, _ x: Int, _ y: Int) {
+        let s = slot(y)
+        materialize(s, upTo: x + 1)
+        let key = s * cols + x
+        if cells[key].hasCombining {
+            if (combining[key]?.count ?? 0) < 8 { combining[key, default: []].append(scalar) }
+        } else {
+            cells[key].hasCombining = true
+            combining[key] = [scalar]
+        }
+    }
+
+    func setWrapped(_ y: Int, _ value: Bool) { wrapped[slot(y)] = value }
+
+    /// Erases columns `from..<to` of row `y` to blanks with background `bg`.
+    func erase(_ y: Int, from: Int, to: Int, bg: TerminalColor) {
+        let s = slot(y)
+        guard from < to else { return }
+        if to >= cols {
+            if Int(used[s]) < from && fill[s] != bg { materialize(s, upTo: from) }
+            if Int(used[s]) > from { used[s] = Int32(from) }
+            fill[s] = bg
+            wrapped[s] = false
+            return
+        }
+        materialize(s, upTo: to)
+        let blank = Cell.blank(bg)
+        let base = cells + s * cols
+        for i in from..<to { base[i] = blank }
+    }
+
+    /// Clears slot `s` entirely.
+    @inline(__always)
+    private func clearSlot(_ s: Int, bg: TerminalColor) {
+        used[s] = 0
+        fill[s] = bg
+        wrapped[s] = false
+    }
+
+    /// Inserts `n` blank cells at `x` on row `y`, pushing the rest right (cells past the margin are lost).
+    func insertCells(_ y: Int, at x: Int, count n: Int, bg: TerminalColor) {
+        let s = slot(y)
+        let n = min(n, cols - x)
+        guard n > 0 else { return }
+        materialize(s, upTo: cols)
+        let base = cells + s * cols
+        (base + x + n).update(from: base + x, count: cols - x - n)
+        let blank = Cell.blank(bg)
+        for i in x..<(x + n) { base[i] = blank }
+    }
+
+    /// Deletes `n` cells at `x` on row `y`, pulling the rest left and blanking the end.
+    func deleteCells(_ y: Int, at x: Int, count n: Int, bg: TerminalColor) {
+        let s = slot(y)
+        let n = min(n, cols - x)
+        guard n > 0 else { return }
+        materialize(s, upTo: cols)
+        let base = cells + s * cols
+        (base + x).update(from: base + x + n, count: cols - x - n)
+        let blank = Cell.blank(bg)
+        for i in (cols - n)..<cols { base[i] = blank }
+    }
+
+    /// Scrolls rows `top...bottom` up by `n`; new rows are blank with `bg`. With `keep`, lines leaving the
+    /// top of the screen go to the scrollback.
+    func scrollUp(top regionTop: Int, bottom: Int, count: Int, bg: TerminalColor, keep: Bool) {
+        let n = min(count, bottom - regionTop + 1)
+        guard n > 0 else { return }
+        if regionTop == 0 && bottom == rows - 1 {
+            for _ in 0..<n {
+                let leaving = screen[top]
+                screen[top] = keep && historyLimit > 0 ? pushHistory(leaving) : leaving
+                clearSlot(screen[top], bg: bg)
+                top += 1
+                if top == rows { top = 0 }
+            }
+            return
+        }
+        // A partial region: rotate its slots (still no cells move).
+        var region = (regionTop...bottom).map { slot($0) }
+        region = Array(region[n...] + region[..<n])
+        for (i, y) in (regionTop...bottom).enumerated() { setSlot(y, region[i]) }
+        for y in (bottom - n + 1)...bottom { clearSlot(slot(y), bg: bg) }
+    }
+
+    /// Scrolls rows `top...bottom` down by `n`; new rows at the top are blank with `bg`.
+    func scrollDown(top regionTop: Int, bottom: Int, count: Int, bg: TerminalColor) {
+        let n = min(count, bottom - regionTop + 1)
+        guard n > 0 else { return }
+        var region = (regionTop...bottom).map { slot($0) }
+        region = Array(region[(region.count - n)...] + region[..<(region.count - n)])
+        for (i, y) in (regionTop...bottom).enumerated() { setSlot(y, region[i]) }
+        for y in regionTop..<(regionTop + n) { clearSlot(slot(y), bg: bg) }
+    }
+
+    @inline(__always)
+    private func setSlot(_ y: Int, _ s: Int) {
+        var i = top + y
+        if i >= rows { i -= rows }
+        screen[i] = s
+    }
+
+    /// Puts `s` in the scrollback; returns the slot to reuse (a free one, or the oldest line's).
+    private func pushHistory(_ s: Int) -> Int {
+        if historyCount < historyLimit {
+            var index = historyStart + historyCount
+            if index >= historyLimit { index -= historyLimit }
+            history[index] = s
+            historyCount += 1
+            return rows + historyCount - 1 // the free slots are taken in order
+        }
+        let oldest = history[historyStart]
+        history[historyStart] = s
+        historyStart += 1
+        if historyStart == historyLimit { historyStart = 0 }
+        return oldest
+    }
+
+    /// Forgets the scrollback (ED 3); its slots become free again.
+    func clearHistory() {
+        guard historyCount > 0 else { return }
+        // Rebuild with the visible rows first so free slots are again rows..<slotCount in order.
+        let snapshot = (0..<rows).map { y in ((0..<cols).map { cell($0, y) }, isWrapped(y)) }
+        let marks = (0..<rows).map { y in (0..<cols).map { combiningMarks($0, y) } }
+        reset()
+        restore(snapshot, marks)
+    }
+
+    private func reset() {
+        for s in 0..<slotCount { clearSlot(s, bg: .default) }
+        screen = Array(0..<rows)
+        top = 0
+        historyStart = 0
+        historyCount = 0
+        combining = [:]
+    }
+
+    private func restore(_ lines: [([Cell], Bool)], _ marks: [[[UInt32]]]) {
+        for (y, line) in lines.enumerated() where y < rows {
+            let s = slot(y)
+            let n = min(cols, line.0.count)
+            for x in 0..<n { cells[s * cols + x] = line.0[x] }
+            used[s] = Int32(n)
+            wrapped[s] = line.1
+            for x in 0..<n where !marks[y][x].isEmpty { combining[s * cols + x] = marks[y][x] }
+        }
+    }
+
+    /// A new size: rows keep their cells from the top-left (cut or padded; no rewrapping); the scrollback
+    /// keeps its newest lines. When the screen gets shorter, rows above the cursor row go to the
+    /// scrollback first, as in tmux, so the cursor's row stays visible.
+    func resize(cols newCols: Int, rows newRows: Int, cursorRow: Int) -> Int {
+        var lines = (0..<historyCount).map { i -> ([Cell], Bool, [[UInt32]]) in
+            let l = historyLine(i)
+            return (l.cells, l.wrapped, (0..<cols).map { combiningMarksInHistory(i, $0) })
+        }
+        let historyLines = lines.count
+        lines += (0..<rows).map { y in ((0..<cols).map { cell($0, y) }, isWrapped(y), (0..<cols).map { combiningMarks($0, y) }) }
+        // Drop blank rows below the cursor first, then push rows to the scrollback.
+        var visibleEnd = lines.count
+        var cursor = historyLines + cursorRow
+        while visibleEnd - historyLines > newRows && visibleEnd - 1 > cursor { visibleEnd -= 1 }
+        lines.removeSubrange(visibleEnd...)
+        var firstVisible = max(historyLines, lines.count - newRows)
+        if historyLimit == 0 { lines.removeFirst(firstVisible); cursor -= firstVisible; firstVisible = 0 }
+        cells.deallocate()
+        cols = newCols
+        rows = newRows
+        slotCount = rows + historyLimit
+        cells = .allocate(capacity: slotCount * cols)
+        used = Array(repeating: 0, count: slotCount)
+        fill = Array(repeating: .default, count: slotCount)
+        wrapped = Array(repeating: false, count: slotCount)
+        screen = Array(0..<rows)
+        history = Array(repeating: 0, count: historyLimit)
+        reset()
+        let kept = lines[max(0, firstVisible - historyLimit)..<firstVisible]
+        // Free slots are handed out in order, so the kept scrollback takes rows..<rows + kept.count.
+        historyCount = kept.count
+        for (i, line) in kept.enumerated() {
+            let s = rows + i
+            history[i] = s
+            store(line, into: s)
+        }
+        let visible = Array(lines[firstVisible...])
+        for (y, line) in visible.enumerated() where y < rows { store(line, into: slot(y)) }
+        return max(0, min(rows - 1, cursor - firstVisible))
+    }
+
+    private func store(_ line: ([Cell], Bool, [[UInt32]]), into s: Int) {
+        let n = min(cols, line.0.count)
+        for x in 0..<n { cells[s * cols + x] = line.0[x] }
+        // A wide character cut in half at the new margin becomes a blank.
+        if n > 0 && cells[s * cols + n - 1].width == 2 { cells[s * cols + n - 1] = .blank(cells[s * cols + n - 1].background) }
+        used[s] = Int32(n)
+        wrapped[s] = line.1
+        for x in 0..<n where !line.2[x].isEmpty { combining[s * cols + x] = line.2[x] }
+    }
+}

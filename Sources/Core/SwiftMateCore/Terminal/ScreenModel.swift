@@ -1,0 +1,179 @@
+// The screen model: a VT parser feeding one writer that keeps the grid, cursor, modes and damage.
+//
+// One type serves host (keyframes), relay and join client (drawing at another size). It behaves as tmux
+// does for the same bytes (the golden tests compare with tmux's capture-pane).
+
+/// The state of a terminal after some output: two screens (main with scrollback, alternate), the cursor,
+/// the pen, modes, scroll region, tab stops and title, plus which rows changed since the last look.
+///
+/// Not thread-safe: one owner feeds and reads it (a frontend's task, the join client's loop).
+public final class ScreenModel {
+    /// Width in columns.
+    public private(set) var cols: Int
+    /// Height in rows.
+    public private(set) var rows: Int
+    /// Lines of scrollback the main screen keeps.
+    public let scrollbackLimit: Int
+    /// The cursor's column (0-based; stays in `0..<cols`).
+    public internal(set) var cursorX = 0
+    /// The cursor's row (0-based; stays in `0..<rows`).
+    public internal(set) var cursorY = 0
+    /// The last column was written and the next character wraps first (xterm's and tmux's deferred wrap).
+    public internal(set) var pendingWrap = false
+    /// What characters are drawn with now.
+    public internal(set) var pen = Pen()
+    /// Modes.
+    public internal(set) var modes = TerminalModes()
+    /// The window title (OSC 0/2).
+    public internal(set) var title = ""
+    /// First row of the scroll region.
+    public internal(set) var scrollTop = 0
+    /// Last row of the scroll region.
+    public internal(set) var scrollBottom: Int
+    /// G0 designation.
+    public internal(set) var g0 = Charset.ascii
+    /// G1 designation.
+    public internal(set) var g1 = Charset.ascii
+    /// SO is in effect (G1 is used).
+    public internal(set) var shifted = false
+    /// What DECSC saved, if anything.
+    public internal(set) var savedCursor: SavedCursor?
+    /// The main screen's cursor saved by DECSET 1049 (restored when the alternate screen is left).
+    public internal(set) var alternateSavedCursor: SavedCursor?
+
+    var tabs: [Bool]
+    var main: ScreenBuffer
+    var alternate: ScreenBuffer
+    /// The screen shown now (main or alternate).
+    var active: ScreenBuffer
+    private let parser = VTParser()
+    var dirty: [Bool]
+    var allDirty = true
+
+    /// A blank terminal of `cols` x `rows` (each at least 1) keeping `scrollback` lines.
+    public init(cols: Int, rows: Int, scrollback: Int = 2000) {
+        let cols = max(1, min(cols, 4096)), rows = max(1, min(rows, 4096))
+        self.cols = cols
+        self.rows = rows
+        self.scrollbackLimit = max(0, scrollback)
+        scrollBottom = rows - 1
+        main = ScreenBuffer(cols: cols, rows: rows, historyLimit: max(0, scrollback))
+        alternate = ScreenBuffer(cols: cols, rows: rows, historyLimit: 0)
+        active = main
+        tabs = Self.defaultTabs(cols)
+        dirty = Array(repeating: true, count: rows)
+    }
+
+    static func defaultTabs(_ cols: Int) -> [Bool] { (0..<cols).map { $0 > 0 && $0 % 8 == 0 } }
+
+    // MARK: Input
+
+    /// Parses terminal output.
+    public func feed(_ bytes: UnsafeRawBufferPointer) {
+        parser.feed(bytes.assumingMemoryBound(to: UInt8.self), self)
+    }
+
+    /// Parses terminal output.
+    public func feed(_ bytes: [UInt8]) {
+        bytes.withUnsafeBufferPointer { parser.feed($0, self) }
+    }
+
+    /// Parses terminal output.
+    public func feed(_ text: String) {
+        feed(Array(text.utf8))
+    }
+
+    /// A new size. Rows are cut or padded (not rewrapped); the cursor stays on its row where it can; the
+    /// scroll region resets to the whole screen.
+    public func resize(cols newCols: Int, rows newRows: Int) {
+        let newCols = max(1, min(newCols, 4096)), newRows = max(1, min(newRows, 4096))
+        guard newCols != cols || newRows != rows else { return }
+        let otherRow = modes.alternateScreen ? (alternateSavedCursor?.y ?? 0) : 0
+        let row = active.resize(cols: newCols, rows: newRows, cursorRow: cursorY)
+        _ = (active === main ? alternate : main).resize(cols: newCols, rows: newRows, cursorRow: otherRow)
+        cols = newCols
+        rows = newRows
+        cursorY = row
+        cursorX = min(cursorX, cols - 1)
+        pendingWrap = false
+        scrollTop = 0
+        scrollBottom = rows - 1
+        let oldTabs = tabs
+        tabs = Self.defaultTabs(cols)
+        for x in 0..<min(cols, oldTabs.count) { tabs[x] = oldTabs[x] }
+        if var saved = savedCursor {
+            saved.x = min(saved.x, cols - 1)
+            saved.y = min(saved.y, rows - 1)
+            savedCursor = saved
+        }
+        dirty = Array(repeating: true, count: rows)
+        allDirty = true
+    }
+
+    // MARK: Reading
+
+    /// The cell at column `x`, row `y` of the screen shown (or of the main screen with `mainScreen`).
+    public func cell(x: Int, y: Int, mainScreen: Bool = false) -> Cell {
+        (mainScreen ? main : active).cell(x, y)
+    }
+
+    /// Combining characters after the character at `x`, `y`.
+    public func combiningMarks(x: Int, y: Int, mainScreen: Bool = false) -> [UInt32] {
+        let buffer = mainScreen ? main : active
+        return buffer.cell(x, y).hasCombining ? buffer.combiningMarks(x, y) : []
+    }
+
+    /// Whether row `y` continues on the next one (wrapped by printing).
+    public func isWrapped(row y: Int, mainScreen: Bool = false) -> Bool {
+        (mainScreen ? main : active).isWrapped(y)
+    }
+
+    /// How many cells of row `y` need drawing (trailing default blanks left out).
+    public func drawnLength(row y: Int, mainScreen: Bool = false) -> Int {
+        (mainScreen ? main : active).drawnLength(y)
+    }
+
+    /// The text of row `y`, trailing spaces trimmed (as tmux's `capture-pane -p`).
+    public func text(row y: Int) -> String {
+        var scalars = String.UnicodeScalarView()
+        for x in 0..<cols {
+            let c = active.cell(x, y)
+            if c.width == 0 { continue }
+            scalars.append(Unicode.Scalar(c.scalar) ?? " ")
+            if c.hasCombining { for m in active.combiningMarks(x, y) { scalars.append(Unicode.Scalar(m) ?? " ") } }
+        }
+        var s = String(scalars)
+        while s.hasSuffix(" ") { s.removeLast() }
+        return s
+    }
+
+    /// Every row's text.
+    public var screenText: [String] { (0..<rows).map { text(row: $0) } }
+
+    /// Lines in the main screen's scrollback.
+    public var scrollbackCount: Int { main.historyCount }
+
+    /// Text of scrollback line `i` (0 is the oldest).
+    public func scrollbackText(_ i: Int) -> String {
+        let line = main.historyLine(i)
+        var s = String(String.UnicodeScalarView(line.cells.filter { $0.width != 0 }.map { Unicode.Scalar($0.scalar) ?? " " }))
+        while s.hasSuffix(" ") { s.removeLast() }
+        return s
+    }
+
+    /// Columns with a tab stop.
+    public var tabStops: [Int] { tabs.indices.filter { tabs[$0] } }
+
+    /// Rows changed since the last call (all of them after a scroll, clear or resize), and forgets them.
+    public func takeDamage() -> [Int] {
+        defer {
+            allDirty = false
+            for i in dirty.indices { dirty[i] = false }
+        }
+        if allDirty { return Array(0..<rows) }
+        return dirty.indices.filter { dirty[$0] }
+    }
+
+    @inline(__always)
+    func touch(_ y: Int) { dirty[y] = true }
+}
