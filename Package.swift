@@ -91,7 +91,7 @@ let package = Package(
                                          .product(name: "NIOCore", package: "swift-nio"),
                                          .product(name: "NIOPosix", package: "swift-nio")],
                           path: "Sources/swiftmate", swiftSettings: strict),
-        .executableTarget(name: "swiftmate-bench", dependencies: ["SwiftMateSystem", "SwiftMateCore", "SwiftMateRecorder"],
+        .executableTarget(name: "swiftmate-bench", dependencies: ["SwiftMateSystem", "SwiftMateCore", "SwiftMateRecorder", "CVTerm"],
                           path: "benchmarks/swiftmate-bench", swiftSettings: strict),
 
         // `swift package swiftmate-scaffold frontend|transport|codec NAME`: a new plugin with its contract test.

@@ -1,8 +1,8 @@
 // swiftmate-bench: host-side time of `cat` of a 55 MB file in a shared shell with one TCP joiner, against a
 // bare PTY drain of the same file in the same run, and bytes host→relay per codec (`share`); the same with the
 // recorder on and off, beside `asciinema rec` (`record`); keystroke echo latency through an ssh viewer beside one
-// OpenSSH hop (`latency`). Medians of --runs runs.
-// Run: swift build -c release && .build/release/swiftmate-bench [share | record | recorder | latency] [--runs N]
+// OpenSSH hop (`latency`); screen model throughput beside libvterm's screen layer (`screen`). Medians of --runs runs.
+// Run: swift build -c release && .build/release/swiftmate-bench [share | record | recorder | latency | screen] [--runs N]
 import Foundation
 import Glibc
 import SwiftMateCore
@@ -26,9 +26,9 @@ while let a = arguments.popFirst() {
     case "--runs": runs = max(1, Int(arguments.popFirst() ?? "") ?? runs)
     case "--viewer": viewerKind = arguments.popFirst() ?? viewerKind
     case "--keystrokes": keystrokes = max(10, Int(arguments.popFirst() ?? "") ?? keystrokes)
-    case "share", "record", "recorder", "latency": suite = a
+    case "share", "record", "recorder", "latency", "screen": suite = a
     default:
-        say("usage: swiftmate-bench [share | record | recorder | latency] [--lines N] [--runs N] [--codecs lz4,zlib,none] [--viewer tcp|ssh] [--keystrokes N]")
+        say("usage: swiftmate-bench [share | record | recorder | latency | screen] [--lines N] [--runs N] [--codecs lz4,zlib,none] [--viewer tcp|ssh] [--keystrokes N]")
         exit(2)
     }
 }
@@ -258,6 +258,8 @@ case "record":
     }
     say(String(format: "recorder off %.3f s  on %.3f s  (+%.1f%%)  host cpu off %.2f s on %.2f s  |  bare PTY drain %.3f s  asciinema rec %.3f s (%.2fx bare)",
                  median(off), median(on), (median(on) / median(off) - 1) * 100, cpuOff, cpuOn, median(bares), median(rec), median(rec) / median(bares)))
+case "screen":
+    runScreenBench(seqFile: file, runs: runs)
 case "latency":
     // Both ways of typing, each beside its floor: the viewer on pipes (the client's own terminal left out)
     // and on a PTY (as a terminal emulator would type).

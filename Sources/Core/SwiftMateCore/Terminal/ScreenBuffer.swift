@@ -6,24 +6,24 @@
 /// the rest are blank with the line's `fill` background, so clearing a line costs nothing per cell.
 /// The only code that changes it is `ScreenModel`.
 final class ScreenBuffer {
-    private(set) var cols: Int
-    private(set) var rows: Int
+    @exclusivity(unchecked) private(set) var cols: Int
+    @exclusivity(unchecked) private(set) var rows: Int
     /// Most lines of scrollback (0 for the alternate screen).
     let historyLimit: Int
-    private var cells: UnsafeMutablePointer<Cell>
-    private var slotCount: Int
-    private var used: [Int32]
-    private var fill: [TerminalColor]
-    private var wrapped: [Bool]
+    @exclusivity(unchecked) private var cells: UnsafeMutablePointer<Cell>
+    @exclusivity(unchecked) private var slotCount: Int
+    @exclusivity(unchecked) private var used: [Int32]
+    @exclusivity(unchecked) private var fill: [TerminalColor]
+    @exclusivity(unchecked) private var wrapped: [Bool]
     /// Visible row y is slot `screen[(top + y) % rows]`.
-    private var screen: [Int]
-    private var top = 0
+    @exclusivity(unchecked) private var screen: [Int]
+    @exclusivity(unchecked) private var top = 0
     /// Scrollback slots, oldest first, as a ring.
-    private var history: [Int]
-    private var historyStart = 0
-    private(set) var historyCount = 0
+    @exclusivity(unchecked) private var history: [Int]
+    @exclusivity(unchecked) private var historyStart = 0
+    @exclusivity(unchecked) private(set) var historyCount = 0
     /// Combining characters of cells whose `hasCombining` is set, by slot * cols + x.
-    private var combining: [Int: [UInt32]] = [:]
+    @exclusivity(unchecked) private var combining: [Int: [UInt32]] = [:]
 
     init(cols: Int, rows: Int, historyLimit: Int) {
         self.cols = cols

@@ -9,46 +9,46 @@
 /// Not thread-safe: one owner feeds and reads it (a frontend's task, the join client's loop).
 public final class ScreenModel {
     /// Width in columns.
-    public private(set) var cols: Int
+    @exclusivity(unchecked) public private(set) var cols: Int
     /// Height in rows.
-    public private(set) var rows: Int
+    @exclusivity(unchecked) public private(set) var rows: Int
     /// Lines of scrollback the main screen keeps.
     public let scrollbackLimit: Int
     /// The cursor's column (0-based; stays in `0..<cols`).
-    public internal(set) var cursorX = 0
+    @exclusivity(unchecked) public internal(set) var cursorX = 0
     /// The cursor's row (0-based; stays in `0..<rows`).
-    public internal(set) var cursorY = 0
+    @exclusivity(unchecked) public internal(set) var cursorY = 0
     /// The last column was written and the next character wraps first (xterm's and tmux's deferred wrap).
-    public internal(set) var pendingWrap = false
+    @exclusivity(unchecked) public internal(set) var pendingWrap = false
     /// What characters are drawn with now.
-    public internal(set) var pen = Pen()
+    @exclusivity(unchecked) public internal(set) var pen = Pen()
     /// Modes.
-    public internal(set) var modes = TerminalModes()
+    @exclusivity(unchecked) public internal(set) var modes = TerminalModes()
     /// The window title (OSC 0/2).
-    public internal(set) var title = ""
+    @exclusivity(unchecked) public internal(set) var title = ""
     /// First row of the scroll region.
-    public internal(set) var scrollTop = 0
+    @exclusivity(unchecked) public internal(set) var scrollTop = 0
     /// Last row of the scroll region.
-    public internal(set) var scrollBottom: Int
+    @exclusivity(unchecked) public internal(set) var scrollBottom: Int
     /// G0 designation.
-    public internal(set) var g0 = Charset.ascii
+    @exclusivity(unchecked) public internal(set) var g0 = Charset.ascii
     /// G1 designation.
-    public internal(set) var g1 = Charset.ascii
+    @exclusivity(unchecked) public internal(set) var g1 = Charset.ascii
     /// SO is in effect (G1 is used).
-    public internal(set) var shifted = false
+    @exclusivity(unchecked) public internal(set) var shifted = false
     /// What DECSC saved, if anything.
-    public internal(set) var savedCursor: SavedCursor?
+    @exclusivity(unchecked) public internal(set) var savedCursor: SavedCursor?
     /// The main screen's cursor saved by DECSET 1049 (restored when the alternate screen is left).
-    public internal(set) var alternateSavedCursor: SavedCursor?
+    @exclusivity(unchecked) public internal(set) var alternateSavedCursor: SavedCursor?
 
-    var tabs: [Bool]
-    var main: ScreenBuffer
-    var alternate: ScreenBuffer
+    @exclusivity(unchecked) var tabs: [Bool]
+    @exclusivity(unchecked) var main: ScreenBuffer
+    @exclusivity(unchecked) var alternate: ScreenBuffer
     /// The screen shown now (main or alternate).
-    var active: ScreenBuffer
+    @exclusivity(unchecked) var active: ScreenBuffer
     private let parser = VTParser()
-    var dirty: [Bool]
-    var allDirty = true
+    @exclusivity(unchecked) var dirty: [Bool]
+    @exclusivity(unchecked) var allDirty = true
 
     /// A blank terminal of `cols` x `rows` (each at least 1) keeping `scrollback` lines.
     public init(cols: Int, rows: Int, scrollback: Int = 2000) {

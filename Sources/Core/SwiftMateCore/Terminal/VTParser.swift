@@ -83,18 +83,18 @@ final class VTParser {
         case oscString, oscEscape, stringIgnore, stringIgnoreEscape
     }
 
-    private var state = State.ground
-    private var params = CSIParameters()
-    private var prefix: UInt8 = 0
-    private var intermediates: UInt16 = 0
-    private var intermediateCount = 0
-    private var osc: UnsafeMutableBufferPointer<UInt8>
-    private var oscCount = 0
-    private var oscOverflow = false
+    @exclusivity(unchecked) private var state = State.ground
+    @exclusivity(unchecked) private var params = CSIParameters()
+    @exclusivity(unchecked) private var prefix: UInt8 = 0
+    @exclusivity(unchecked) private var intermediates: UInt16 = 0
+    @exclusivity(unchecked) private var intermediateCount = 0
+    @exclusivity(unchecked) private var osc: UnsafeMutableBufferPointer<UInt8>
+    @exclusivity(unchecked) private var oscCount = 0
+    @exclusivity(unchecked) private var oscOverflow = false
     // UTF-8 decoding in the ground state.
-    private var utf8Value: UInt32 = 0
-    private var utf8Needed = 0
-    private var utf8Minimum: UInt32 = 0
+    @exclusivity(unchecked) private var utf8Value: UInt32 = 0
+    @exclusivity(unchecked) private var utf8Needed = 0
+    @exclusivity(unchecked) private var utf8Minimum: UInt32 = 0
 
     init() {
         osc = .allocate(capacity: Self.maxOSCBytes)
