@@ -28,6 +28,7 @@ let package = Package(
         .library(name: "SwiftMateTCP", targets: ["SwiftMateTCP"]),
         .library(name: "SwiftMateSSH", targets: ["SwiftMateSSH"]),
         .library(name: "SwiftMateRecorder", targets: ["SwiftMateRecorder"]),
+        .library(name: "SwiftMateANSI", targets: ["SwiftMateANSI"]),
         .library(name: "SwiftMateTestSupport", targets: ["SwiftMateTestSupport"]),
         .plugin(name: "SwiftMateScaffold", targets: ["SwiftMateScaffold"]),
     ],
@@ -77,6 +78,8 @@ let package = Package(
         // Frontends.
         .target(name: "SwiftMateRecorder", dependencies: ["SwiftMateCore"],
                 path: "Sources/Frontends/Recorder", swiftSettings: strict),
+        .target(name: "SwiftMateANSI", dependencies: ["SwiftMateCore"],
+                path: "Sources/Frontends/ANSI", swiftSettings: strict),
 
         // The embedding library: built-in plugins, checked setup, in-process host and relay (a composition root).
         .target(name: "SwiftMate",
@@ -107,7 +110,7 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "TransportsTests", dependencies: ["SwiftMateTCP", "SwiftMateSSH", "SwiftMateTestSupport"],
                     swiftSettings: strict),
-        .testTarget(name: "FrontendsTests", dependencies: ["SwiftMateRecorder", "SwiftMateTestSupport"],
+        .testTarget(name: "FrontendsTests", dependencies: ["SwiftMateRecorder", "SwiftMateANSI", "SwiftMateTestSupport"],
                     swiftSettings: strict),
         .testTarget(name: "EndToEndTests", dependencies: ["SwiftMateCore", "SwiftMateSystem", "SwiftMateRecorder"],
                     swiftSettings: strict),

@@ -1,4 +1,4 @@
-// Loads the golden cases recorded from tmux by scripts/golden.py (Tests/CoreTests/Golden/<case>/).
+// Loads the golden cases recorded from tmux by scripts/golden.py (Tests/CoreTests/Golden/<case>/); FrontendsTests links this file.
 import Foundation
 import SwiftMateCore
 
@@ -18,7 +18,9 @@ struct GoldenCase: CustomStringConvertible, Sendable {
 
     var description: String { name }
 
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
+    /// Tests/CoreTests/Golden, found from either test target (FrontendsTests links this file).
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("CoreTests/Golden")
 
     /// Every case, by name.
     static let all: [GoldenCase] = {

@@ -71,8 +71,7 @@ final class ScreenBuffer {
         if fill[s] != .default { return cols }
         var n = Int(used[s])
         while n > 0 {
-            let c = cells[s * cols + n - 1]
-            if c.scalar != 0x20 || c.background != .default || !c.attributes.isEmpty || c.hasCombining { break }
+            if cells[s * cols + n - 1] != .blank() { break }
             n -= 1
         }
         return n

@@ -83,6 +83,10 @@ public final class ScreenModel {
         feed(Array(text.utf8))
     }
 
+    /// Bytes at the end of what was fed that belong to an unfinished sequence (they take effect when it
+    /// ends). A repaint stands for the stream up to, not including, them.
+    public var unfinishedSequenceBytes: Int { parser.unfinishedBytes }
+
     /// A new size. Rows are cut or padded (not rewrapped); the cursor stays on its row where it can; the
     /// scroll region resets to the whole screen.
     public func resize(cols newCols: Int, rows newRows: Int) {

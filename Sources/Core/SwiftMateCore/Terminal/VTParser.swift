@@ -126,7 +126,13 @@ final class VTParser {
         }
     }
 
+    /// Bytes taken since the parser was last between sequences (an unfinished escape sequence, string or
+    /// UTF-8 character). They have had no effect yet, so a repaint of the screen stands for the stream
+    /// before them.
+    @exclusivity(unchecked) private(set) var unfinishedBytes = 0
+
     private func step<H: VTHandler>(_ byte: UInt8, _ h: H) {
+        defer { unfinishedBytes = (state == .ground && utf8Needed == 0) ? 0 : unfinishedBytes + 1 }
         // Controls that act in every state (as in the DEC diagram): CAN/SUB abort, ESC restarts.
         switch byte {
         case 0x18, 0x1A:

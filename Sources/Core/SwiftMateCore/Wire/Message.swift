@@ -41,6 +41,8 @@ public enum RefusalCode: Int, Sendable, Equatable {
 /// | 8 | `keepalive` | sender's clock in milliseconds (uint) |
 /// | 9 | `goodbye` | reason (str), exit status (int; -1 when not a command exit) |
 /// | 10 | `notice` | text (str): a line to show the person at the other end |
+/// | 11 | `keyframe` | seq (uint: the output offset it stands for; every byte before it is in it), cols (uint), rows (uint), bytes (bin: ANSI that repaints a fresh terminal of that size) |
+/// | 12 | `keyframeRequest` | (none): relay → host, "send a keyframe of the current screen" |
 ///
 /// A decoder skips types it does not know (a newer peer's additions) and extra trailing fields.
 public enum Message: Sendable, Equatable {
@@ -66,6 +68,30 @@ public enum Message: Sendable, Equatable {
     case goodbye(reason: String, exitStatus: Int32)
     /// Relay → viewer or host: a line to show a person (e.g. "output skipped").
     case notice(String)
+    /// Host → relay → viewer: the screen as of output offset `seq`, as ANSI bytes (late joins, resyncs).
+    case keyframe(Keyframe)
+    /// Relay → host: send a fresh keyframe (the output since the last one has grown past the relay's bound).
+    case keyframeRequest
+}
+
+/// A repaint of the whole screen as it was after the output before `seq`.
+public struct Keyframe: Sendable, Equatable {
+    /// The output offset it stands for: the screen after every byte before `seq`.
+    public var seq: UInt64
+    /// The session size it was drawn for.
+    public var cols: UInt16
+    /// The session size it was drawn for.
+    public var rows: UInt16
+    /// ANSI bytes that rebuild the screen on a fresh terminal of that size (they start with a reset).
+    public var bytes: [UInt8]
+
+    /// Makes a keyframe.
+    public init(seq: UInt64, cols: UInt16, rows: UInt16, bytes: [UInt8]) {
+        self.seq = seq
+        self.cols = cols
+        self.rows = rows
+        self.bytes = bytes
+    }
 }
 
 /// The `Hello` message's fields.

@@ -16,6 +16,8 @@ extension Message {
         case .keepalive: 8
         case .goodbye: 9
         case .notice: 10
+        case .keyframe: 11
+        case .keyframeRequest: 12
         }
     }
 
@@ -126,6 +128,10 @@ private final class Packer {
             array(3); uint(type); string(reason); int(Int64(status))
         case .notice(let text):
             array(2); uint(type); string(text)
+        case .keyframe(let k):
+            array(5); uint(type); uint(k.seq); uint(UInt64(k.cols)); uint(UInt64(k.rows)); binary(k.bytes)
+        case .keyframeRequest:
+            array(1); uint(type)
         }
     }
 }

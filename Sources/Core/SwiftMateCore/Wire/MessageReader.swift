@@ -117,6 +117,8 @@ struct MessageReader {
             guard status >= Int64(Int32.min), status <= Int64(Int32.max) else { throw bad("exit status out of range") }
             return .goodbye(reason: try string(1), exitStatus: Int32(status))
         case 10: return .notice(try string(1))
+        case 11: return .keyframe(Keyframe(seq: try uint(1), cols: try u16(2), rows: try u16(3), bytes: try binary(4)))
+        case 12: return .keyframeRequest
         default: return nil
         }
     }
