@@ -83,7 +83,7 @@ let package = Package(
 
         // The embedding library: built-in plugins, checked setup, in-process host and relay (a composition root).
         .target(name: "SwiftMate",
-                dependencies: ["SwiftMateCore", "SwiftMateSystem", "SwiftMateCodecs", "SwiftMateTCP", "SwiftMateSSH", "SwiftMateRecorder",
+                dependencies: ["SwiftMateCore", "SwiftMateSystem", "SwiftMateCodecs", "SwiftMateTCP", "SwiftMateSSH", "SwiftMateRecorder", "SwiftMateANSI",
                                .product(name: "Logging", package: "swift-log")],
                 path: "Sources/SwiftMate", swiftSettings: strict),
 

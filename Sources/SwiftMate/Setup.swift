@@ -1,5 +1,6 @@
 // The embedding entry point: the built-in plugins, an embedder's own, and a checked configuration.
 import Logging
+import SwiftMateANSI
 import SwiftMateCodecs
 import SwiftMateCore
 import SwiftMateRecorder
@@ -20,6 +21,7 @@ extension PluginRegistry {
         }
         registry.registerBuiltinCodecs()
         registry.registerRecorder()
+        registry.registerANSI()
         return registry
     }
 }

@@ -1,6 +1,7 @@
 // A host in-process: a command on a PTY shared through a relay (remote, or embedded on 127.0.0.1).
 import Foundation
 import Logging
+import SwiftMateANSI
 import SwiftMateCore
 import SwiftMateSystem
 
@@ -137,6 +138,10 @@ public final class SharedSession: Sendable {
         }
         for choice in frontendChoices { try registry.requireFrontend(choice.name, at: choice.options) }
 
+        // The host's screen model: keyframes for late joiners and resynchronised viewers.
+        // (Its size comes with the session's start event.)
+        let screen = ANSIFrontend()
+        hostOptions.keyframes = { screen.keyframe() }
         let status = HostStatus()
         let hub = FrontendHub(report: { text in await status.log(text) })
         let runner = HostRunner(options: .init(command: commandLine, environment: environment, headless: !options.interactive,
@@ -163,7 +168,7 @@ public final class SharedSession: Sendable {
         let facts = environment.filter { ["TERM", "SHELL"].contains($0.key) }
         let start: @Sendable () throws -> Void = {
             let built = try choices.map { try registry.frontend($0.name, options: $0.options, context: context) }
-            hub.start(built + given, injector: ClosureInjector { runner.inject($0) })
+            hub.start(built + given + [screen], injector: ClosureInjector { runner.inject($0) })
             let size = runner.size
             hub.publish(.start(SessionInfo(sessionID: sessionID, cols: size.cols, rows: size.rows, command: commandLine,
                                            environment: facts)))

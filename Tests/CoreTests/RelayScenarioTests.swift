@@ -133,7 +133,7 @@ struct Harness {
     h.serving.cancel()
 }
 
-@Test func viewersThatJoinAfterTheTailWindowStartAtALineBoundary() async throws {
+@Test func withoutKeyframesLateViewersGetAResetAndTheTailFromALineBoundary() async throws {
     var options = RelayOptions()
     options.tailBytes = 32
     let h = try await Harness(options: options)
@@ -150,8 +150,8 @@ struct Harness {
     let view = FakeViewerTerminal()
     let task = h.join(token: await h.token(status, readOnly: true), terminal: view, input: AsyncStream { _ in })
     #expect(await eventually { view.text.hasSuffix("line 19\r\n") })
-    #expect(view.text.hasPrefix("line "))
-    #expect(view.text.count <= 32)
+    #expect(view.text.hasPrefix("\u{1b}cline "))
+    #expect(view.text.count <= 34)
     host.finish(exitStatus: 0)
     _ = try await task.value
     h.serving.cancel()

@@ -67,3 +67,20 @@ public final class ANSIFrontend: Frontend, Sendable {
         state.withLock { s in s.model.screenText }
     }
 }
+
+extension PluginRegistry {
+    /// Registers the `ansi` frontend (`ansi: {scrollback: LINES}`). The host always keeps one for keyframes;
+    /// naming it in `host.frontends` adds another, e.g. for an embedder to read the screen.
+    public mutating func registerANSI() {
+        @Sendable func scrollback(_ node: ConfigNode) throws -> Int {
+            if case .map = node.value {
+                try node.checkKeys(["scrollback"])
+                return try node["scrollback"]?.int(in: 0...100_000) ?? 2000
+            }
+            return 2000
+        }
+        register(frontend: "ansi", check: { _ = try scrollback($0) }) { node, _ in
+            ANSIFrontend(scrollback: try scrollback(node))
+        }
+    }
+}

@@ -24,6 +24,8 @@ public enum HostUpstream: Sendable {
     case resize(cols: UInt16, rows: UInt16)
     /// The command exited with this status.
     case end(exitStatus: Int32)
+    /// A keyframe the relay asked for.
+    case keyframe(Keyframe)
 }
 
 /// How a host connects.
@@ -46,6 +48,8 @@ public struct HostOptions: Sendable {
     public var bulkThresholdBytes = 4000
     /// During bulk output, how long to let output gather before the next frame (0 turns it off).
     public var coalesceMicros = 3000
+    /// Where keyframes come from when the relay asks (the host's screen model); nil sends none.
+    public var keyframes: (@Sendable () -> Keyframe?)?
 
     /// Options for a relay URL.
     public init(relay: Endpoint) {
@@ -78,7 +82,11 @@ public final class HostClient: Sendable {
         self.frontends = frontends
         self.logger = logger
         self.upstream = OutboundQueue(limitBytes: options.upstreamQueueBytes) {
-            if case .output(_, let b) = $0 { return b.count } else { return 16 }
+            switch $0 {
+            case .output(_, let b): b.count
+            case .keyframe(let k): k.bytes.count
+            default: 16
+            }
         }
     }
 
@@ -190,6 +198,9 @@ public final class HostClient: Sendable {
                 case .resize(let cols, let rows):
                     flush()
                     messages.append(.resize(viewer: 0, cols: cols, rows: rows))
+                case .keyframe(let k):
+                    flush()
+                    messages.append(.keyframe(k))
                 case .end(let status):
                     flush()
                     ended = status
@@ -227,6 +238,10 @@ public final class HostClient: Sendable {
             case .notice(let text):
                 await note(text)
                 terminal.showMessage("swiftmate: \(text)")
+            case .keyframeRequest:
+                // Behind the output already queued (the model has seen no more than that), so the relay
+                // can place it in the stream.
+                if let k = options.keyframes?() { upstream.pushAlways(.keyframe(k)) }
             case .goodbye(let reason, _):
                 throw SwiftMateError(.connectionLost, "the relay closed the session: \(reason)")
             default:

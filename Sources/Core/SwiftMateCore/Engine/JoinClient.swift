@@ -92,6 +92,7 @@ public struct JoinClient: Sendable {
             while let message = try await receiver.next() {
                 switch message {
                 case .output(_, let bytes): terminal.display(bytes)
+                case .keyframe(let k): terminal.display(k.bytes)
                 case .resize(_, let cols, let rows): terminal.sessionResized(cols: cols, rows: rows)
                 case .notice(let text): terminal.showMessage(text)
                 case .goodbye(let reason, let status):

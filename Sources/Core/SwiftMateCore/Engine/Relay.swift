@@ -205,6 +205,7 @@ public actor Relay {
                     switch message {
                     case .output(let seq, let bytes): await session.output(seq: seq, bytes: bytes)
                     case .resize(_, let cols, let rows): await session.resize(cols: cols, rows: rows)
+                    case .keyframe(let k): await session.keyframe(k)
                     case .goodbye(let reason, let status):
                         endReason = reason
                         exitStatus = status
@@ -292,6 +293,7 @@ public actor Relay {
                     for message in batch {
                         switch message {
                         case .output(_, let bytes): out.append(contentsOf: bytes)
+                        case .keyframe(let k): out.append(contentsOf: k.bytes)
                         case .notice(let text): out.append(contentsOf: Array("\r\n[\(text)]\r\n".utf8))
                         case .goodbye(let reason, _): out.append(contentsOf: Array("\r\n[swiftmate: session ended: \(reason)]\r\n".utf8))
                         default: break

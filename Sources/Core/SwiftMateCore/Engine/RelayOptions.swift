@@ -4,7 +4,7 @@
 public struct RelayOptions: Sendable {
     /// Codecs the relay accepts, in its own preference order (the host's order wins when both allow).
     public var codecs: [String] = ["lz4", "zlib", "none"]
-    /// Bytes one viewer may have queued before its backlog is dropped (it then gets a notice and the live stream).
+    /// Bytes one viewer may have queued before its backlog is dropped (it is then repainted from the latest keyframe).
     public var viewerQueueBytes = 8 << 20
     /// Bytes queued towards a host (viewer input and events) before they are dropped.
     public var hostQueueBytes = 1 << 20
@@ -14,7 +14,8 @@ public struct RelayOptions: Sendable {
     public var maxSessions = 1000
     /// Most viewers in one session.
     public var maxViewersPerSession = 200
-    /// Output kept for late joiners (bytes), replayed from the first line start inside it.
+    /// Output after the host's latest keyframe (bytes) past which the relay asks the host for a fresh one;
+    /// with a host that sends no keyframes, the output replayed to late joiners (from a line start).
     public var tailBytes = 64 << 10
     /// Delay range before answering a failed token lookup, in milliseconds.
     public var refusalDelayMillis: ClosedRange<Int> = 50...200

@@ -1,4 +1,4 @@
-// One live session at the relay: the host's link, the viewers' queues, fan-out and the join tail.
+// One live session at the relay: the host's link, the viewers' queues, fan-out, keyframes for joins and resyncs.
 import Logging
 
 /// Where a viewer's bytes go: framed messages (join client) or a plain terminal (ssh).
@@ -18,7 +18,8 @@ struct RelayViewer: Sendable {
 }
 
 /// A session at the relay. Output from the host is fanned out to each viewer's own bounded queue;
-/// a viewer that falls behind loses its backlog (and is told), never slowing the host or others.
+/// a viewer that falls behind loses its backlog and is repainted from the latest keyframe, never
+/// slowing the host or others.
 actor RelaySession {
     let id: String
     let readWriteToken: String
@@ -32,7 +33,7 @@ actor RelaySession {
     private(set) var seq: UInt64 = 0
     private(set) var cols: UInt16
     private(set) var rows: UInt16
-    private var tail: [UInt8] = []
+    private var cache: KeyframeCache
     private(set) var ended = false
     /// The relay-side frontends (the audit recorder), or nil.
     let frontends: FrontendHub?
@@ -47,43 +48,43 @@ actor RelaySession {
         self.logger = logger
         self.frontends = frontends
         self.hostQueue = OutboundQueue(limitBytes: options.hostQueueBytes, size: { $0.approximateSize })
+        self.cache = KeyframeCache(requestBytes: options.tailBytes)
     }
 
     var viewerCount: Int { viewers.count }
 
-    /// Host output: remember the tail, queue to every viewer.
+    /// Host output: remember it for late joiners, queue it to every viewer.
     func output(seq hostSeq: UInt64, bytes: [UInt8]) {
         if hostSeq != seq {
             logger.debug("host seq \(hostSeq) differs from relay seq \(seq); following the host")
         }
         let message = Message.output(seq: hostSeq, bytes: bytes)
         seq = hostSeq + UInt64(bytes.count)
-        appendTail(bytes)
+        if cache.output(seq: hostSeq, bytes: bytes) == .requestKeyframe { hostQueue.pushAlways(.keyframeRequest) }
         frontends?.publish(.output(seq: hostSeq, bytes: bytes))
         for viewer in viewers.values {
             if case .overflowed(let dropped) = viewer.queue.push(message) {
-                logger.info("viewer \(viewer.id) of session \(id) fell behind; dropped \(dropped) bytes of backlog")
-                viewer.queue.pushAlways(.notice("swiftmate: your connection fell behind; \(dropped) bytes of output were skipped"))
-                viewer.queue.pushAlways(message)
+                // The backlog is gone: repaint the viewer's screen from the keyframe and go on live.
+                logger.info("viewer \(viewer.id) of session \(id) fell behind; dropped \(dropped) bytes of backlog and sent a keyframe")
+                catchUp(viewer.queue)
             }
         }
     }
 
-    private func appendTail(_ bytes: [UInt8]) {
-        tail.append(contentsOf: bytes)
-        if tail.count > options.tailBytes * 2 {
-            tail.removeFirst(tail.count - options.tailBytes)
+    /// A keyframe from the host (asked for earlier).
+    func keyframe(_ k: Keyframe) {
+        if !cache.received(k) {
+            logger.debug("session \(id): keyframe at \(k.seq) is outside the kept output (\(cache.base)..<\(cache.end)); not used")
         }
     }
 
-    /// The recent output a late joiner sees first: from the first line start in the kept tail.
-    private func joinTail() -> (seq: UInt64, bytes: [UInt8]) {
-        var bytes = tail.suffix(options.tailBytes)
-        // Unless the kept bytes start at the very beginning of the stream, start at a line.
-        if UInt64(bytes.count) < seq, let nl = bytes.firstIndex(of: 0x0a) {
-            bytes = bytes[(nl + 1)...]
-        }
-        return (seq - UInt64(bytes.count), Array(bytes))
+    /// Queues what brings a viewer's fresh (or overflowed) terminal to the live stream: the session size,
+    /// the repaint, then the output after it. Nothing is lost or repeated: the next push is live output.
+    private func catchUp(_ queue: OutboundQueue<Message>) {
+        let c = cache.catchUp(cols: cols, rows: rows)
+        queue.pushAlways(.resize(viewer: 0, cols: cols, rows: rows))
+        if let repaint = c.repaint { queue.pushAlways(.keyframe(repaint)) }
+        if !c.bytes.isEmpty { queue.pushAlways(.output(seq: c.seq, bytes: c.bytes)) }
     }
 
     /// The host's window size changed.
@@ -92,9 +93,10 @@ actor RelaySession {
         self.rows = rows
         frontends?.publish(.resize(cols: cols, rows: rows))
         for viewer in viewers.values { viewer.queue.pushAlways(.resize(viewer: 0, cols: cols, rows: rows)) }
+        if cache.resized() == .requestKeyframe { hostQueue.pushAlways(.keyframeRequest) }
     }
 
-    /// Adds a viewer; its queue starts with the session size and the join tail, then live output.
+    /// Adds a viewer; its queue starts with the session size, a keyframe and the output since, then live output.
     func addViewer(readOnly: Bool, peer: String, cols: UInt16, rows: UInt16) -> RelayViewer? {
         guard !ended, viewers.count < options.maxViewersPerSession else { return nil }
         let viewer = RelayViewer(id: nextViewerID, readOnly: readOnly, peer: peer,
@@ -102,9 +104,7 @@ actor RelaySession {
                                  cols: cols, rows: rows)
         nextViewerID += 1
         viewers[viewer.id] = viewer
-        viewer.queue.pushAlways(.resize(viewer: 0, cols: self.cols, rows: self.rows))
-        let (tailSeq, tailBytes) = joinTail()
-        if !tailBytes.isEmpty { viewer.queue.pushAlways(.output(seq: tailSeq, bytes: tailBytes)) }
+        catchUp(viewer.queue)
         hostQueue.pushAlways(.viewerJoined(viewer: viewer.id, readOnly: readOnly, peer: peer, count: UInt32(viewers.count)))
         frontends?.publish(.viewerJoined(viewer: viewer.id, readOnly: readOnly, peer: peer))
         if !readOnly && cols > 0 && rows > 0 {
@@ -164,6 +164,7 @@ extension Message {
     var approximateSize: Int {
         switch self {
         case .output(_, let b), .input(_, let b): b.count + 16
+        case .keyframe(let k): k.bytes.count + 32
         default: 64
         }
     }

@@ -1,0 +1,97 @@
+// What a late joiner or a resynchronised viewer is sent: the host's latest keyframe and the output since.
+
+/// The relay's memory of a session's screen, without parsing terminal output: the latest keyframe from the
+/// host plus every output byte after it. A state machine without I/O; `RelaySession` performs its actions.
+///
+/// When the output since the keyframe passes `requestBytes` the host is asked for a fresh one. Without any
+/// keyframe (a host that sends none), only the last `requestBytes` are kept, from a line start, as a
+/// best-effort replay.
+struct KeyframeCache {
+    /// What the owner must do after an event.
+    enum Action: Equatable {
+        case none
+        /// Send `keyframeRequest` to the host.
+        case requestKeyframe
+    }
+
+    /// What to send a viewer to bring it to the live stream.
+    struct CatchUp: Equatable {
+        /// Repaint bytes (a keyframe's, or a terminal reset when the stream is replayed from its start).
+        var repaint: Keyframe?
+        /// Output from `seq` on, up to the live stream.
+        var seq: UInt64
+        var bytes: [UInt8]
+    }
+
+    let requestBytes: Int
+    /// Output kept after a keyframe before it is given up (the host is not answering).
+    let limitBytes: Int
+    private(set) var keyframe: Keyframe?
+    /// Stream offset of `since[0]`.
+    private(set) var base: UInt64 = 0
+    private(set) var since: [UInt8] = []
+    private var requested = false
+
+    init(requestBytes: Int) {
+        self.requestBytes = max(1, requestBytes)
+        self.limitBytes = max(requestBytes * 16, 1 << 20)
+    }
+
+    /// The offset just after the last output.
+    var end: UInt64 { base + UInt64(since.count) }
+
+    /// Host output at `seq`.
+    mutating func output(seq: UInt64, bytes: [UInt8]) -> Action {
+        if seq != end {
+            // The host's stream jumped (its upstream queue overflowed): what is kept no longer joins up.
+            keyframe = nil
+            since = []
+            base = seq
+            requested = false
+        }
+        since.append(contentsOf: bytes)
+        if keyframe == nil && base == 0 && since.count <= requestBytes {
+            return .none // the whole stream so far is kept: a joiner can replay it from the start
+        }
+        if keyframe == nil ? since.count > 2 * requestBytes : since.count > limitBytes {
+            keyframe = nil
+            trimToLineStart()
+        }
+        if since.count > requestBytes || keyframe == nil, !requested {
+            requested = true
+            return .requestKeyframe
+        }
+        return .none
+    }
+
+    /// A keyframe from the host. Taken when its offset is inside what is kept (else the next request retries).
+    mutating func received(_ k: Keyframe) -> Bool {
+        requested = false
+        guard k.seq >= base, k.seq <= end else { return false }
+        since.removeFirst(Int(k.seq - base))
+        base = k.seq
+        keyframe = k
+        return true
+    }
+
+    /// The session's size changed: the keyframe is of the old size, so ask for one of the new size.
+    mutating func resized() -> Action {
+        guard !requested else { return .none }
+        requested = true
+        return .requestKeyframe
+    }
+
+    /// The repaint and output that bring a fresh terminal to the live stream.
+    func catchUp(cols: UInt16, rows: UInt16) -> CatchUp {
+        if let keyframe { return CatchUp(repaint: keyframe, seq: base, bytes: since) }
+        // No keyframe: reset the viewer's terminal, then replay (the whole stream, or its last lines).
+        return CatchUp(repaint: Keyframe(seq: base, cols: cols, rows: rows, bytes: Array("\u{1b}c".utf8)), seq: base, bytes: since)
+    }
+
+    private mutating func trimToLineStart() {
+        var keep = since.count - min(since.count, requestBytes)
+        if let nl = since[keep...].firstIndex(of: 0x0A) { keep = nl + 1 }
+        since.removeFirst(keep)
+        base += UInt64(keep)
+    }
+}
