@@ -18,19 +18,23 @@ import Testing
         do { let r = cache.output(seq: 10, bytes: bytes("abc")); #expect(r == .requestKeyframe) }
         do { let r = cache.output(seq: 13, bytes: bytes("def")); #expect(r == .none) } // already asked
         // The host's model had seen up to 12 when it drew the keyframe.
-        do { let r = cache.received(Keyframe(seq: 12, cols: 80, rows: 24, bytes: bytes("K"))); #expect(r) }
+        do { let r = cache.received(Keyframe(seq: 12, cols: 80, rows: 24, bytes: bytes("K"))); #expect(r.taken) }
         do { let r = cache.output(seq: 16, bytes: bytes("g")); #expect(r == .none) }
         let c = cache.catchUp(cols: 80, rows: 24)
         #expect(c.repaint?.bytes == bytes("K"))
         #expect(c.seq == 12 && c.bytes == bytes("cdefg")) // nothing lost, nothing repeated
     }
 
-    @Test func aKeyframeOutsideWhatIsKeptIsNotUsedAndTheNextOutputAsksAgain() {
+    @Test func aKeyframeOlderThanWhatIsKeptIsAskedForAgainAtOnce() {
         var cache = KeyframeCache(requestBytes: 4)
         _ = cache.output(seq: 0, bytes: bytes("line 1\nline 2\nline 3\n"))
-        let taken = cache.received(Keyframe(seq: 100, cols: 80, rows: 24, bytes: []))
-        #expect(!taken)
-        do { let r = cache.output(seq: 21, bytes: bytes("x")); #expect(r == .requestKeyframe) }
+        let old = cache.received(Keyframe(seq: 2, cols: 80, rows: 24, bytes: []))
+        #expect(!old.taken && old.action == .requestKeyframe)
+        let future = cache.received(Keyframe(seq: 100, cols: 80, rows: 24, bytes: []))
+        #expect(!future.taken && future.action == .none)
+        let current = cache.received(Keyframe(seq: 21, cols: 80, rows: 24, bytes: bytes("K")))
+        #expect(current.taken)
+        #expect(cache.catchUp(cols: 80, rows: 24) == .init(repaint: Keyframe(seq: 21, cols: 80, rows: 24, bytes: bytes("K")), seq: 21, bytes: []))
     }
 
     @Test func aJumpInTheHostsStreamDropsTheKeyframe() {

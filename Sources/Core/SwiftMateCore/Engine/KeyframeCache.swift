@@ -3,9 +3,9 @@
 /// The relay's memory of a session's screen, without parsing terminal output: the latest keyframe from the
 /// host plus every output byte after it. A state machine without I/O; `RelaySession` performs its actions.
 ///
-/// When the output since the keyframe passes `requestBytes` the host is asked for a fresh one. Without any
-/// keyframe (a host that sends none), only the last `requestBytes` are kept, from a line start, as a
-/// best-effort replay.
+/// When the output since the keyframe passes `requestBytes` the host is asked for a fresh one. A host that
+/// answers gets up to `limitBytes` of slack; from a host that sends none, only the last `requestBytes` are
+/// kept, from a line start, as a best-effort replay.
 struct KeyframeCache {
     /// What the owner must do after an event.
     enum Action: Equatable {
@@ -31,6 +31,8 @@ struct KeyframeCache {
     private(set) var base: UInt64 = 0
     private(set) var since: [UInt8] = []
     private var requested = false
+    /// The host has answered a request before (so waiting for its keyframe is worth keeping more output).
+    private var hostSendsKeyframes = false
 
     init(requestBytes: Int) {
         self.requestBytes = max(1, requestBytes)
@@ -53,7 +55,7 @@ struct KeyframeCache {
         if keyframe == nil && base == 0 && since.count <= requestBytes {
             return .none // the whole stream so far is kept: a joiner can replay it from the start
         }
-        if keyframe == nil ? since.count > 2 * requestBytes : since.count > limitBytes {
+        if since.count > (hostSendsKeyframes ? limitBytes : 2 * requestBytes) {
             keyframe = nil
             trimToLineStart()
         }
@@ -64,22 +66,39 @@ struct KeyframeCache {
         return .none
     }
 
-    /// A keyframe from the host. Taken when its offset is inside what is kept (else the next request retries).
-    mutating func received(_ k: Keyframe) -> Bool {
+    /// A keyframe from the host. Taken when its offset is inside what is kept; one older than that (the
+    /// host's model was still behind) is asked for again at once, so an idle session still gets one.
+    mutating func received(_ k: Keyframe) -> (taken: Bool, action: Action) {
         requested = false
-        guard k.seq >= base, k.seq <= end else { return false }
+        hostSendsKeyframes = true
+        guard k.seq >= base, k.seq <= end else {
+            if k.seq < base {
+                requested = true
+                return (false, .requestKeyframe)
+            }
+            return (false, .none)
+        }
         since.removeFirst(Int(k.seq - base))
         base = k.seq
         keyframe = k
-        return true
+        return (true, .none)
     }
 
     /// The session's size changed: the keyframe is of the old size, so ask for one of the new size.
-    mutating func resized() -> Action {
+    mutating func resized() -> Action { requestNow() }
+
+    /// Asks for a keyframe unless a request is already out.
+    mutating func requestNow() -> Action {
         guard !requested else { return .none }
         requested = true
         return .requestKeyframe
     }
+
+    /// Whether a keyframe is at hand.
+    var hasKeyframe: Bool { keyframe != nil }
+
+    /// Whether everything since the stream's start is kept (a joiner replays it all after a reset).
+    var replaysFromStart: Bool { keyframe == nil && base == 0 }
 
     /// The repaint and output that bring a fresh terminal to the live stream.
     func catchUp(cols: UInt16, rows: UInt16) -> CatchUp {

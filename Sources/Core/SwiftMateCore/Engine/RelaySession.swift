@@ -34,6 +34,8 @@ actor RelaySession {
     private(set) var cols: UInt16
     private(set) var rows: UInt16
     private var cache: KeyframeCache
+    /// Viewers that joined while no keyframe was at hand: repainted when one comes.
+    private var awaitingKeyframe: Set<UInt32> = []
     private(set) var ended = false
     /// The relay-side frontends (the audit recorder), or nil.
     let frontends: FrontendHub?
@@ -73,8 +75,15 @@ actor RelaySession {
 
     /// A keyframe from the host (asked for earlier).
     func keyframe(_ k: Keyframe) {
-        if !cache.received(k) {
+        let (taken, action) = cache.received(k)
+        if !taken {
             logger.debug("session \(id): keyframe at \(k.seq) is outside the kept output (\(cache.base)..<\(cache.end)); not used")
+        }
+        if action == .requestKeyframe { hostQueue.pushAlways(.keyframeRequest) }
+        if taken {
+            // Viewers that joined while there was none were shown the recent output; now repaint them.
+            for id in awaitingKeyframe { if let viewer = viewers[id] { catchUp(viewer.queue) } }
+            awaitingKeyframe.removeAll()
         }
     }
 
@@ -105,6 +114,11 @@ actor RelaySession {
         nextViewerID += 1
         viewers[viewer.id] = viewer
         catchUp(viewer.queue)
+        if !cache.hasKeyframe && !cache.replaysFromStart {
+            // Only recent output could be replayed: ask the host now and repaint this viewer when it answers.
+            awaitingKeyframe.insert(viewer.id)
+            if cache.requestNow() == .requestKeyframe { hostQueue.pushAlways(.keyframeRequest) }
+        }
         hostQueue.pushAlways(.viewerJoined(viewer: viewer.id, readOnly: readOnly, peer: peer, count: UInt32(viewers.count)))
         frontends?.publish(.viewerJoined(viewer: viewer.id, readOnly: readOnly, peer: peer))
         if !readOnly && cols > 0 && rows > 0 {
@@ -117,6 +131,7 @@ actor RelaySession {
     /// Removes a viewer and tells the host.
     func removeViewer(_ viewerID: UInt32, reason: String) {
         guard let viewer = viewers.removeValue(forKey: viewerID) else { return }
+        awaitingKeyframe.remove(viewerID)
         viewer.queue.close()
         hostQueue.pushAlways(.viewerLeft(viewer: viewerID, reason: reason, count: UInt32(viewers.count)))
         frontends?.publish(.viewerLeft(viewer: viewerID, reason: reason))

@@ -1,0 +1,97 @@
+// Late joiners see the current screen (keyframes); a viewer that stops reading is repainted, never slowing the host.
+import Foundation
+import Glibc
+import Testing
+
+/// The first `rows` rows of a pane as tmux shows them (the host's bottom row carries join messages).
+private func rows(_ pane: TmuxPane, _ count: Int) -> [String] {
+    let text = (try? run(["tmux", "-L", pane.socketName, "capture-pane", "-p"]).stdout) ?? ""
+    return Array(text.components(separatedBy: "\n").prefix(count))
+}
+
+extension EndToEnd {
+    @Suite struct Screens {
+        @Test func aViewerJoiningARunningVimSeesTheHostsScreen() throws {
+            let dir = try scratchDirectory()
+            let file = dir + "/notes.txt"
+            try (1...60).map { "line \($0): the quick brown fox jumps over the lazy dog" }.joined(separator: "\n")
+                .write(toFile: file, atomically: true, encoding: .utf8)
+            let (relay, url, port) = try startSSHRelay(dir: dir)
+            defer { relay.stop() }
+            let socket = dir + "/host.sock"
+            let host = try TmuxPane("\(swiftmateBinary) -S \(socket) --relay \(url) new-session vim -u NONE -i NONE -N \(file)",
+                                    cols: 80, rows: 24)
+            defer { host.kill() }
+            let strings = try connectionStrings(socket: socket)
+            #expect(host.waitFor("line 1: the quick"), "\(host.screen())")
+            // Make the screen something a replay of recent output would not rebuild: scroll, edit, split.
+            try host.type(":set number\r40Gointo the middle\u{1b}:split\r")
+            #expect(host.waitFor("into the middle"), "\(host.screen())")
+            usleep(500_000)
+            let viewer = try TmuxPane("ssh \(sshOptions) -tt -p \(port) \(sshToken(strings["ssh session"]))@127.0.0.1", cols: 80, rows: 24)
+            defer { viewer.kill() }
+            #expect(viewer.waitFor("into the middle"), "\(viewer.screen())")
+            let same = waitUntil(seconds: 10) { rows(viewer, 23) == rows(host, 23) }
+            #expect(same, "host:\n\(rows(host, 23).joined(separator: "\n"))\nviewer:\n\(rows(viewer, 23).joined(separator: "\n"))")
+            // And it stays live: typing at the host shows at the viewer.
+            try host.type("Gofresh line after the join\u{1b}")
+            #expect(viewer.waitFor("fresh line after the join"), "\(viewer.screen())")
+            try host.type(":qa!\r")
+        }
+
+        @Test func aLateJoinerSeesWhatWasDrawnLongBeforeTheRecentOutput() throws {
+            // A banner drawn once, then 200 KB scrolled below it in a scroll region: only a keyframe (not a
+            // replay of recent output) shows the banner.
+            let dir = try scratchDirectory()
+            let (relay, url, port) = try startSSHRelay(dir: dir)
+            defer { relay.stop() }
+            let socket = dir + "/host.sock"
+            let host = try TmuxPane("\(swiftmateBinary) -S \(socket) --relay \(url) new-session \(quietShell)", cols: 80, rows: 24,
+                                    environment: shellEnvironment)
+            defer { host.kill() }
+            let strings = try connectionStrings(socket: socket)
+            #expect(host.waitFor("host$"))
+            try host.type("clear; printf '\\033[2;24r\\033[1;1H\\033[7mBANNER-%s\\033[0m\\033[24;1H' TOP; seq 1 30000; echo seq-done")
+            try host.send("Enter")
+            #expect(host.waitFor("seq-done", seconds: 60), "\(host.screen())")
+            usleep(300_000)
+            let viewer = try TmuxPane("ssh \(sshOptions) -tt -p \(port) \(sshToken(strings["ssh session"]))@127.0.0.1", cols: 80, rows: 24)
+            defer { viewer.kill() }
+            #expect(viewer.waitFor("seq-done"), "\(viewer.screen())")
+            #expect(waitUntil(seconds: 10) { rows(viewer, 1) == ["BANNER-TOP"] }, "\(rows(viewer, 24))")
+            let same = waitUntil(seconds: 10) { rows(viewer, 23) == rows(host, 23) }
+            #expect(same, "host:\n\(rows(host, 23).joined(separator: "\n"))\nviewer:\n\(rows(viewer, 23).joined(separator: "\n"))")
+        }
+
+        @Test func aViewerThatStopsReadingIsRepaintedAndNeverSlowsTheHost() throws {
+            let dir = try scratchDirectory()
+            let big = dir + "/big.txt"
+            _ = try run(["sh", "-c", "seq 1 6500000 > \(big)"], timeout: 60) // ~50 MB
+            let (relay, url, port) = try startSSHRelay(dir: dir)
+            defer { relay.stop() }
+            let socket = dir + "/host.sock"
+            let host = try TmuxPane("\(swiftmateBinary) -S \(socket) --relay \(url) new-session \(quietShell)", cols: 80, rows: 24,
+                                    environment: shellEnvironment)
+            defer { host.kill() }
+            let strings = try connectionStrings(socket: socket)
+            let viewer = try TmuxPane("ssh \(sshOptions) -tt -p \(port) \(sshToken(strings["ssh session"]))@127.0.0.1", cols: 80, rows: 24)
+            defer { viewer.kill() }
+            #expect(viewer.waitFor("host$"), "\(viewer.screen())")
+            // Stop the viewer's ssh client: it reads nothing while the host prints 50 MB.
+            let pids = try run(["pgrep", "-f", "ssh .*\(sshToken(strings["ssh session"]))@127.0.0.1"]).stdout
+                .split(separator: "\n").compactMap { pid_t($0) }
+            #expect(!pids.isEmpty)
+            for pid in pids { kill(pid, SIGSTOP) }
+            try host.type("cat \(big); echo printed-all-$((40+2))")
+            try host.send("Enter")
+            let started = Date()
+            #expect(host.waitFor("printed-all-42", seconds: 120), "the host finished printing: \(host.screen())")
+            let seconds = Date().timeIntervalSince(started)
+            usleep(2_000_000)
+            for pid in pids { kill(pid, SIGCONT) }
+            #expect(viewer.waitFor("printed-all-42", seconds: 30), "\(viewer.screen())")
+            let same = waitUntil(seconds: 15) { rows(viewer, 23) == rows(host, 23) }
+            #expect(same, "after \(seconds) s of printing; host:\n\(rows(host, 23).joined(separator: "\n"))\nviewer:\n\(rows(viewer, 23).joined(separator: "\n"))")
+        }
+    }
+}
