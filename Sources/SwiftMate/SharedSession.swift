@@ -32,6 +32,8 @@ public final class SharedSession: Sendable {
         public var authorizedKeysFile: String?
         /// Record to this asciicast file (adds a `recorder` frontend).
         public var recordPath: String?
+        /// How the session's size follows the host's terminal and the read-write viewers; nil: `session.size_policy`.
+        public var sizePolicy: SizePolicy?
         /// A control socket for `show-messages`, `status`, `marker` (nil: none).
         public var controlSocket: String?
         /// Frontends given as instances, beside the ones `host.frontends` names.
@@ -145,7 +147,8 @@ public final class SharedSession: Sendable {
         let status = HostStatus()
         let hub = FrontendHub(report: { text in await status.log(text) })
         let runner = HostRunner(options: .init(command: commandLine, environment: environment, headless: !options.interactive,
-                                               headlessSize: config.headlessSize, respawn: options.respawn),
+                                               headlessSize: config.headlessSize, respawn: options.respawn,
+                                               sizePolicy: options.sizePolicy ?? config.sizePolicy),
                                 frontends: hub)
         let client = HostClient(transport: transport, registry: registry, options: hostOptions, terminal: runner,
                                 status: status, frontends: hub, logger: logger)

@@ -49,6 +49,10 @@ enum HostSession {
         options.codecs = try flags.codecs.map(codecList)
         options.authorizedKeysFile = flags.authorizedKeys
         options.recordPath = flags.record
+        if let text = flags.sizePolicy {
+            guard let policy = SizePolicy(text) else { throw ValidationError("--size-policy '\(text)': expected \(SizePolicy.help)") }
+            options.sizePolicy = policy
+        }
         options.controlSocket = flags.socket
         let session: SharedSession
         do {

@@ -1,6 +1,7 @@
 // `swiftmate join URL`: join a session in this terminal; Enter ~. detaches.
 import ArgumentParser
 import SwiftMate
+import SwiftMateANSI
 import SwiftMateCore
 import SwiftMateSystem
 
@@ -27,7 +28,8 @@ struct JoinCommand: AsyncParsableCommand {
         } catch let error as SwiftMateError {
             throw ValidationError(error.message)
         }
-        let runner = JoinRunner()
+        // Draws the session clipped or padded when this terminal is not the session's size.
+        let runner = JoinRunner(screen: LocalTerminal.isInteractive ? ViewerScreen(terminal: LocalTerminal.size() ?? (80, 24)) : nil)
         do {
             let outcome = try await runner.run(client: client)
             print("\r\n[swiftmate: \(outcome.reason)]")

@@ -61,6 +61,9 @@ struct HostFlags: ParsableArguments {
     @Option(name: .customShort("a"), help: ArgumentHelp("Only the public keys in this OpenSSH authorized_keys file may join (read-write and read-only).", valueName: "authorized-keys"))
     var authorizedKeys: String?
 
+    @Option(name: .long, help: ArgumentHelp("How the session's size follows its windows: smallest (of the host and read-write viewers, the default), host, largest, or fixed COLSxROWS; read-only viewers never count.", valueName: "policy"))
+    var sizePolicy: String?
+
     @Option(name: .long, help: "Record the session to this asciicast v2 file ({session} and {date} are filled in); play it with swiftmate play or asciinema.")
     var record: String?
 }

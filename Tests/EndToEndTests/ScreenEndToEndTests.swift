@@ -63,6 +63,42 @@ extension EndToEnd {
             #expect(same, "host:\n\(rows(host, 23).joined(separator: "\n"))\nviewer:\n\(rows(viewer, 23).joined(separator: "\n"))")
         }
 
+        @Test func theSessionTakesTheSmallestReadWriteWindowAndASmallerViewerIsClipped() throws {
+            let dir = try scratchDirectory()
+            let (relay, url, port) = try startSSHRelay(dir: dir)
+            defer { relay.stop() }
+            let socket = dir + "/host.sock"
+            let host = try TmuxPane("\(swiftmateBinary) -S \(socket) --relay \(url) new-session \(quietShell)", cols: 100, rows: 30,
+                                    environment: shellEnvironment)
+            defer { host.kill() }
+            let strings = try connectionStrings(socket: socket)
+            #expect(host.waitFor("host$"))
+            // A read-only join client in a smaller window: no say in the size, so it sees part of the screen.
+            let ro = try TmuxPane("\(swiftmateBinary) join \(joinURL(strings["tcp session read only"]))", cols: 60, rows: 15)
+            defer { ro.kill() }
+            #expect(ro.waitFor("the session is 100x30, this window 60x15"), "\(ro.screen())")
+            try host.type("stty size")
+            try host.send("Enter")
+            #expect(host.waitFor("30 100"), "read-only viewers do not resize: \(host.screen())")
+            // A read-write ssh viewer of 70x20: the session shrinks to it (smallest, the default).
+            let rw = try TmuxPane("ssh \(sshOptions) -tt -p \(port) \(sshToken(strings["ssh session"]))@127.0.0.1", cols: 70, rows: 20)
+            defer { rw.kill() }
+            #expect(rw.waitFor("host$"), "\(rw.screen())")
+            usleep(300_000)
+            try host.type("clear; stty size")
+            try host.send("Enter")
+            #expect(host.waitFor("20 70"), "\(host.screen())")
+            #expect(rw.waitFor("20 70"), "\(rw.screen())")
+            #expect(ro.waitFor("the session is 70x20, this window 60x15"), "\(ro.screen())")
+            #expect(ro.waitFor("20 70"), "the clipped view follows the cursor: \(ro.screen())")
+            // The read-write viewer leaves: back to the host's size.
+            rw.kill()
+            usleep(500_000)
+            try host.type("clear; stty size")
+            try host.send("Enter")
+            #expect(host.waitFor("30 100"), "\(host.screen())")
+        }
+
         @Test func aViewerThatStopsReadingIsRepaintedAndNeverSlowsTheHost() throws {
             let dir = try scratchDirectory()
             let big = dir + "/big.txt"

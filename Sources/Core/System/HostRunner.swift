@@ -20,21 +20,25 @@ public final class HostRunner: HostTerminal, Sendable {
         public var headlessSize: (cols: UInt16, rows: UInt16)
         /// Start the command again when it exits (`-F`), instead of ending the session.
         public var respawn: Bool
+        /// How the session's size follows the host's terminal and the read-write viewers.
+        public var sizePolicy: SizePolicy
 
         /// Options for a command.
         public init(command: [String], environment: [String: String], headless: Bool,
-                    headlessSize: (cols: UInt16, rows: UInt16) = (80, 24), respawn: Bool = false) {
+                    headlessSize: (cols: UInt16, rows: UInt16) = (80, 24), respawn: Bool = false, sizePolicy: SizePolicy = .smallest) {
             self.command = command
             self.environment = environment
             self.headless = headless
             self.headlessSize = headlessSize
             self.respawn = respawn
+            self.sizePolicy = sizePolicy
         }
     }
 
     private struct State {
         var pty: PTYProcess?
         var size: (cols: UInt16, rows: UInt16)
+        var sizer: SessionSizer
         var stopping = false
     }
 
@@ -50,8 +54,9 @@ public final class HostRunner: HostTerminal, Sendable {
         self.options = options
         self.frontends = frontends
         self.logger = logger
-        let size = options.headless ? options.headlessSize : (LocalTerminal.size() ?? options.headlessSize)
-        state = Mutex(State(size: size))
+        let terminalSize = options.headless ? nil : (LocalTerminal.size() ?? options.headlessSize)
+        let sizer = SessionSizer(policy: options.sizePolicy, hostSize: terminalSize, headlessSize: options.headlessSize)
+        state = Mutex(State(size: sizer.size, sizer: sizer))
         input = CommandInput(limit: 4096)
     }
 
@@ -71,14 +76,24 @@ public final class HostRunner: HostTerminal, Sendable {
         input.write(bytes)
     }
 
-    /// Headless sessions take the size of the read-write viewer that last set one.
+    /// A read-write viewer's window size (the relay sends no read-only ones): the size policy decides.
     public func viewerResized(viewer: UInt32, cols: UInt16, rows: UInt16) {
-        guard options.headless, cols > 0, rows > 0 else { return }
-        applySize(cols: cols, rows: rows)
+        resize { $0.viewerResized(viewer, cols: cols, rows: rows) }
     }
 
-    /// Nothing to do yet: the size stays as the last viewer left it.
-    public func viewerLeft(viewer: UInt32) {}
+    /// A viewer left: its size no longer counts.
+    public func viewerLeft(viewer: UInt32) {
+        resize { $0.viewerLeft(viewer) }
+    }
+
+    /// Applies an event to the size policy, and the size it then gives.
+    private func resize(_ event: (inout SessionSizer) -> Void) {
+        let size = state.withLock { s -> (cols: UInt16, rows: UInt16) in
+            event(&s.sizer)
+            return s.sizer.size
+        }
+        applySize(cols: size.cols, rows: size.rows)
+    }
 
     /// Shows `text` on the bottom line of the local terminal (like tmate's status message), or logs it when headless.
     public func showMessage(_ text: String) {
@@ -139,7 +154,7 @@ public final class HostRunner: HostTerminal, Sendable {
         let signals = SignalWatcher(interactive: interactive) { [self] event in
             switch event {
             case .windowChanged:
-                if let s = LocalTerminal.size() { applySize(cols: s.cols, rows: s.rows) }
+                if let s = LocalTerminal.size() { resize { $0.hostResized(cols: s.cols, rows: s.rows) } }
             case .terminate:
                 stop()
             }

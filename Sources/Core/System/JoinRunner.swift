@@ -8,21 +8,37 @@ import Synchronization
 public final class JoinRunner: JoinTerminal, Sendable {
     private let stdoutLock = Mutex(())
     private let readOnly = Mutex(false)
+    private let screen: (any JoinDisplay)?
 
-    /// A runner for standard input and output.
-    public init() {}
+    /// A runner for standard input and output; with `screen`, output is drawn through it (clipped or padded
+    /// when the local terminal is not the session's size), else written as it comes.
+    public init(screen: (any JoinDisplay)? = nil) {
+        self.screen = screen
+    }
 
     /// Writes session output to the terminal.
     public func display(_ bytes: [UInt8]) {
+        write(screen?.output(bytes) ?? bytes)
+    }
+
+    /// A repaint of the whole screen.
+    public func keyframe(_ keyframe: Keyframe) {
+        write(screen?.keyframe(keyframe) ?? keyframe.bytes)
+    }
+
+    private func write(_ bytes: [UInt8]) {
+        guard !bytes.isEmpty else { return }
         stdoutLock.withLock { _ in _ = FileDescriptorIO.writeAll(1, bytes) }
     }
 
-    /// The session's size changed; the local terminal keeps its own.
-    public func sessionResized(cols: UInt16, rows: UInt16) {}
+    /// The session's size changed; the local terminal keeps its own (the screen clips or pads).
+    public func sessionResized(cols: UInt16, rows: UInt16) {
+        if let screen { write(screen.sessionResized(cols: cols, rows: rows)) }
+    }
 
     /// Shows a notice on the bottom line.
     public func showMessage(_ text: String) {
-        display(LocalTerminal.statusLine(text, row: LocalTerminal.size()?.rows ?? 24))
+        write(LocalTerminal.statusLine(text, row: LocalTerminal.size()?.rows ?? 24))
     }
 
     /// Joins with `client` until the session ends or the person types Enter `~.`.
@@ -34,7 +50,10 @@ public final class JoinRunner: JoinTerminal, Sendable {
         let signals = SignalWatcher(interactive: interactive) { event in
             switch event {
             case .windowChanged:
-                if let s = LocalTerminal.size() { sizeSink.yield(s) }
+                if let s = LocalTerminal.size() {
+                    sizeSink.yield(s)
+                    if let screen = self.screen { self.write(screen.terminalResized(cols: s.cols, rows: s.rows)) }
+                }
             case .terminate:
                 inputSink.finish()
             }

@@ -16,6 +16,7 @@ import Foundation
 ///   record_at_relay: false                              # ask the relay to record (relay.recording.mode: requested)
 /// session:
 ///   authorized_keys: ~/.ssh/authorized_keys              # only these keys may join (rw and ro)
+///   size_policy: smallest                               # smallest | host | largest | fixed COLSxROWS
 /// relay:
 ///   listen: [ssh://0.0.0.0:2222, tcp://127.0.0.1:7022]
 ///   public_host: relay.example.com
@@ -61,6 +62,8 @@ public struct SwiftMateConfig: Sendable {
     public var recordAtRelay = false
     /// `session.authorized_keys`: only these keys may join (an OpenSSH authorized_keys file).
     public var authorizedKeysFile: String?
+    /// `session.size_policy`.
+    public var sizePolicy = SizePolicy.smallest
     /// `relay.listen`.
     public var relayListen: [Endpoint] = []
     /// `relay.state_dir`.
@@ -103,8 +106,13 @@ public struct SwiftMateConfig: Sendable {
         config.file = file
         try root.checkKeys(["transports", "codecs", "host", "relay", "session"])
         if let session = root["session"] {
-            try session.checkKeys(["authorized_keys"])
+            try session.checkKeys(["authorized_keys", "size_policy"])
             if let a = session["authorized_keys"] { config.authorizedKeysFile = try a.string() }
+            if let p = session["size_policy"] {
+                let text = try p.string()
+                guard let policy = SizePolicy(text) else { throw p.error("'\(text)' is not a size policy; allowed: \(SizePolicy.help)") }
+                config.sizePolicy = policy
+            }
         }
         // Building each plugin once checks both its name and its options section.
         for (name, options) in try root["transports"]?.entries() ?? [] {

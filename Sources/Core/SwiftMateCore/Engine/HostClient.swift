@@ -121,6 +121,7 @@ public final class HostClient: Sendable {
                 await note("relay connection lost: \(error)")
             }
             for viewer in await status.disconnected() {
+                terminal.viewerLeft(viewer: viewer.id)
                 frontends?.publish(.viewerLeft(viewer: viewer.id, reason: "the relay connection was lost"))
             }
             guard options.reconnect, !Task.isCancelled, !isFinished else { return }

@@ -11,6 +11,13 @@ public protocol JoinTerminal: Sendable {
     func sessionResized(cols: UInt16, rows: UInt16)
     /// A one-line message for the person (a notice from the relay).
     func showMessage(_ text: String)
+    /// A repaint of the whole screen (on joining, or after falling behind).
+    func keyframe(_ keyframe: Keyframe)
+}
+
+extension JoinTerminal {
+    /// Shows the repaint's bytes as output.
+    public func keyframe(_ keyframe: Keyframe) { display(keyframe.bytes) }
 }
 
 /// How a join ended.
@@ -92,7 +99,7 @@ public struct JoinClient: Sendable {
             while let message = try await receiver.next() {
                 switch message {
                 case .output(_, let bytes): terminal.display(bytes)
-                case .keyframe(let k): terminal.display(k.bytes)
+                case .keyframe(let k): terminal.keyframe(k)
                 case .resize(_, let cols, let rows): terminal.sessionResized(cols: cols, rows: rows)
                 case .notice(let text): terminal.showMessage(text)
                 case .goodbye(let reason, let status):

@@ -1,0 +1,17 @@
+// How a join client turns the session's stream into bytes for a local terminal that may be another size.
+
+/// Turns session output into what the local terminal is sent. The `ansi` module's `ViewerScreen` keeps a
+/// screen model: the stream passes through untouched while the sizes agree, and is drawn clipped or padded
+/// when they do not.
+///
+/// Threading: called from the join client's one task, in stream order.
+public protocol JoinDisplay: Sendable {
+    /// Output from the session; returns the bytes for the terminal.
+    func output(_ bytes: [UInt8]) -> [UInt8]
+    /// A repaint of the whole screen (on joining, or after falling behind).
+    func keyframe(_ keyframe: Keyframe) -> [UInt8]
+    /// The session's size changed.
+    func sessionResized(cols: UInt16, rows: UInt16) -> [UInt8]
+    /// The local terminal's size changed.
+    func terminalResized(cols: UInt16, rows: UInt16) -> [UInt8]
+}
