@@ -143,7 +143,7 @@ public final class SharedSession: Sendable {
         // The host's screen model: keyframes for late joiners and resynchronised viewers.
         // (Its size comes with the session's start event.)
         let screen = ANSIFrontend()
-        hostOptions.keyframes = { screen.keyframe() }
+        hostOptions.keyframes = { deliver in screen.requestKeyframe(deliver) }
         let status = HostStatus()
         let hub = FrontendHub(report: { text in await status.log(text) })
         let runner = HostRunner(options: .init(command: commandLine, environment: environment, headless: !options.interactive,

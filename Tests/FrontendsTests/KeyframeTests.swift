@@ -67,7 +67,7 @@ import SwiftMateTestSupport
         try await f.handle(batch: [.start(SessionInfo(sessionID: "s", cols: 40, rows: 10, command: ["sh"])),
                                    .output(seq: 0, bytes: Array("\u{1b}[?1049hhello\r\nworld".utf8)),
                                    .output(seq: 20, bytes: Array("!".utf8))])
-        let k = f.keyframe()
+        let k = await f.keyframe()
         #expect(k.seq == 21 && k.cols == 40 && k.rows == 10)
         let b = ScreenModel(cols: 40, rows: 10)
         b.feed(k.bytes)

@@ -4,21 +4,32 @@ import Synchronization
 
 /// Follows a session's output in a `ScreenModel` so that a keyframe of the current screen is always at hand
 /// (the host answers the relay's keyframe requests with it). YAML: `ansi: {scrollback: 2000}`.
+///
+/// Threading: `handle` runs on the frontend's one task; `requestKeyframe` may be called from anywhere.
 public final class ANSIFrontend: Frontend, Sendable {
     /// The registry name.
     public let name = "ansi"
-    private struct State {
+    /// The model and its stream offset. Only the frontend's task feeds it (outside the lock, so a keyframe
+    /// request never waits for a long batch); `busy` says it is doing so, and then nobody else touches it.
+    private final class Screen: @unchecked Sendable {
         var model: ScreenModel
         /// The stream offset after the last output the model took.
         var seq: UInt64 = 0
+        init(model: ScreenModel) { self.model = model }
     }
-    private let state: Mutex<State>
+    private struct State {
+        var busy = false
+        /// Keyframe requests that came while the model was busy: answered when the batch is done.
+        var waiting: [@Sendable (Keyframe) -> Void] = []
+    }
+    private let screen: Screen
+    private let state = Mutex(State())
     private let scrollback: Int
 
     /// A frontend for a session of `cols` x `rows` keeping `scrollback` lines.
     public init(cols: Int = 80, rows: Int = 24, scrollback: Int = 2000) {
         self.scrollback = scrollback
-        state = Mutex(State(model: ScreenModel(cols: cols, rows: rows, scrollback: scrollback)))
+        screen = Screen(model: ScreenModel(cols: cols, rows: rows, scrollback: scrollback))
     }
 
     /// Nothing to set up.
@@ -26,45 +37,70 @@ public final class ANSIFrontend: Frontend, Sendable {
 
     /// Feeds output and sizes into the model.
     public func handle(_ event: SessionEvent) async throws {
-        state.withLock { s in Self.apply(event, to: &s, scrollback: scrollback) }
+        try await handle(batch: [event])
     }
 
-    /// Feeds a batch under one lock.
+    /// Feeds a batch, then answers the keyframe requests that came meanwhile.
     public func handle(batch: [SessionEvent]) async throws {
-        state.withLock { s in for event in batch { Self.apply(event, to: &s, scrollback: scrollback) } }
+        state.withLock { $0.busy = true }
+        for event in batch { apply(event) }
+        let (waiting, keyframe) = state.withLock { s -> ([@Sendable (Keyframe) -> Void], Keyframe?) in
+            s.busy = false
+            let waiting = s.waiting
+            s.waiting = []
+            return (waiting, waiting.isEmpty ? nil : render())
+        }
+        if let keyframe { for deliver in waiting { deliver(keyframe) } }
     }
 
-    private static func apply(_ event: SessionEvent, to s: inout State, scrollback: Int) {
+    private func apply(_ event: SessionEvent) {
         switch event {
         case .start(let info):
-            s.model.resize(cols: Int(info.cols), rows: Int(info.rows))
+            screen.model.resize(cols: Int(info.cols), rows: Int(info.rows))
         case .output(let seq, let bytes):
-            if seq != s.seq && s.seq != 0 {
+            if seq != screen.seq && screen.seq != 0 {
                 // Output was lost on the way here (the queue overflowed): start from a blank screen rather
                 // than draw on a wrong one; the next full-screen redraw makes it right again.
-                s.model = ScreenModel(cols: s.model.cols, rows: s.model.rows, scrollback: scrollback)
+                screen.model = ScreenModel(cols: screen.model.cols, rows: screen.model.rows, scrollback: scrollback)
             }
-            s.model.feed(bytes)
-            s.seq = seq + UInt64(bytes.count)
+            screen.model.feed(bytes)
+            screen.seq = seq + UInt64(bytes.count)
         case .resize(let cols, let rows):
-            s.model.resize(cols: Int(cols), rows: Int(rows))
+            screen.model.resize(cols: Int(cols), rows: Int(rows))
         default:
             break
         }
     }
 
-    /// The current screen as a keyframe: the stream offset it stands for (everything before it is in it),
-    /// the size, and the ANSI bytes.
-    public func keyframe() -> Keyframe {
-        state.withLock { s in
-            // An unfinished escape sequence at the end has not acted yet: the keyframe stands for the stream before it.
-            Keyframe(seq: s.seq - UInt64(min(s.model.unfinishedSequenceBytes, Int(s.seq))), cols: UInt16(s.model.cols), rows: UInt16(s.model.rows), bytes: ANSIRenderer.keyframe(of: s.model))
-        }
+    /// Renders the current screen; called with the lock held and the model not busy.
+    private func render() -> Keyframe {
+        let m = screen.model
+        // An unfinished escape sequence at the end has not acted yet: the keyframe stands for the stream before it.
+        return Keyframe(seq: screen.seq - UInt64(min(m.unfinishedSequenceBytes, Int(screen.seq))), cols: UInt16(m.cols),
+                        rows: UInt16(m.rows), bytes: ANSIRenderer.keyframe(of: m))
     }
 
-    /// The screen's text, row by row (trailing spaces trimmed).
+    /// Asks for a keyframe of the current screen: `deliver` gets it now, or, while the frontend is feeding a
+    /// batch, as soon as that is done (the caller never waits for the model).
+    public func requestKeyframe(_ deliver: @escaping @Sendable (Keyframe) -> Void) {
+        let now = state.withLock { s -> Keyframe? in
+            if s.busy {
+                s.waiting.append(deliver)
+                return nil
+            }
+            return render()
+        }
+        if let now { deliver(now) }
+    }
+
+    /// The current screen as a keyframe (waits while a batch is being fed).
+    public func keyframe() async -> Keyframe {
+        await withCheckedContinuation { continuation in requestKeyframe { continuation.resume(returning: $0) } }
+    }
+
+    /// The screen's text, row by row (trailing spaces trimmed); empty while a batch is being fed.
     public func screenText() -> [String] {
-        state.withLock { s in s.model.screenText }
+        state.withLock { s in s.busy ? [] : screen.model.screenText }
     }
 }
 

@@ -48,8 +48,9 @@ public struct HostOptions: Sendable {
     public var bulkThresholdBytes = 4000
     /// During bulk output, how long to let output gather before the next frame (0 turns it off).
     public var coalesceMicros = 3000
-    /// Where keyframes come from when the relay asks (the host's screen model); nil sends none.
-    public var keyframes: (@Sendable () -> Keyframe?)?
+    /// Where keyframes come from when the relay asks (the host's screen model): called with a function
+    /// that sends one upstream, now or a little later; nil sends none.
+    public var keyframes: (@Sendable (@escaping @Sendable (Keyframe) -> Void) -> Void)?
 
     /// Options for a relay URL.
     public init(relay: Endpoint) {
@@ -242,7 +243,8 @@ public final class HostClient: Sendable {
             case .keyframeRequest:
                 // Behind the output already queued (the model has seen no more than that), so the relay
                 // can place it in the stream.
-                if let k = options.keyframes?() { upstream.pushAlways(.keyframe(k)) }
+                let upstream = self.upstream
+                options.keyframes? { upstream.pushAlways(.keyframe($0)) }
             case .goodbye(let reason, _):
                 throw SwiftMateError(.connectionLost, "the relay closed the session: \(reason)")
             default:

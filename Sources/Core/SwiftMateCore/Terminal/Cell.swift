@@ -3,7 +3,7 @@
 /// A colour as the terminal was told it: default, one of the 16 basic colours (SGR 30–37, 90–97),
 /// a 256-colour palette index (SGR 38;5;n) or 24-bit RGB (SGR 38;2;r;g;b). Kept in the form it was
 /// given, as tmux does, so a repaint says the same thing.
-public struct TerminalColor: Hashable, Sendable {
+public struct TerminalColor: Hashable, Sendable, BitwiseCopyable {
     /// Tag in the top byte (0 default, 1 basic, 2 palette, 3 RGB), value below.
     public let raw: UInt32
 

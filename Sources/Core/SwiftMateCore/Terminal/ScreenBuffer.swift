@@ -12,14 +12,15 @@ final class ScreenBuffer {
     let historyLimit: Int
     @exclusivity(unchecked) private var cells: UnsafeMutablePointer<Cell>
     @exclusivity(unchecked) private var slotCount: Int
-    @exclusivity(unchecked) private var used: [Int32]
-    @exclusivity(unchecked) private var fill: [TerminalColor]
-    @exclusivity(unchecked) private var wrapped: [Bool]
+    // Per-slot line facts, as plain memory (no reference counting or copy-on-write checks per access).
+    @exclusivity(unchecked) private var used: LineArray<Int32>
+    @exclusivity(unchecked) private var fill: LineArray<TerminalColor>
+    @exclusivity(unchecked) private var wrapped: LineArray<Bool>
     /// Visible row y is slot `screen[(top + y) % rows]`.
-    @exclusivity(unchecked) private var screen: [Int]
+    @exclusivity(unchecked) private var screen: LineArray<Int>
     @exclusivity(unchecked) private var top = 0
     /// Scrollback slots, oldest first, as a ring.
-    @exclusivity(unchecked) private var history: [Int]
+    @exclusivity(unchecked) private var history: LineArray<Int>
     @exclusivity(unchecked) private var historyStart = 0
     @exclusivity(unchecked) private(set) var historyCount = 0
     /// Combining characters of cells whose `hasCombining` is set, by slot * cols + x.
@@ -31,15 +32,27 @@ final class ScreenBuffer {
         self.historyLimit = historyLimit
         slotCount = rows + historyLimit
         cells = .allocate(capacity: slotCount * cols)
-        used = Array(repeating: 0, count: slotCount)
-        fill = Array(repeating: .default, count: slotCount)
-        wrapped = Array(repeating: false, count: slotCount)
-        screen = Array(0..<rows)
-        history = Array(repeating: 0, count: historyLimit)
+        used = LineArray(repeating: 0, count: slotCount)
+        fill = LineArray(repeating: .default, count: slotCount)
+        wrapped = LineArray(repeating: false, count: slotCount)
+        screen = LineArray(repeating: 0, count: rows)
+        history = LineArray(repeating: 0, count: historyLimit)
+        for y in 0..<rows { screen[y] = y }
         // Slots rows..<slotCount are free until scrollback takes them (in order).
     }
 
-    deinit { cells.deallocate() }
+    deinit {
+        cells.deallocate()
+        freeLines()
+    }
+
+    private func freeLines() {
+        used.free()
+        fill.free()
+        wrapped.free()
+        screen.free()
+        history.free()
+    }
 
     @inline(__always)
     func slot(_ y: Int) -> Int {
@@ -257,7 +270,7 @@ final class ScreenBuffer {
 
     private func reset() {
         for s in 0..<slotCount { clearSlot(s, bg: .default) }
-        screen = Array(0..<rows)
+        for y in 0..<rows { screen[y] = y }
         top = 0
         historyStart = 0
         historyCount = 0
@@ -293,15 +306,16 @@ final class ScreenBuffer {
         var firstVisible = max(historyLines, lines.count - newRows)
         if historyLimit == 0 { lines.removeFirst(firstVisible); cursor -= firstVisible; firstVisible = 0 }
         cells.deallocate()
+        freeLines()
         cols = newCols
         rows = newRows
         slotCount = rows + historyLimit
         cells = .allocate(capacity: slotCount * cols)
-        used = Array(repeating: 0, count: slotCount)
-        fill = Array(repeating: .default, count: slotCount)
-        wrapped = Array(repeating: false, count: slotCount)
-        screen = Array(0..<rows)
-        history = Array(repeating: 0, count: historyLimit)
+        used = LineArray(repeating: 0, count: slotCount)
+        fill = LineArray(repeating: .default, count: slotCount)
+        wrapped = LineArray(repeating: false, count: slotCount)
+        screen = LineArray(repeating: 0, count: rows)
+        history = LineArray(repeating: 0, count: historyLimit)
         reset()
         let kept = lines[max(0, firstVisible - historyLimit)..<firstVisible]
         // Free slots are handed out in order, so the kept scrollback takes rows..<rows + kept.count.
@@ -325,4 +339,22 @@ final class ScreenBuffer {
         wrapped[s] = line.1
         for x in 0..<n where !line.2[x].isEmpty { combining[s * cols + x] = line.2[x] }
     }
+}
+
+/// A fixed-size array of trivial values in memory the owner frees (`free`); indexing checks bounds only in
+/// debug builds.
+struct LineArray<Element: BitwiseCopyable> {
+    private let base: UnsafeMutableBufferPointer<Element>
+
+    init(repeating value: Element, count: Int) {
+        base = .allocate(capacity: max(count, 1))
+        base.initialize(repeating: value)
+    }
+
+    subscript(i: Int) -> Element {
+        @inline(__always) get { base[i] }
+        @inline(__always) nonmutating set { base[i] = newValue }
+    }
+
+    func free() { base.deallocate() }
 }
