@@ -148,7 +148,8 @@ public final class SharedSession: Sendable {
         let hub = FrontendHub(report: { text in await status.log(text) })
         let runner = HostRunner(options: .init(command: commandLine, environment: environment, headless: !options.interactive,
                                                headlessSize: config.headlessSize, respawn: options.respawn,
-                                               sizePolicy: options.sizePolicy ?? config.sizePolicy),
+                                               sizePolicy: options.sizePolicy ?? config.sizePolicy,
+                                               redrawRow: { row, deliver in screen.requestRow(row, deliver) }),
                                 frontends: hub)
         let client = HostClient(transport: transport, registry: registry, options: hostOptions, terminal: runner,
                                 status: status, frontends: hub, logger: logger)

@@ -3,6 +3,15 @@ import Foundation
 import Glibc
 import Testing
 
+/// Seconds the host's shell takes to `cat` `file` and print `MARKER-42` (clearing the screen first).
+private func timedPrint(_ host: TmuxPane, file: String, marker: String) throws -> Double {
+    try host.type("clear; cat \(file); echo \(marker)-$((40+2))")
+    let started = Date()
+    try host.send("Enter")
+    #expect(host.waitFor("\(marker)-42", seconds: 120), "the host finished printing: \(host.screen())")
+    return Date().timeIntervalSince(started)
+}
+
 /// The first `rows` rows of a pane as tmux shows them (the host's bottom row carries join messages).
 private func rows(_ pane: TmuxPane, _ count: Int) -> [String] {
     let text = (try? run(["tmux", "-L", pane.socketName, "capture-pane", "-p"]).stdout) ?? ""
@@ -99,6 +108,30 @@ extension EndToEnd {
             #expect(host.waitFor("30 100"), "\(host.screen())")
         }
 
+        @Test func aJoinMessageOnTheHostsBottomLineGoesAwayAndThePromptComesBack() throws {
+            let dir = try scratchDirectory()
+            let (relay, url, port) = try startSSHRelay(dir: dir)
+            defer { relay.stop() }
+            let socket = dir + "/host.sock"
+            let host = try TmuxPane("\(swiftmateBinary) -S \(socket) --relay \(url) new-session \(quietShell)", cols: 80, rows: 24,
+                                    environment: shellEnvironment)
+            defer { host.kill() }
+            let strings = try connectionStrings(socket: socket)
+            #expect(host.waitFor("host$"))
+            try host.type("seq 1 40")
+            try host.send("Enter")
+            #expect(waitUntil { rows(host, 24).last == "host$" }, "\(rows(host, 24))")
+            let viewer = try TmuxPane("ssh \(sshOptions) -tt -p \(port) \(sshToken(strings["ssh session"]))@127.0.0.1", cols: 80, rows: 24)
+            defer { viewer.kill() }
+            #expect(waitUntil { rows(host, 24).last?.contains("a mate has joined") == true }, "\(rows(host, 24))")
+            #expect(waitUntil(seconds: 10) { rows(host, 24).last == "host$" }, "the covered line is back: \(rows(host, 24))")
+            #expect(rows(host, 23).last == "40")
+            // The cursor is where the shell left it: typing lands after the prompt.
+            try host.type("echo back-$((3*3))")
+            try host.send("Enter")
+            #expect(host.waitFor("\nback-9"), "\(host.screen())")
+        }
+
         @Test func aViewerThatStopsReadingIsRepaintedAndNeverSlowsTheHost() throws {
             let dir = try scratchDirectory()
             let big = dir + "/big.txt"
@@ -113,17 +146,17 @@ extension EndToEnd {
             let viewer = try TmuxPane("ssh \(sshOptions) -tt -p \(port) \(sshToken(strings["ssh session"]))@127.0.0.1", cols: 80, rows: 24)
             defer { viewer.kill() }
             #expect(viewer.waitFor("host$"), "\(viewer.screen())")
-            // Stop the viewer's ssh client: it reads nothing while the host prints 50 MB.
+            // Once with the viewer reading: how long the host takes to print 50 MB.
+            let reading = try timedPrint(host, file: big, marker: "read-along")
+            // Then stop the viewer's ssh client: it reads nothing for at least 10 s while the host prints 50 MB.
             let pids = try run(["pgrep", "-f", "ssh .*\(sshToken(strings["ssh session"]))@127.0.0.1"]).stdout
                 .split(separator: "\n").compactMap { pid_t($0) }
             #expect(!pids.isEmpty)
             for pid in pids { kill(pid, SIGSTOP) }
-            try host.type("cat \(big); echo printed-all-$((40+2))")
-            try host.send("Enter")
-            let started = Date()
-            #expect(host.waitFor("printed-all-42", seconds: 120), "the host finished printing: \(host.screen())")
-            let seconds = Date().timeIntervalSince(started)
-            usleep(2_000_000)
+            let stopped = Date()
+            let seconds = try timedPrint(host, file: big, marker: "printed-all")
+            #expect(seconds < reading * 2 + 3, "the host was slowed by a viewer that does not read: \(seconds) s vs \(reading) s")
+            usleep(UInt32(max(0, 10 - Date().timeIntervalSince(stopped)) * 1_000_000))
             for pid in pids { kill(pid, SIGCONT) }
             #expect(viewer.waitFor("printed-all-42", seconds: 30), "\(viewer.screen())")
             let same = waitUntil(seconds: 15) { rows(viewer, 23) == rows(host, 23) }

@@ -72,6 +72,7 @@ import SwiftMateTestSupport
         let b = ScreenModel(cols: 40, rows: 10)
         b.feed(k.bytes)
         #expect(b.screenText.prefix(2) == ["hello", "world!"])
+        #expect(await f.screenText().prefix(2) == ["hello", "world!"])
         #expect(b.modes.alternateScreen)
     }
 }

@@ -22,16 +22,23 @@ public final class HostRunner: HostTerminal, Sendable {
         public var respawn: Bool
         /// How the session's size follows the host's terminal and the read-write viewers.
         public var sizePolicy: SizePolicy
+        /// Where the bytes that redraw a row of the session come from (0-based row; the bytes go where the cursor
+        /// is): a message on the bottom line is taken away after `messageSeconds` by redrawing what it covered.
+        public var redrawRow: (@Sendable (_ row: Int, _ deliver: @escaping @Sendable ([UInt8]) -> Void) -> Void)?
+        /// How long a message stays on the bottom line (with `redrawRow`).
+        public var messageSeconds = 3.0
 
         /// Options for a command.
         public init(command: [String], environment: [String: String], headless: Bool,
-                    headlessSize: (cols: UInt16, rows: UInt16) = (80, 24), respawn: Bool = false, sizePolicy: SizePolicy = .smallest) {
+                    headlessSize: (cols: UInt16, rows: UInt16) = (80, 24), respawn: Bool = false, sizePolicy: SizePolicy = .smallest,
+                    redrawRow: (@Sendable (_ row: Int, _ deliver: @escaping @Sendable ([UInt8]) -> Void) -> Void)? = nil) {
             self.command = command
             self.environment = environment
             self.headless = headless
             self.headlessSize = headlessSize
             self.respawn = respawn
             self.sizePolicy = sizePolicy
+            self.redrawRow = redrawRow
         }
     }
 
@@ -45,6 +52,8 @@ public final class HostRunner: HostTerminal, Sendable {
     private let options: Options
     private let state: Mutex<State>
     private let stdoutLock = Mutex(())
+    /// Counts messages shown, so only the last one's timer takes it away.
+    private let messageGeneration = Mutex(0)
     private let input: CommandInput
     private let frontends: FrontendHub?
     private let logger: Logger
@@ -97,8 +106,23 @@ public final class HostRunner: HostTerminal, Sendable {
 
     /// Shows `text` on the bottom line of the local terminal (like tmate's status message), or logs it when headless.
     public func showMessage(_ text: String) {
-        guard !options.headless else { return }
-        writeStdout(LocalTerminal.statusLine(text, row: size.rows))
+        guard !options.headless, LocalTerminal.isInteractive else { return }
+        let row = LocalTerminal.size()?.rows ?? size.rows
+        writeStdout(LocalTerminal.statusLine(text, row: row))
+        guard let redraw = options.redrawRow else { return }
+        let generation = messageGeneration.withLock { g -> Int in
+            g += 1
+            return g
+        }
+        let seconds = options.messageSeconds
+        Task.detached { [self] in
+            try? await Task.sleep(for: .seconds(seconds))
+            guard messageGeneration.withLock({ $0 == generation }) else { return }
+            redraw(Int(row) - 1) { bytes in
+                // Save and restore the cursor around it, as the message itself did.
+                self.writeStdout(Array("\u{1b}7\u{1b}[\(row);1H".utf8) + bytes + Array("\u{1b}8".utf8))
+            }
+        }
     }
 
     /// Prints lines on the local terminal as ordinary text (before raw mode: the connection strings).

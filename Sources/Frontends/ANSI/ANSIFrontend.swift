@@ -19,8 +19,8 @@ public final class ANSIFrontend: Frontend, Sendable {
     }
     private struct State {
         var busy = false
-        /// Keyframe requests that came while the model was busy: answered when the batch is done.
-        var waiting: [@Sendable (Keyframe) -> Void] = []
+        /// Reads of the model asked for while it was busy: run when the batch is done.
+        var waiting: [@Sendable (ScreenModel, UInt64) -> Void] = []
     }
     private let screen: Screen
     private let state = Mutex(State())
@@ -44,13 +44,18 @@ public final class ANSIFrontend: Frontend, Sendable {
     public func handle(batch: [SessionEvent]) async throws {
         state.withLock { $0.busy = true }
         for event in batch { apply(event) }
-        let (waiting, keyframe) = state.withLock { s -> ([@Sendable (Keyframe) -> Void], Keyframe?) in
+        state.withLock { s in
             s.busy = false
-            let waiting = s.waiting
+            for read in s.waiting { read(screen.model, screen.seq) }
             s.waiting = []
-            return (waiting, waiting.isEmpty ? nil : render())
         }
-        if let keyframe { for deliver in waiting { deliver(keyframe) } }
+    }
+
+    /// Runs `read` on the model now, or (while a batch is being fed) when the batch is done; never waits.
+    private func whenIdle(_ read: @escaping @Sendable (ScreenModel, UInt64) -> Void) {
+        state.withLock { s in
+            if s.busy { s.waiting.append(read) } else { read(screen.model, screen.seq) }
+        }
     }
 
     private func apply(_ event: SessionEvent) {
@@ -72,25 +77,20 @@ public final class ANSIFrontend: Frontend, Sendable {
         }
     }
 
-    /// Renders the current screen; called with the lock held and the model not busy.
-    private func render() -> Keyframe {
-        let m = screen.model
-        // An unfinished escape sequence at the end has not acted yet: the keyframe stands for the stream before it.
-        return Keyframe(seq: screen.seq - UInt64(min(m.unfinishedSequenceBytes, Int(screen.seq))), cols: UInt16(m.cols),
-                        rows: UInt16(m.rows), bytes: ANSIRenderer.keyframe(of: m))
+    /// Asks for a keyframe of the current screen: `deliver` gets it now, or, while the frontend is feeding a
+    /// batch, as soon as that is done (the caller never waits for the model). `deliver` must not block.
+    public func requestKeyframe(_ deliver: @escaping @Sendable (Keyframe) -> Void) {
+        whenIdle { m, seq in
+            // An unfinished escape sequence at the end has not acted yet: the keyframe stands for the stream before it.
+            deliver(Keyframe(seq: seq - UInt64(min(m.unfinishedSequenceBytes, Int(seq))), cols: UInt16(m.cols),
+                             rows: UInt16(m.rows), bytes: ANSIRenderer.keyframe(of: m)))
+        }
     }
 
-    /// Asks for a keyframe of the current screen: `deliver` gets it now, or, while the frontend is feeding a
-    /// batch, as soon as that is done (the caller never waits for the model).
-    public func requestKeyframe(_ deliver: @escaping @Sendable (Keyframe) -> Void) {
-        let now = state.withLock { s -> Keyframe? in
-            if s.busy {
-                s.waiting.append(deliver)
-                return nil
-            }
-            return render()
-        }
-        if let now { deliver(now) }
+    /// Asks for the bytes that redraw row `row` (0-based) where the cursor is, to its end (a blank line past the
+    /// screen's last row): how the host puts back the line a message covered. `deliver` must not block.
+    public func requestRow(_ row: Int, _ deliver: @escaping @Sendable ([UInt8]) -> Void) {
+        whenIdle { m, _ in deliver(ANSIRenderer.row(row, of: m)) }
     }
 
     /// The current screen as a keyframe (waits while a batch is being fed).
@@ -98,9 +98,9 @@ public final class ANSIFrontend: Frontend, Sendable {
         await withCheckedContinuation { continuation in requestKeyframe { continuation.resume(returning: $0) } }
     }
 
-    /// The screen's text, row by row (trailing spaces trimmed); empty while a batch is being fed.
-    public func screenText() -> [String] {
-        state.withLock { s in s.busy ? [] : screen.model.screenText }
+    /// The screen's text, row by row (trailing spaces trimmed).
+    public func screenText() async -> [String] {
+        await withCheckedContinuation { continuation in whenIdle { m, _ in continuation.resume(returning: m.screenText) } }
     }
 }
 
