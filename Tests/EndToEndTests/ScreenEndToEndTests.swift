@@ -18,6 +18,43 @@ private func rows(_ pane: TmuxPane, _ count: Int) -> [String] {
     return Array(text.components(separatedBy: "\n").prefix(count))
 }
 
+/// A relay (ssh and tcp) and a host sharing `command` (a quiet bash by default) from a tmux pane of `cols` x `rows`.
+private final class SharedPane {
+    let relay: Background
+    let host: TmuxPane
+    let strings: [String: String]
+    let port: Int
+
+    init(dir: String, cols: Int = 80, rows: Int = 24, command: String? = nil) throws {
+        let (relay, url, port) = try startSSHRelay(dir: dir)
+        self.relay = relay
+        self.port = port
+        let socket = dir + "/host.sock"
+        host = try TmuxPane("\(swiftmateBinary) -S \(socket) --relay \(url) new-session \(command ?? quietShell)", cols: cols, rows: rows,
+                            environment: command == nil ? shellEnvironment : [:])
+        strings = try connectionStrings(socket: socket)
+    }
+
+    /// An OpenSSH viewer in its own pane, read-write unless `readOnly`.
+    func sshViewer(readOnly: Bool = false, cols: Int = 80, rows: Int = 24) throws -> TmuxPane {
+        let token = sshToken(strings[readOnly ? "ssh session read only" : "ssh session"])
+        return try TmuxPane("ssh \(sshOptions) -tt -p \(port) \(token)@127.0.0.1", cols: cols, rows: rows)
+    }
+
+    /// Whether the first `count` rows of `viewer` come to equal the host's (message lines aside); records them if not.
+    func expectSameScreen(_ viewer: TmuxPane, rows count: Int = 23, sourceLocation: SourceLocation = #_sourceLocation) {
+        let same = waitUntil(seconds: 10) { rows(viewer, count) == rows(host, count) }
+        #expect(same, "host:\n\(rows(host, count).joined(separator: "\n"))\nviewer:\n\(rows(viewer, count).joined(separator: "\n"))",
+                sourceLocation: sourceLocation)
+    }
+
+    /// Ends host and relay (call it in a `defer`; a deinit could run before the test's last use of `host`).
+    func stop() {
+        host.kill()
+        relay.stop()
+    }
+}
+
 extension EndToEnd {
     @Suite struct Screens {
         @Test func aViewerJoiningARunningVimSeesTheHostsScreen() throws {
@@ -25,23 +62,18 @@ extension EndToEnd {
             let file = dir + "/notes.txt"
             try (1...60).map { "line \($0): the quick brown fox jumps over the lazy dog" }.joined(separator: "\n")
                 .write(toFile: file, atomically: true, encoding: .utf8)
-            let (relay, url, port) = try startSSHRelay(dir: dir)
-            defer { relay.stop() }
-            let socket = dir + "/host.sock"
-            let host = try TmuxPane("\(swiftmateBinary) -S \(socket) --relay \(url) new-session vim -u NONE -i NONE -N \(file)",
-                                    cols: 80, rows: 24)
-            defer { host.kill() }
-            let strings = try connectionStrings(socket: socket)
+            let shared = try SharedPane(dir: dir, command: "vim -u NONE -i NONE -N \(file)")
+            defer { shared.stop() }
+            let host = shared.host
             #expect(host.waitFor("line 1: the quick"), "\(host.screen())")
             // Make the screen something a replay of recent output would not rebuild: scroll, edit, split.
             try host.type(":set number\r40Gointo the middle\u{1b}:split\r")
             #expect(host.waitFor("into the middle"), "\(host.screen())")
             usleep(500_000)
-            let viewer = try TmuxPane("ssh \(sshOptions) -tt -p \(port) \(sshToken(strings["ssh session"]))@127.0.0.1", cols: 80, rows: 24)
+            let viewer = try shared.sshViewer()
             defer { viewer.kill() }
             #expect(viewer.waitFor("into the middle"), "\(viewer.screen())")
-            let same = waitUntil(seconds: 10) { rows(viewer, 23) == rows(host, 23) }
-            #expect(same, "host:\n\(rows(host, 23).joined(separator: "\n"))\nviewer:\n\(rows(viewer, 23).joined(separator: "\n"))")
+            shared.expectSameScreen(viewer)
             // And it stays live: typing at the host shows at the viewer.
             try host.type("Gofresh line after the join\u{1b}")
             #expect(viewer.waitFor("fresh line after the join"), "\(viewer.screen())")
@@ -52,35 +84,26 @@ extension EndToEnd {
             // A banner drawn once, then 200 KB scrolled below it in a scroll region: only a keyframe (not a
             // replay of recent output) shows the banner.
             let dir = try scratchDirectory()
-            let (relay, url, port) = try startSSHRelay(dir: dir)
-            defer { relay.stop() }
-            let socket = dir + "/host.sock"
-            let host = try TmuxPane("\(swiftmateBinary) -S \(socket) --relay \(url) new-session \(quietShell)", cols: 80, rows: 24,
-                                    environment: shellEnvironment)
-            defer { host.kill() }
-            let strings = try connectionStrings(socket: socket)
+            let shared = try SharedPane(dir: dir)
+            defer { shared.stop() }
+            let host = shared.host
             #expect(host.waitFor("host$"))
             try host.type("clear; printf '\\033[2;24r\\033[1;1H\\033[7mBANNER-%s\\033[0m\\033[24;1H' TOP; seq 1 30000; echo seq-done")
             try host.send("Enter")
             #expect(host.waitFor("seq-done", seconds: 60), "\(host.screen())")
             usleep(300_000)
-            let viewer = try TmuxPane("ssh \(sshOptions) -tt -p \(port) \(sshToken(strings["ssh session"]))@127.0.0.1", cols: 80, rows: 24)
+            let viewer = try shared.sshViewer()
             defer { viewer.kill() }
             #expect(viewer.waitFor("seq-done"), "\(viewer.screen())")
             #expect(waitUntil(seconds: 10) { rows(viewer, 1) == ["BANNER-TOP"] }, "\(rows(viewer, 24))")
-            let same = waitUntil(seconds: 10) { rows(viewer, 23) == rows(host, 23) }
-            #expect(same, "host:\n\(rows(host, 23).joined(separator: "\n"))\nviewer:\n\(rows(viewer, 23).joined(separator: "\n"))")
+            shared.expectSameScreen(viewer)
         }
 
         @Test func theSessionTakesTheSmallestReadWriteWindowAndASmallerViewerIsClipped() throws {
             let dir = try scratchDirectory()
-            let (relay, url, port) = try startSSHRelay(dir: dir)
-            defer { relay.stop() }
-            let socket = dir + "/host.sock"
-            let host = try TmuxPane("\(swiftmateBinary) -S \(socket) --relay \(url) new-session \(quietShell)", cols: 100, rows: 30,
-                                    environment: shellEnvironment)
-            defer { host.kill() }
-            let strings = try connectionStrings(socket: socket)
+            let shared = try SharedPane(dir: dir, cols: 100, rows: 30)
+            defer { shared.stop() }
+            let (host, strings) = (shared.host, shared.strings)
             #expect(host.waitFor("host$"))
             // A read-only join client in a smaller window: no say in the size, so it sees part of the screen.
             let ro = try TmuxPane("\(swiftmateBinary) join \(joinURL(strings["tcp session read only"]))", cols: 60, rows: 15)
@@ -90,7 +113,7 @@ extension EndToEnd {
             try host.send("Enter")
             #expect(host.waitFor("30 100"), "read-only viewers do not resize: \(host.screen())")
             // A read-write ssh viewer of 70x20: the session shrinks to it (smallest, the default).
-            let rw = try TmuxPane("ssh \(sshOptions) -tt -p \(port) \(sshToken(strings["ssh session"]))@127.0.0.1", cols: 70, rows: 20)
+            let rw = try shared.sshViewer(cols: 70, rows: 20)
             defer { rw.kill() }
             #expect(rw.waitFor("host$"), "\(rw.screen())")
             usleep(300_000)
@@ -110,18 +133,14 @@ extension EndToEnd {
 
         @Test func aJoinMessageOnTheHostsBottomLineGoesAwayAndThePromptComesBack() throws {
             let dir = try scratchDirectory()
-            let (relay, url, port) = try startSSHRelay(dir: dir)
-            defer { relay.stop() }
-            let socket = dir + "/host.sock"
-            let host = try TmuxPane("\(swiftmateBinary) -S \(socket) --relay \(url) new-session \(quietShell)", cols: 80, rows: 24,
-                                    environment: shellEnvironment)
-            defer { host.kill() }
-            let strings = try connectionStrings(socket: socket)
+            let shared = try SharedPane(dir: dir)
+            defer { shared.stop() }
+            let host = shared.host
             #expect(host.waitFor("host$"))
             try host.type("seq 1 40")
             try host.send("Enter")
             #expect(waitUntil { rows(host, 24).last == "host$" }, "\(rows(host, 24))")
-            let viewer = try TmuxPane("ssh \(sshOptions) -tt -p \(port) \(sshToken(strings["ssh session"]))@127.0.0.1", cols: 80, rows: 24)
+            let viewer = try shared.sshViewer()
             defer { viewer.kill() }
             #expect(waitUntil { rows(host, 24).last?.contains("a mate has joined") == true }, "\(rows(host, 24))")
             #expect(waitUntil(seconds: 10) { rows(host, 24).last == "host$" }, "the covered line is back: \(rows(host, 24))")
@@ -136,20 +155,16 @@ extension EndToEnd {
             let dir = try scratchDirectory()
             let big = dir + "/big.txt"
             _ = try run(["sh", "-c", "seq 1 6500000 > \(big)"], timeout: 60) // ~50 MB
-            let (relay, url, port) = try startSSHRelay(dir: dir)
-            defer { relay.stop() }
-            let socket = dir + "/host.sock"
-            let host = try TmuxPane("\(swiftmateBinary) -S \(socket) --relay \(url) new-session \(quietShell)", cols: 80, rows: 24,
-                                    environment: shellEnvironment)
-            defer { host.kill() }
-            let strings = try connectionStrings(socket: socket)
-            let viewer = try TmuxPane("ssh \(sshOptions) -tt -p \(port) \(sshToken(strings["ssh session"]))@127.0.0.1", cols: 80, rows: 24)
+            let shared = try SharedPane(dir: dir)
+            defer { shared.stop() }
+            let host = shared.host
+            let viewer = try shared.sshViewer()
             defer { viewer.kill() }
             #expect(viewer.waitFor("host$"), "\(viewer.screen())")
             // Once with the viewer reading: how long the host takes to print 50 MB.
             let reading = try timedPrint(host, file: big, marker: "read-along")
             // Then stop the viewer's ssh client: it reads nothing for at least 10 s while the host prints 50 MB.
-            let pids = try run(["pgrep", "-f", "ssh .*\(sshToken(strings["ssh session"]))@127.0.0.1"]).stdout
+            let pids = try run(["pgrep", "-f", "ssh .*\(sshToken(shared.strings["ssh session"]))@127.0.0.1"]).stdout
                 .split(separator: "\n").compactMap { pid_t($0) }
             #expect(!pids.isEmpty)
             for pid in pids { kill(pid, SIGSTOP) }
@@ -159,8 +174,7 @@ extension EndToEnd {
             usleep(UInt32(max(0, 10 - Date().timeIntervalSince(stopped)) * 1_000_000))
             for pid in pids { kill(pid, SIGCONT) }
             #expect(viewer.waitFor("printed-all-42", seconds: 30), "\(viewer.screen())")
-            let same = waitUntil(seconds: 15) { rows(viewer, 23) == rows(host, 23) }
-            #expect(same, "after \(seconds) s of printing; host:\n\(rows(host, 23).joined(separator: "\n"))\nviewer:\n\(rows(viewer, 23).joined(separator: "\n"))")
+            shared.expectSameScreen(viewer)
         }
     }
 }

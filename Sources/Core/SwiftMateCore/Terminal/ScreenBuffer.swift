@@ -30,15 +30,18 @@ final class ScreenBuffer {
         self.cols = cols
         self.rows = rows
         self.historyLimit = historyLimit
-        slotCount = rows + historyLimit
-        cells = .allocate(capacity: slotCount * cols)
-        used = LineArray(repeating: 0, count: slotCount)
-        fill = LineArray(repeating: .default, count: slotCount)
-        wrapped = LineArray(repeating: false, count: slotCount)
-        screen = LineArray(repeating: 0, count: rows)
-        history = LineArray(repeating: 0, count: historyLimit)
-        for y in 0..<rows { screen[y] = y }
+        (slotCount, cells, used, fill, wrapped, screen, history) = Self.storage(cols: cols, rows: rows, historyLimit: historyLimit)
         // Slots rows..<slotCount are free until scrollback takes them (in order).
+    }
+
+    /// Fresh storage for a size: slot count, cells, per-slot facts, the visible rows in order, the scrollback ring.
+    private static func storage(cols: Int, rows: Int, historyLimit: Int)
+        -> (Int, UnsafeMutablePointer<Cell>, LineArray<Int32>, LineArray<TerminalColor>, LineArray<Bool>, LineArray<Int>, LineArray<Int>) {
+        let slots = rows + historyLimit
+        let screen = LineArray(repeating: 0, count: rows)
+        for y in 0..<rows { screen[y] = y }
+        return (slots, .allocate(capacity: slots * cols), LineArray(repeating: 0, count: slots), LineArray(repeating: .default, count: slots),
+                LineArray(repeating: false, count: slots), screen, LineArray(repeating: 0, count: historyLimit))
     }
 
     deinit {
@@ -309,13 +312,7 @@ final class ScreenBuffer {
         freeLines()
         cols = newCols
         rows = newRows
-        slotCount = rows + historyLimit
-        cells = .allocate(capacity: slotCount * cols)
-        used = LineArray(repeating: 0, count: slotCount)
-        fill = LineArray(repeating: .default, count: slotCount)
-        wrapped = LineArray(repeating: false, count: slotCount)
-        screen = LineArray(repeating: 0, count: rows)
-        history = LineArray(repeating: 0, count: historyLimit)
+        (slotCount, cells, used, fill, wrapped, screen, history) = Self.storage(cols: cols, rows: rows, historyLimit: historyLimit)
         reset()
         let kept = lines[max(0, firstVisible - historyLimit)..<firstVisible]
         // Free slots are handed out in order, so the kept scrollback takes rows..<rows + kept.count.

@@ -221,12 +221,18 @@ extension ScreenModel: VTHandler {
         title = String(text.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F })
     }
 
-    func saveCursor() {
-        savedCursor = SavedCursor(x: cursorX, y: cursorY, pen: pen, origin: modes.origin, g0: g0, g1: g1, shifted: shifted)
+    /// The cursor state DECSC and DECSET 1049 save.
+    var cursorState: SavedCursor {
+        SavedCursor(x: cursorX, y: cursorY, pen: pen, origin: modes.origin, g0: g0, g1: g1, shifted: shifted)
     }
 
+    func saveCursor() { savedCursor = cursorState }
+
     func restoreCursor() {
-        let saved = savedCursor ?? SavedCursor(x: 0, y: 0, pen: Pen(), origin: false, g0: .ascii, g1: .ascii, shifted: false)
+        restore(savedCursor ?? SavedCursor(x: 0, y: 0, pen: Pen(), origin: false, g0: .ascii, g1: .ascii, shifted: false))
+    }
+
+    private func restore(_ saved: SavedCursor) {
         cursorX = min(saved.x, cols - 1)
         cursorY = min(saved.y, rows - 1)
         pen = saved.pen
@@ -274,9 +280,7 @@ extension ScreenModel: VTHandler {
 
     func enterAlternateScreen(saveCursor save: Bool) {
         guard !modes.alternateScreen else { return }
-        if save {
-            alternateSavedCursor = SavedCursor(x: cursorX, y: cursorY, pen: pen, origin: modes.origin, g0: g0, g1: g1, shifted: shifted)
-        }
+        if save { alternateSavedCursor = cursorState }
         modes.alternateScreen = true
         active = alternate
         for y in 0..<rows { active.erase(y, from: 0, to: cols, bg: pen.background) }
@@ -288,13 +292,7 @@ extension ScreenModel: VTHandler {
         modes.alternateScreen = false
         active = main
         if restore, let saved = alternateSavedCursor {
-            cursorX = min(saved.x, cols - 1)
-            cursorY = min(saved.y, rows - 1)
-            pen = saved.pen
-            modes.origin = saved.origin
-            g0 = saved.g0
-            g1 = saved.g1
-            shifted = saved.shifted
+            self.restore(saved)
             alternateSavedCursor = nil
         }
         pendingWrap = false
