@@ -62,7 +62,7 @@ extension EndToEnd { @Suite struct EmbeddingExamples {
         try "host:\n  frontends: [{statz: {path: /tmp/x}}]\n".write(toFile: dir + "/bad.yaml", atomically: true, encoding: .utf8)
         let result = try run([statsHost, "-f", dir + "/bad.yaml", "--check"])
         #expect(result.status == 1)
-        #expect(result.stderr.contains("host.frontends[0]: unknown frontend 'statz'; known: recorder, stats"), "\(result.stderr)")
+        #expect(result.stderr.contains("host.frontends[0]: unknown frontend 'statz'; known: ansi, recorder, stats"), "\(result.stderr)")
         // The example's own YAML passes the same check.
         let good = try run([statsHost, "-f", repositoryRoot.appendingPathComponent("examples/embedding/stats.yaml").path, "--check"])
         #expect(good.status == 0, "\(good.stdout)")
