@@ -142,7 +142,7 @@ public final class SharedSession: Sendable {
 
         // The host's screen model: keyframes for late joiners and resynchronised viewers.
         // (Its size comes with the session's start event.)
-        let screen = ANSIFrontend()
+        let screen = ANSIFrontend(scrollback: 0)
         hostOptions.keyframes = { deliver in screen.requestKeyframe(deliver) }
         let status = HostStatus()
         let hub = FrontendHub(report: { text in await status.log(text) })

@@ -1,6 +1,6 @@
 // Random bytes and random well-formed sequences never crash the screen model or put the cursor out of bounds.
 import Testing
-import SwiftMateCore
+@testable import SwiftMateCore
 
 /// A small seeded generator, so a failure can be replayed from its seed.
 struct SplitMix64: RandomNumberGenerator {
@@ -92,5 +92,62 @@ struct SplitMix64: RandomNumberGenerator {
         model.feed("\u{1b}[99999999999999999999Cx")
         #expect(model.cursorX == 79)
         #expect(model.text(row: 0).hasPrefix("afterred"))
+    }
+}
+
+/// Skipping bulk output that scrolls off unseen (models without scrollback) must not change the result.
+@Suite struct ScrolledOffOutputTests {
+    private func pair(cols: Int, rows: Int) -> (ScreenModel, ScreenModel) {
+        let fast = ScreenModel(cols: cols, rows: rows, scrollback: 0)
+        let exact = ScreenModel(cols: cols, rows: rows, scrollback: 0)
+        exact.skipsScrolledOffOutput = false
+        return (fast, exact)
+    }
+
+    @Test(arguments: [11, 12, 13, 14, 15, 16] as [UInt64])
+    func skippingGivesTheSameScreen(seed: UInt64) {
+        var rng = SplitMix64(state: seed)
+        let (fast, exact) = pair(cols: Int.random(in: 5...100, using: &rng), rows: Int.random(in: 2...30, using: &rng))
+        for _ in 0..<60 {
+            var chunk: [UInt8] = []
+            // Mostly plain lines (some long enough to wrap), now and then a sequence or a cursor move.
+            for _ in 0..<Int.random(in: 1...400, using: &rng) {
+                switch Int.random(in: 0..<20, using: &rng) {
+                case 0: chunk += ScreenModelFuzzTests.piece(&rng)
+                case 1: chunk += Array("\u{1b}[\(Int.random(in: 1...40, using: &rng));\(Int.random(in: 1...120, using: &rng))H".utf8)
+                case 2: chunk += Array("\r\n\r\n".utf8)
+                default:
+                    chunk += (0..<Int.random(in: 0...150, using: &rng)).map { _ in UInt8.random(in: 0x20...0x7E, using: &rng) }
+                    chunk += Array((Bool.random(using: &rng) ? "\r\n" : "\n").utf8)
+                }
+            }
+            fast.feed(chunk)
+            exact.feed(chunk)
+            guard fast.screenText == exact.screenText, fast.cursorX == exact.cursorX, fast.cursorY == exact.cursorY,
+                  fast.pendingWrap == exact.pendingWrap, fast.pen == exact.pen, fast.modes == exact.modes else {
+                Issue.record("seed \(seed): differs\n\(fast.screenText.joined(separator: "\n"))\n---\n\(exact.screenText.joined(separator: "\n"))")
+                return
+            }
+        }
+    }
+
+    @Test func theGoldenRecordingsGiveTmuxsScreenWithoutScrollbackToo() {
+        for golden in GoldenCase.all {
+            let m = ScreenModel(cols: golden.cols, rows: golden.rows, scrollback: 0)
+            m.feed(golden.input)
+            #expect(m.screenText == golden.screen, "\(golden.name)")
+        }
+    }
+
+    @Test func aBigPlainOutputIsSkippedToItsLastScreen() {
+        let (fast, exact) = pair(cols: 80, rows: 24)
+        let text = Array((1...20000).map { "\($0)\r\n" }.joined().utf8)
+        fast.feed("\u{1b}[41mred background from here\r\n")
+        exact.feed("\u{1b}[41mred background from here\r\n")
+        fast.feed(text)
+        exact.feed(text)
+        #expect(fast.screenText == exact.screenText)
+        #expect(fast.text(row: 22) == "20000")
+        #expect(fast.cell(x: 50, y: 0).background == exact.cell(x: 50, y: 0).background)
     }
 }

@@ -26,7 +26,8 @@ public final class ANSIFrontend: Frontend, Sendable {
     private let state = Mutex(State())
     private let scrollback: Int
 
-    /// A frontend for a session of `cols` x `rows` keeping `scrollback` lines.
+    /// A frontend for a session of `cols` x `rows` keeping `scrollback` lines (keyframes need none; without it
+    /// the model can skip bulk output that scrolls off unseen).
     public init(cols: Int = 80, rows: Int = 24, scrollback: Int = 2000) {
         self.scrollback = scrollback
         screen = Screen(model: ScreenModel(cols: cols, rows: rows, scrollback: scrollback))

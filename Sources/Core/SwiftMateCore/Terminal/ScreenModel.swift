@@ -70,12 +70,67 @@ public final class ScreenModel {
 
     /// Parses terminal output.
     public func feed(_ bytes: UnsafeRawBufferPointer) {
-        parser.feed(bytes.assumingMemoryBound(to: UInt8.self), self)
+        feed(bytes.assumingMemoryBound(to: UInt8.self))
     }
 
     /// Parses terminal output.
     public func feed(_ bytes: [UInt8]) {
-        bytes.withUnsafeBufferPointer { parser.feed($0, self) }
+        bytes.withUnsafeBufferPointer { feed($0) }
+    }
+
+    private func feed(_ bytes: UnsafeBufferPointer<UInt8>) {
+        var rest = bytes
+        if skipsScrolledOffOutput, let start = scrolledOffPrefix(bytes) {
+            // Everything before `start` ends up above the screen, with no scrollback to keep it: start from
+            // where it would have left the screen (blank, cursor at the bottom left) instead of drawing it.
+            for y in 0..<rows { active.erase(y, from: 0, to: cols, bg: pen.background) }
+            cursorX = 0
+            cursorY = rows - 1
+            pendingWrap = false
+            allDirty = true
+            rest = UnsafeBufferPointer(rebasing: bytes[start...])
+        }
+        parser.feed(rest, self)
+    }
+
+    /// Whether plain output that would scroll off the screen is skipped (see `scrolledOffPrefix`); tests turn
+    /// it off to check that the result is the same.
+    var skipsScrolledOffOutput = true
+
+    /// For bulk plain text (a `cat` of a big file): the offset after which the output alone decides the
+    /// screen. It applies only without scrollback, with the whole screen as scroll region, not inserting, and
+    /// with the parser between sequences, to output that starts with printable ASCII, CR and LF only: a prefix
+    /// of that plain part ending in CR LF and followed, still inside the plain part, by more than twice the
+    /// screen's height of line feeds. Whatever is on the screen or printed in the prefix then scrolls off (with
+    /// nothing but text and line feeds the cursor reaches the bottom within `rows` of them, and `rows` more
+    /// scroll every row away), and the prefix changes no mode, pen, tab stop or charset. So the screen after
+    /// the whole output equals the screen after the rest printed from a blank screen with the cursor at the
+    /// bottom left.
+    private func scrolledOffPrefix(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        let needed = 2 * rows + 2
+        guard bytes.count > 4 * needed, active.historyLimit == 0, scrollTop == 0, scrollBottom == rows - 1,
+              parser.isGround, !modes.insert else { return nil }
+        var plainEnd = 0
+        while plainEnd < bytes.count {
+            let b = bytes[plainEnd]
+            if !(b >= 0x20 && b < 0x7F) && b != 0x0D && b != 0x0A { break }
+            plainEnd += 1
+        }
+        guard plainEnd > 4 * needed else { return nil }
+        // The line feed with `needed` line feeds from it to the end of the plain part.
+        var feeds = 0, limit = -1, i = plainEnd - 1
+        while i >= 0 {
+            if bytes[i] == 0x0A {
+                feeds += 1
+                if feeds == needed { limit = i; break }
+            }
+            i -= 1
+        }
+        guard limit > 1 else { return nil }
+        // The last CR LF before it.
+        var end = limit - 1
+        while end > 0 && !(bytes[end] == 0x0A && bytes[end - 1] == 0x0D) { end -= 1 }
+        return end > 0 ? end + 1 : nil
     }
 
     /// Parses terminal output.
