@@ -141,7 +141,7 @@ public final class SharedSession: Sendable {
         for choice in frontendChoices { try registry.requireFrontend(choice.name, at: choice.options) }
 
         // The host's screen model: keyframes for late joiners and resynchronised viewers.
-        // (Its size comes with the session's start event.)
+        // (Fed on the PTY reader's thread, not through the frontend hub: no task wake-up per keystroke.)
         let screen = ANSIFrontend(scrollback: 0)
         hostOptions.keyframes = { deliver in screen.requestKeyframe(deliver) }
         let status = HostStatus()
@@ -149,7 +149,7 @@ public final class SharedSession: Sendable {
         let runner = HostRunner(options: .init(command: commandLine, environment: environment, headless: !options.interactive,
                                                headlessSize: config.headlessSize, respawn: options.respawn,
                                                sizePolicy: options.sizePolicy ?? config.sizePolicy,
-                                               redrawRow: { row, deliver in screen.requestRow(row, deliver) }),
+                                               redrawRow: { row, deliver in screen.requestRow(row, deliver) }, screen: screen),
                                 frontends: hub)
         let client = HostClient(transport: transport, registry: registry, options: hostOptions, terminal: runner,
                                 status: status, frontends: hub, logger: logger)
@@ -172,7 +172,7 @@ public final class SharedSession: Sendable {
         let facts = environment.filter { ["TERM", "SHELL"].contains($0.key) }
         let start: @Sendable () throws -> Void = {
             let built = try choices.map { try registry.frontend($0.name, options: $0.options, context: context) }
-            hub.start(built + given + [screen], injector: ClosureInjector { runner.inject($0) })
+            hub.start(built + given, injector: ClosureInjector { runner.inject($0) })
             let size = runner.size
             hub.publish(.start(SessionInfo(sessionID: sessionID, cols: size.cols, rows: size.rows, command: commandLine,
                                            environment: facts)))

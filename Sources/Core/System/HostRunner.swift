@@ -27,11 +27,14 @@ public final class HostRunner: HostTerminal, Sendable {
         public var redrawRow: (@Sendable (_ row: Int, _ deliver: @escaping @Sendable ([UInt8]) -> Void) -> Void)?
         /// How long a message stays on the bottom line (with `redrawRow`).
         public var messageSeconds = 3.0
+        /// The host's screen model, fed each output chunk and size change on the PTY reader's thread.
+        public var screen: (any HostScreen)?
 
         /// Options for a command.
         public init(command: [String], environment: [String: String], headless: Bool,
                     headlessSize: (cols: UInt16, rows: UInt16) = (80, 24), respawn: Bool = false, sizePolicy: SizePolicy = .smallest,
-                    redrawRow: (@Sendable (_ row: Int, _ deliver: @escaping @Sendable ([UInt8]) -> Void) -> Void)? = nil) {
+                    redrawRow: (@Sendable (_ row: Int, _ deliver: @escaping @Sendable ([UInt8]) -> Void) -> Void)? = nil,
+                    screen: (any HostScreen)? = nil) {
             self.command = command
             self.environment = environment
             self.headless = headless
@@ -39,6 +42,7 @@ public final class HostRunner: HostTerminal, Sendable {
             self.respawn = respawn
             self.sizePolicy = sizePolicy
             self.redrawRow = redrawRow
+            self.screen = screen
         }
     }
 
@@ -143,6 +147,7 @@ public final class HostRunner: HostTerminal, Sendable {
         }
         guard changed else { return }
         pty?.resize(cols: cols, rows: rows)
+        options.screen?.resized(cols: cols, rows: rows)
         upstream?.pushAlways(.resize(cols: cols, rows: rows))
         frontends?.publish(.resize(cols: cols, rows: rows))
     }
@@ -172,6 +177,8 @@ public final class HostRunner: HostTerminal, Sendable {
     /// the exit status of the last run once the end has been handed to the client.
     public func run(client: HostClient) async throws -> Int32 {
         upstreamBox.withLock { $0 = client.upstream }
+        let initial = size
+        options.screen?.resized(cols: initial.cols, rows: initial.rows)
         let interactive = !options.headless && LocalTerminal.isInteractive
         if interactive { LocalTerminal.enterRawMode() }
         defer { if interactive { LocalTerminal.restore() } }
@@ -208,6 +215,7 @@ public final class HostRunner: HostTerminal, Sendable {
         input.attach(pty)
         let upstream = client.upstream
         let frontends = self.frontends
+        let screen = options.screen
         let (status, endSeq): (Int32, UInt64) = await withCheckedContinuation { continuation in
             let reader = Thread { [self] in
                 var seq = startSeq
@@ -225,6 +233,8 @@ public final class HostRunner: HostTerminal, Sendable {
                         }
                     }
                     if mirror { stdoutLock.withLock { _ in _ = FileDescriptorIO.writeAll(1, UnsafeRawBufferPointer(rebasing: buffer[0..<n])) } }
+                    // After the upstream push: a keyframe never stands for output the relay has not been sent.
+                    screen?.output(seq: seq, bytes: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
                     frontends?.publish(.output(seq: seq, bytes: bytes))
                     seq += UInt64(n)
                 }

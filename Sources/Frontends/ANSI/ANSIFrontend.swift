@@ -5,8 +5,9 @@ import Synchronization
 /// Follows a session's output in a `ScreenModel` so that a keyframe of the current screen is always at hand
 /// (the host answers the relay's keyframe requests with it). YAML: `ansi: {scrollback: 2000}`.
 ///
-/// Threading: `handle` runs on the frontend's one task; `requestKeyframe` may be called from anywhere.
-public final class ANSIFrontend: Frontend, Sendable {
+/// Threading: as a frontend (chosen in YAML), `handle` runs on its one task; the host's own is fed through
+/// `HostScreen` on the PTY reader's thread instead; `requestKeyframe` and `requestRow` may be called from anywhere.
+public final class ANSIFrontend: Frontend, HostScreen, Sendable {
     /// The registry name.
     public let name = "ansi"
     /// The model and its stream offset. Only the frontend's task feeds it (outside the lock, so a keyframe
@@ -59,17 +60,34 @@ public final class ANSIFrontend: Frontend, Sendable {
         }
     }
 
+    /// Output straight from the host's PTY reader (the `HostScreen` path), under the lock.
+    public func output(seq: UInt64, bytes: UnsafeRawBufferPointer) {
+        state.withLock { _ in
+            takeOutput(seq: seq) { screen.model.feed(bytes) }
+            screen.seq = seq + UInt64(bytes.count)
+        }
+    }
+
+    /// The session's size (the `HostScreen` path).
+    public func resized(cols: UInt16, rows: UInt16) {
+        state.withLock { _ in screen.model.resize(cols: Int(cols), rows: Int(rows)) }
+    }
+
+    /// Starts over on a blank screen when output was lost on the way (a gap in the offsets), then feeds.
+    private func takeOutput(seq: UInt64, _ feed: () -> Void) {
+        if seq != screen.seq && screen.seq != 0 {
+            // Drawing on a wrong screen is worse than a blank one; the next full-screen redraw makes it right.
+            screen.model = ScreenModel(cols: screen.model.cols, rows: screen.model.rows, scrollback: scrollback)
+        }
+        feed()
+    }
+
     private func apply(_ event: SessionEvent) {
         switch event {
         case .start(let info):
             screen.model.resize(cols: Int(info.cols), rows: Int(info.rows))
         case .output(let seq, let bytes):
-            if seq != screen.seq && screen.seq != 0 {
-                // Output was lost on the way here (the queue overflowed): start from a blank screen rather
-                // than draw on a wrong one; the next full-screen redraw makes it right again.
-                screen.model = ScreenModel(cols: screen.model.cols, rows: screen.model.rows, scrollback: scrollback)
-            }
-            screen.model.feed(bytes)
+            takeOutput(seq: seq) { screen.model.feed(bytes) }
             screen.seq = seq + UInt64(bytes.count)
         case .resize(let cols, let rows):
             screen.model.resize(cols: Int(cols), rows: Int(rows))

@@ -1,4 +1,4 @@
-// How a join client turns the session's stream into bytes for a local terminal that may be another size.
+// The screen model's hooks: the host's (fed on the PTY reader's thread) and the join client's display.
 
 /// Turns session output into what the local terminal is sent. The `ansi` module's `ViewerScreen` keeps a
 /// screen model: the stream passes through untouched while the sizes agree, and is drawn clipped or padded
@@ -14,4 +14,13 @@ public protocol JoinDisplay: Sendable {
     func sessionResized(cols: UInt16, rows: UInt16) -> [UInt8]
     /// The local terminal's size changed.
     func terminalResized(cols: UInt16, rows: UInt16) -> [UInt8]
+}
+
+/// The host's screen model as the terminal side feeds it: every output chunk and size change, in order, on
+/// the PTY reader's thread (no task hop per keystroke). The `ansi` module's `ANSIFrontend` is one.
+public protocol HostScreen: Sendable {
+    /// Output at stream offset `seq`; must be quick (it runs between PTY reads).
+    func output(seq: UInt64, bytes: UnsafeRawBufferPointer)
+    /// The session's size.
+    func resized(cols: UInt16, rows: UInt16)
 }
