@@ -1,5 +1,6 @@
 // A relay in-process: its listeners serving in background tasks until stopped.
 import Logging
+import SwiftMateANSI
 import SwiftMateCore
 
 /// A running relay (what `swiftmate relay` runs, and a host's embedded relay).
@@ -37,6 +38,10 @@ public struct RelayServer: Sendable {
                              logger: Logger = Logger(label: "swiftmate.relay"),
                              executor: (any TaskExecutor)? = nil) async throws -> RelayServer {
         for endpoint in listen { try registry.requireTransport(endpoint.scheme) }
+        var options = options
+        if options.viewerScreen == nil {
+            options.viewerScreen = { session, window in ViewerScreen(cols: session.cols, rows: session.rows, terminal: window) }
+        }
         let relay = Relay(registry: registry, options: options, logger: logger, executor: executor)
         var listeners: [any Listener] = []
         do {

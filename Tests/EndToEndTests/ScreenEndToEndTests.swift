@@ -108,7 +108,7 @@ extension EndToEnd {
             // A read-only join client in a smaller window: no say in the size, so it sees part of the screen.
             let ro = try TmuxPane("\(swiftmateBinary) join \(joinURL(strings["tcp session read only"]))", cols: 60, rows: 15)
             defer { ro.kill() }
-            #expect(ro.waitFor("the session is 100x30, this window 60x15"), "\(ro.screen())")
+            #expect(ro.waitFor("session 100x30, window 60x15"), "\(ro.screen())")
             try host.type("stty size")
             try host.send("Enter")
             #expect(host.waitFor("30 100"), "read-only viewers do not resize: \(host.screen())")
@@ -121,8 +121,13 @@ extension EndToEnd {
             try host.send("Enter")
             #expect(host.waitFor("20 70"), "\(host.screen())")
             #expect(rw.waitFor("20 70"), "\(rw.screen())")
-            #expect(ro.waitFor("the session is 70x20, this window 60x15"), "\(ro.screen())")
+            #expect(ro.waitFor("session 70x20, window 60x15"), "\(ro.screen())")
             #expect(ro.waitFor("20 70"), "the clipped view follows the cursor: \(ro.screen())")
+            // A read-only ssh viewer in a smaller window is drawn clipped by the relay, with the notice.
+            let roSSH = try shared.sshViewer(readOnly: true, cols: 50, rows: 12)
+            defer { roSSH.kill() }
+            #expect(roSSH.waitFor("session 70x20, window 50x12"), "\(roSSH.screen())")
+            #expect(roSSH.waitFor("20 70"), "\(roSSH.screen())")
             // The read-write viewer leaves: back to the host's size.
             rw.kill()
             usleep(500_000)

@@ -39,7 +39,7 @@ import SwiftMateTestSupport
         out.feed(ANSIRenderer.repaint(of: m, on: &viewport))
         #expect(out.text(row: 22) == "line 39")
         #expect(out.text(row: 21).hasPrefix("line 38 xxx"))
-        #expect(out.text(row: 23).contains("the session is 120x40, this window 80x24"))
+        #expect(out.text(row: 23).contains("session 120x40, window 80x24"))
         #expect(out.cursorY == 22)
         // Output lands where it should after an incremental update.
         _ = m.takeDamage()

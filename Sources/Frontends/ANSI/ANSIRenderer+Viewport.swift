@@ -81,7 +81,8 @@ extension ANSIRenderer {
         } else if row < v.rows - (v.clips(m) ? 1 : 0) {
             pad(from: 0, to: v.cols, row: row, into: &w)
         } else {
-            let text = " swiftmate: the session is \(m.cols)x\(m.rows), this window \(v.cols)x\(v.rows): showing columns \(v.originX + 1)-\(v.originX + min(m.cols, v.cols)), rows \(v.originY + 1)-\(v.originY + shown); enlarge the window to see it all "
+            // Most important first: narrow windows cut the end.
+            let text = " swiftmate: session \(m.cols)x\(m.rows), window \(v.cols)x\(v.rows): showing columns \(v.originX + 1)-\(v.originX + min(m.cols, v.cols)), rows \(v.originY + 1)-\(v.originY + shown); enlarge the window to see it all "
             var reverse = Pen()
             reverse.attributes = .inverse
             w.setPen(reverse)

@@ -281,24 +281,16 @@ public actor Relay {
             try? await connection.outbound.write(Array("This session admits only listed SSH keys; yours is not one of them.\r\n".utf8))
             return
         }
-        guard let viewer = await session.addViewer(readOnly: readOnly, peer: connection.peer, cols: cols, rows: rows) else {
+        guard let viewer = await session.addViewer(readOnly: readOnly, peer: connection.peer, cols: cols, rows: rows, link: .terminal) else {
             try? await connection.outbound.write(Array("This session has reached its viewer limit.\r\n".utf8))
             return
         }
         let source = ChunkSource(connection.inbound)
         await withTaskGroup(of: Void.self) { group in
-            group.addTask {
+            group.addTask { [options] in
+                var writer = TerminalViewerWriter(window: (cols, rows), makeDisplay: options.viewerScreen)
                 while let batch = await viewer.queue.popAll(), !Task.isCancelled {
-                    var out = [UInt8]()
-                    for message in batch {
-                        switch message {
-                        case .output(_, let bytes): out.append(contentsOf: bytes)
-                        case .keyframe(let k): out.append(contentsOf: k.bytes)
-                        case .notice(let text): out.append(contentsOf: Array("\r\n[\(text)]\r\n".utf8))
-                        case .goodbye(let reason, _): out.append(contentsOf: Array("\r\n[swiftmate: session ended: \(reason)]\r\n".utf8))
-                        default: break
-                        }
-                    }
+                    let out = await writer.bytes(for: batch) { await session.currentCatchUp() }
                     if out.isEmpty { continue }
                     do { try await connection.outbound.write(out) } catch { break }
                 }

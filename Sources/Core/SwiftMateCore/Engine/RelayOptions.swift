@@ -24,6 +24,11 @@ public struct RelayOptions: Sendable {
     /// Host name put in connection strings; nil means the listen address (or this machine's name for a wildcard).
     public var publicHost: String?
 
+    /// Draws the session for an ssh viewer whose window is not the session's size (clipped or padded, from a
+    /// screen model of its own); nil sends such viewers the stream as it is. Given the session's and the
+    /// window's sizes.
+    public var viewerScreen: (@Sendable (_ session: (cols: UInt16, rows: UInt16), _ window: (cols: UInt16, rows: UInt16)) -> any JoinDisplay)?
+
     /// Session recording at the relay (`relay.recording`); nil records nothing.
     public var recording: RelayRecording?
 

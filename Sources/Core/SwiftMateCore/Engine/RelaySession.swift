@@ -13,6 +13,8 @@ struct RelayViewer: Sendable {
     let readOnly: Bool
     let peer: String
     let queue: OutboundQueue<Message>
+    /// How its bytes go out (a terminal viewer's writer draws them itself and follows its own window).
+    let link: ViewerLink
     var cols: UInt16
     var rows: UInt16
 }
@@ -106,11 +108,11 @@ actor RelaySession {
     }
 
     /// Adds a viewer; its queue starts with the session size, a keyframe and the output since, then live output.
-    func addViewer(readOnly: Bool, peer: String, cols: UInt16, rows: UInt16) -> RelayViewer? {
+    func addViewer(readOnly: Bool, peer: String, cols: UInt16, rows: UInt16, link: ViewerLink = .framed) -> RelayViewer? {
         guard !ended, viewers.count < options.maxViewersPerSession else { return nil }
         let viewer = RelayViewer(id: nextViewerID, readOnly: readOnly, peer: peer,
                                  queue: OutboundQueue(limitBytes: options.viewerQueueBytes, size: { $0.approximateSize }),
-                                 cols: cols, rows: rows)
+                                 link: link, cols: cols, rows: rows)
         nextViewerID += 1
         viewers[viewer.id] = viewer
         catchUp(viewer.queue)
@@ -138,6 +140,9 @@ actor RelaySession {
         logger.info("viewer \(viewerID) left session \(id): \(reason)")
     }
 
+    /// The latest keyframe and the output since (to start a screen model for one viewer).
+    func currentCatchUp() -> KeyframeCache.CatchUp { cache.catchUp(cols: cols, rows: rows) }
+
     /// Keystrokes from a viewer: forwarded for read-write viewers, dropped for read-only ones.
     func input(from viewerID: UInt32, bytes: [UInt8]) {
         guard let viewer = viewers[viewerID], !viewer.readOnly, !bytes.isEmpty else { return }
@@ -153,6 +158,8 @@ actor RelaySession {
         viewer.cols = cols
         viewer.rows = rows
         viewers[viewerID] = viewer
+        // A terminal viewer's writer hears of it too, in stream order (its drawing may have to change).
+        if viewer.link == .terminal { viewer.queue.pushAlways(.resize(viewer: viewerID, cols: cols, rows: rows)) }
         if !viewer.readOnly { hostQueue.pushAlways(.resize(viewer: viewerID, cols: cols, rows: rows)) }
     }
 
