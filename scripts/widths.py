@@ -20,7 +20,9 @@ def runs(width):
         out.append((start, 0x10FFFF))
     return out
 def emit(name, rs):
-    body = ",\n".join("        (0x%X, 0x%X)" % r for r in rs)
+    cells = ["(0x%X, 0x%X)" % r for r in rs]
+    rows = [", ".join(cells[i:i + 5]) for i in range(0, len(cells), 5)]
+    body = ",\n".join("        " + r for r in rows)
     return "    static let %s: [(UInt32, UInt32)] = [\n%s,\n    ]\n" % (name, body)
 assert all(libc.wcwidth(c) == 1 for c in range(0x20, 0x7F))
 assert all(libc.wcwidth(c) in (1, -1) for c in range(0xA0, 0x300)) or True
