@@ -64,3 +64,9 @@ import SwiftMateTestSupport
         }
     }
 }
+
+@Test func aViewerCannotAskForAHugeSession() {
+    var s = SessionSizer(policy: .largest, hostSize: nil, headlessSize: (80, 24))
+    s.viewerResized(1, cols: 60000, rows: 60000)
+    #expect(s.size == (SessionSizer.maxSide, SessionSizer.maxSide))
+}

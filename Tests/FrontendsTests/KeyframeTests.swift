@@ -76,3 +76,12 @@ import SwiftMateTestSupport
         #expect(b.modes.alternateScreen)
     }
 }
+
+@Test func aHugeWindowIsPaddedOnlyUpToTheCap() {
+    let m = ScreenModel(cols: 80, rows: 24)
+    m.feed("x")
+    var viewport = Viewport(cols: 65535, rows: 65535)
+    let bytes = ANSIRenderer.repaint(of: m, on: &viewport)
+    #expect(viewport.cols == 1000 && viewport.rows == 1000)
+    #expect(bytes.count < 8 << 20)
+}

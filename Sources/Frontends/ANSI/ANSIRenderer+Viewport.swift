@@ -12,10 +12,10 @@ public struct Viewport: Sendable, Equatable {
     /// First session row shown.
     public var originY = 0
 
-    /// A terminal of `cols` x `rows`.
+    /// A terminal of `cols` x `rows` (each capped at 1000: a peer's window size must not make the drawing huge).
     public init(cols: Int, rows: Int) {
-        self.cols = max(1, cols)
-        self.rows = max(1, rows)
+        self.cols = max(1, min(cols, 1000))
+        self.rows = max(1, min(rows, 1000))
     }
 
     /// Whether the session does not fit (a notice line is then kept at the bottom).

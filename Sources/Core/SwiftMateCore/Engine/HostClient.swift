@@ -243,8 +243,15 @@ public final class HostClient: Sendable {
             case .keyframeRequest:
                 // Behind the output already queued (the model has seen no more than that), so the relay
                 // can place it in the stream.
-                let upstream = self.upstream
-                options.keyframes? { upstream.pushAlways(.keyframe($0)) }
+                let upstream = self.upstream, limit = options.maxFrameSize - 1024, logger = self.logger
+                options.keyframes? { keyframe in
+                    // One that would not fit in a frame is not sent: joiners then get the recent output instead.
+                    guard keyframe.bytes.count <= limit else {
+                        logger.warning("a keyframe of \(keyframe.bytes.count) bytes is over the frame limit; not sent")
+                        return
+                    }
+                    upstream.pushAlways(.keyframe(keyframe))
+                }
             case .goodbye(let reason, _):
                 throw SwiftMateError(.connectionLost, "the relay closed the session: \(reason)")
             default:

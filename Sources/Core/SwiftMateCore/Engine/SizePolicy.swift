@@ -92,10 +92,13 @@ public struct SessionSizer: Sendable {
         hostSize = (cols, rows)
     }
 
+    /// The largest session a viewer's window can ask for (a keyframe of it must fit in a frame).
+    public static let maxSide: UInt16 = 1000
+
     /// A read-write viewer's window changed size (or it joined with one).
     public mutating func viewerResized(_ id: UInt32, cols: UInt16, rows: UInt16) {
         guard cols > 0, rows > 0 else { return }
-        viewers[id] = (cols, rows)
+        viewers[id] = (min(cols, Self.maxSide), min(rows, Self.maxSide))
         lastViewer = id
     }
 
