@@ -143,13 +143,13 @@ public final class SharedSession: Sendable {
         // The host's screen model: keyframes for late joiners and resynchronised viewers.
         // (Fed on the PTY reader's thread, not through the frontend hub: no task wake-up per keystroke.)
         let screen = ANSIFrontend(scrollback: 0)
-        hostOptions.keyframes = { deliver in screen.requestKeyframe(deliver) }
+        hostOptions.keyframes = { screen.keyframe() }
         let status = HostStatus()
         let hub = FrontendHub(report: { text in await status.log(text) })
         let runner = HostRunner(options: .init(command: commandLine, environment: environment, headless: !options.interactive,
                                                headlessSize: config.headlessSize, respawn: options.respawn,
                                                sizePolicy: options.sizePolicy ?? config.sizePolicy,
-                                               redrawRow: { row, deliver in screen.requestRow(row, deliver) }, screen: screen),
+                                               redrawRow: { screen.row($0) }, screen: screen),
                                 frontends: hub)
         let client = HostClient(transport: transport, registry: registry, options: hostOptions, terminal: runner,
                                 status: status, frontends: hub, logger: logger)

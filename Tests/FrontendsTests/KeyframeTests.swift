@@ -67,12 +67,12 @@ import SwiftMateTestSupport
         try await f.handle(batch: [.start(SessionInfo(sessionID: "s", cols: 40, rows: 10, command: ["sh"])),
                                    .output(seq: 0, bytes: Array("\u{1b}[?1049hhello\r\nworld".utf8)),
                                    .output(seq: 20, bytes: Array("!".utf8))])
-        let k = await f.keyframe()
+        let k = f.keyframe()
         #expect(k.seq == 21 && k.cols == 40 && k.rows == 10)
         let b = ScreenModel(cols: 40, rows: 10)
         b.feed(k.bytes)
         #expect(b.screenText.prefix(2) == ["hello", "world!"])
-        #expect(await f.screenText().prefix(2) == ["hello", "world!"])
+        #expect(f.screenText().prefix(2) == ["hello", "world!"])
         #expect(b.modes.alternateScreen)
     }
 }

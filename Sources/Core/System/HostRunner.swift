@@ -24,7 +24,7 @@ public final class HostRunner: HostTerminal, Sendable {
         public var sizePolicy: SizePolicy
         /// Where the bytes that redraw a row of the session come from (0-based row; the bytes go where the cursor
         /// is): a message on the bottom line is taken away after `messageSeconds` by redrawing what it covered.
-        public var redrawRow: (@Sendable (_ row: Int, _ deliver: @escaping @Sendable ([UInt8]) -> Void) -> Void)?
+        public var redrawRow: (@Sendable (_ row: Int) -> [UInt8])?
         /// How long a message stays on the bottom line (with `redrawRow`).
         public var messageSeconds = 3.0
         /// The host's screen model, fed each output chunk and size change on the PTY reader's thread.
@@ -33,7 +33,7 @@ public final class HostRunner: HostTerminal, Sendable {
         /// Options for a command.
         public init(command: [String], environment: [String: String], headless: Bool,
                     headlessSize: (cols: UInt16, rows: UInt16) = (80, 24), respawn: Bool = false, sizePolicy: SizePolicy = .smallest,
-                    redrawRow: (@Sendable (_ row: Int, _ deliver: @escaping @Sendable ([UInt8]) -> Void) -> Void)? = nil,
+                    redrawRow: (@Sendable (_ row: Int) -> [UInt8])? = nil,
                     screen: (any HostScreen)? = nil) {
             self.command = command
             self.environment = environment
@@ -122,10 +122,8 @@ public final class HostRunner: HostTerminal, Sendable {
         Task.detached { [self] in
             try? await Task.sleep(for: .seconds(seconds))
             guard messageGeneration.withLock({ $0 == generation }) else { return }
-            redraw(Int(row) - 1) { bytes in
-                // Save and restore the cursor around it, as the message itself did.
-                self.writeStdout(Array("\u{1b}7\u{1b}[\(row);1H".utf8) + bytes + Array("\u{1b}8".utf8))
-            }
+            // Save and restore the cursor around it, as the message itself did.
+            writeStdout(Array("\u{1b}7\u{1b}[\(row);1H".utf8) + redraw(Int(row) - 1) + Array("\u{1b}8".utf8))
         }
     }
 
@@ -234,7 +232,7 @@ public final class HostRunner: HostTerminal, Sendable {
                     }
                     if mirror { stdoutLock.withLock { _ in _ = FileDescriptorIO.writeAll(1, UnsafeRawBufferPointer(rebasing: buffer[0..<n])) } }
                     // After the upstream push: a keyframe never stands for output the relay has not been sent.
-                    screen?.output(seq: seq, bytes: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+                    screen?.output(seq: seq, bytes: bytes)
                     frontends?.publish(.output(seq: seq, bytes: bytes))
                     seq += UInt64(n)
                 }

@@ -48,9 +48,8 @@ public struct HostOptions: Sendable {
     public var bulkThresholdBytes = 4000
     /// During bulk output, how long to let output gather before the next frame (0 turns it off).
     public var coalesceMicros = 3000
-    /// Where keyframes come from when the relay asks (the host's screen model): called with a function
-    /// that sends one upstream, now or a little later; nil sends none.
-    public var keyframes: (@Sendable (@escaping @Sendable (Keyframe) -> Void) -> Void)?
+    /// Where keyframes come from when the relay asks (the host's screen model); nil sends none.
+    public var keyframes: (@Sendable () -> Keyframe)?
 
     /// Options for a relay URL.
     public init(relay: Endpoint) {
@@ -243,14 +242,12 @@ public final class HostClient: Sendable {
             case .keyframeRequest:
                 // Behind the output already queued (the model has seen no more than that), so the relay
                 // can place it in the stream.
-                let upstream = self.upstream, limit = options.maxFrameSize - 1024, logger = self.logger
-                options.keyframes? { keyframe in
-                    // One that would not fit in a frame is not sent: joiners then get the recent output instead.
-                    guard keyframe.bytes.count <= limit else {
-                        logger.warning("a keyframe of \(keyframe.bytes.count) bytes is over the frame limit; not sent")
-                        return
-                    }
+                guard let keyframe = options.keyframes?() else { break }
+                // One that would not fit in a frame is not sent: joiners then get the recent output instead.
+                if keyframe.bytes.count <= options.maxFrameSize - 1024 {
                     upstream.pushAlways(.keyframe(keyframe))
+                } else {
+                    logger.warning("a keyframe of \(keyframe.bytes.count) bytes is over the frame limit; not sent")
                 }
             case .goodbye(let reason, _):
                 throw SwiftMateError(.connectionLost, "the relay closed the session: \(reason)")

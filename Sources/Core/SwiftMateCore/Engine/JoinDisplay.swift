@@ -20,7 +20,7 @@ public protocol JoinDisplay: Sendable {
 /// the PTY reader's thread (no task hop per keystroke). The `ansi` module's `ANSIFrontend` is one.
 public protocol HostScreen: Sendable {
     /// Output at stream offset `seq`; must be quick (it runs between PTY reads).
-    func output(seq: UInt64, bytes: UnsafeRawBufferPointer)
+    func output(seq: UInt64, bytes: [UInt8])
     /// The session's size.
     func resized(cols: UInt16, rows: UInt16)
 }
