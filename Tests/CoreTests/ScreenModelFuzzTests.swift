@@ -151,3 +151,16 @@ struct SplitMix64: RandomNumberGenerator {
         #expect(fast.cell(x: 50, y: 0).background == exact.cell(x: 50, y: 0).background)
     }
 }
+
+@Test func clearingTheScrollbackKeepsTheScreenAndScrollsOnAfterIt() {
+    let m = ScreenModel(cols: 20, rows: 5, scrollback: 10)
+    m.feed((1...30).map { "line \($0)" }.joined(separator: "\r\n"))
+    #expect(m.scrollbackCount == 10)
+    let screen = m.screenText
+    m.feed("\u{1b}[3J")
+    #expect(m.scrollbackCount == 0 && m.screenText == screen)
+    m.feed("\r\n" + (31...40).map { "line \($0)" }.joined(separator: "\r\n"))
+    #expect(m.scrollbackCount == 10)
+    #expect((0..<10).map { m.scrollbackText($0) } == (26...35).map { "line \($0)" })
+    #expect(m.screenText == (36...40).map { "line \($0)" })
+}

@@ -23,6 +23,8 @@ final class ScreenBuffer {
     @exclusivity(unchecked) private var history: LineArray<Int>
     @exclusivity(unchecked) private var historyStart = 0
     @exclusivity(unchecked) private(set) var historyCount = 0
+    /// Slots neither on the screen nor in the scrollback (the scrollback takes from here until it is full).
+    @exclusivity(unchecked) private var free: [Int]
     /// Combining characters of cells whose `hasCombining` is set, by slot * cols + x.
     @exclusivity(unchecked) private var combining: [Int: [UInt32]] = [:]
 
@@ -31,8 +33,11 @@ final class ScreenBuffer {
         self.rows = rows
         self.historyLimit = historyLimit
         (slotCount, cells, used, fill, wrapped, screen, history) = Self.storage(cols: cols, rows: rows, historyLimit: historyLimit)
-        // Slots rows..<slotCount are free until scrollback takes them (in order).
+        free = Self.freeSlots(rows: rows, slotCount: slotCount)
     }
+
+    /// The slots a fresh storage has free: all but the screen's, lowest handed out first.
+    private static func freeSlots(rows: Int, slotCount: Int) -> [Int] { Array((rows..<slotCount).reversed()) }
 
     /// Fresh storage for a size: slot count, cells, per-slot facts, the visible rows in order, the scrollback ring.
     private static func storage(cols: Int, rows: Int, historyLimit: Int)
@@ -222,9 +227,7 @@ final class ScreenBuffer {
             return
         }
         // A partial region: rotate its slots (still no cells move).
-        var region = (regionTop...bottom).map { slot($0) }
-        region = Array(region[n...] + region[..<n])
-        for (i, y) in (regionTop...bottom).enumerated() { setSlot(y, region[i]) }
+        rotate(top: regionTop, bottom: bottom, by: n)
         for y in (bottom - n + 1)...bottom { clearSlot(slot(y), bg: bg) }
     }
 
@@ -232,10 +235,15 @@ final class ScreenBuffer {
     func scrollDown(top regionTop: Int, bottom: Int, count: Int, bg: TerminalColor) {
         let n = min(count, bottom - regionTop + 1)
         guard n > 0 else { return }
-        var region = (regionTop...bottom).map { slot($0) }
-        region = Array(region[(region.count - n)...] + region[..<(region.count - n)])
-        for (i, y) in (regionTop...bottom).enumerated() { setSlot(y, region[i]) }
+        rotate(top: regionTop, bottom: bottom, by: -n)
         for y in regionTop..<(regionTop + n) { clearSlot(slot(y), bg: bg) }
+    }
+
+    /// Moves the slots of rows `top...bottom` `shift` places up (down when negative), wrapping round.
+    private func rotate(top regionTop: Int, bottom: Int, by shift: Int) {
+        let region = (regionTop...bottom).map { slot($0) }
+        let n = region.count
+        for (i, y) in (regionTop...bottom).enumerated() { setSlot(y, region[((i + shift) % n + n) % n]) }
     }
 
     @inline(__always)
@@ -252,7 +260,7 @@ final class ScreenBuffer {
             if index >= historyLimit { index -= historyLimit }
             history[index] = s
             historyCount += 1
-            return rows + historyCount - 1 // the free slots are taken in order
+            return free.removeLast()
         }
         let oldest = history[historyStart]
         history[historyStart] = s
@@ -261,34 +269,15 @@ final class ScreenBuffer {
         return oldest
     }
 
-    /// Forgets the scrollback (ED 3); its slots become free again.
+    /// Forgets the scrollback (ED 3); its slots become free again (cleared when the screen takes them).
     func clearHistory() {
-        guard historyCount > 0 else { return }
-        // Rebuild with the visible rows first so free slots are again rows..<slotCount in order.
-        let snapshot = (0..<rows).map { y in ((0..<cols).map { cell($0, y) }, isWrapped(y)) }
-        let marks = (0..<rows).map { y in (0..<cols).map { combiningMarks($0, y) } }
-        reset()
-        restore(snapshot, marks)
-    }
-
-    private func reset() {
-        for s in 0..<slotCount { clearSlot(s, bg: .default) }
-        for y in 0..<rows { screen[y] = y }
-        top = 0
+        for i in 0..<historyCount {
+            var index = historyStart + i
+            if index >= historyLimit { index -= historyLimit }
+            free.append(history[index])
+        }
         historyStart = 0
         historyCount = 0
-        combining = [:]
-    }
-
-    private func restore(_ lines: [([Cell], Bool)], _ marks: [[[UInt32]]]) {
-        for (y, line) in lines.enumerated() where y < rows {
-            let s = slot(y)
-            let n = min(cols, line.0.count)
-            for x in 0..<n { cells[s * cols + x] = line.0[x] }
-            used[s] = Int32(n)
-            wrapped[s] = line.1
-            for x in 0..<n where !marks[y][x].isEmpty { combining[s * cols + x] = marks[y][x] }
-        }
     }
 
     /// A new size: rows keep their cells from the top-left (cut or padded; no rewrapping); the scrollback
@@ -313,12 +302,14 @@ final class ScreenBuffer {
         cols = newCols
         rows = newRows
         (slotCount, cells, used, fill, wrapped, screen, history) = Self.storage(cols: cols, rows: rows, historyLimit: historyLimit)
-        reset()
+        free = Self.freeSlots(rows: rows, slotCount: slotCount)
+        top = 0
+        historyStart = 0
+        combining = [:]
         let kept = lines[max(0, firstVisible - historyLimit)..<firstVisible]
-        // Free slots are handed out in order, so the kept scrollback takes rows..<rows + kept.count.
         historyCount = kept.count
         for (i, line) in kept.enumerated() {
-            let s = rows + i
+            let s = free.removeLast()
             history[i] = s
             store(line, into: s)
         }
