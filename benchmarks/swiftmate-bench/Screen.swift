@@ -6,13 +6,7 @@ import SwiftMateCore
 /// The bench's inputs: the seq file as a PTY shows it (CR LF), and a mixed full-screen recording made of the
 /// golden recordings of real programs (vim, less, man, top, ls, a Python REPL, bash), repeated to `target` bytes.
 func screenInputs(seqFile: String, target: Int = 24 << 20) -> [(name: String, bytes: [UInt8])] {
-    var seq: [UInt8] = []
-    let raw = [UInt8](FileManager.default.contents(atPath: seqFile) ?? Data())
-    seq.reserveCapacity(raw.count * 9 / 8)
-    for b in raw {
-        if b == 0x0A { seq.append(0x0D) }
-        seq.append(b)
-    }
+    let seq = asPTYShowsIt([UInt8](FileManager.default.contents(atPath: seqFile) ?? Data()))
     let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("Tests/CoreTests/Golden")
     var mixed: [UInt8] = []

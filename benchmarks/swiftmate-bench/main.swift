@@ -220,6 +220,17 @@ func asciinemaRec(tag: String) throws -> Double? {
     return ns / 1e9
 }
 
+/// Text as a PTY shows it: each LF as CR LF (onlcr).
+func asPTYShowsIt(_ text: some Collection<UInt8>) -> [UInt8] {
+    var out: [UInt8] = []
+    out.reserveCapacity(text.count + text.count / 4)
+    for b in text {
+        if b == 0x0A { out.append(0x0D) }
+        out.append(b)
+    }
+    return out
+}
+
 func median(_ values: [Double]) -> Double {
     let sorted = values.sorted()
     return sorted.isEmpty ? .nan : sorted[sorted.count / 2]
@@ -276,13 +287,7 @@ case "recorder":
     var offset = 0
     while offset < data.count {
         let end = min(offset + 4095, data.count)
-        var chunk: [UInt8] = []
-        chunk.reserveCapacity(2 * (end - offset))
-        for b in data[offset..<end] {
-            if b == 0x0A { chunk.append(0x0D) }
-            chunk.append(b)
-        }
-        chunks.append(chunk)
+        chunks.append(asPTYShowsIt(data[offset..<end]))
         offset = end
     }
     for batchSize in [1, 16] {

@@ -30,23 +30,16 @@ struct ANSIWriter {
         lineDrawing = false
     }
 
+    /// Each attribute's SGR parameter, in the order they are written.
+    private static let attributeCodes: [(CellAttributes, String)] = [
+        (.bold, "1"), (.dim, "2"), (.italic, "3"), (.underline, "4"), (.doubleUnderline, "4:2"), (.curlyUnderline, "4:3"),
+        (.dottedUnderline, "4:4"), (.dashedUnderline, "4:5"), (.blink, "5"), (.inverse, "7"), (.hidden, "8"), (.strike, "9"),
+        (.overline, "53"),
+    ]
+
     /// The SGR parameters (without CSI and `m`) for `pen`, starting with 0.
     static func sgr(_ pen: Pen) -> String {
-        var parts = ["0"]
-        let a = pen.attributes
-        if a.contains(.bold) { parts.append("1") }
-        if a.contains(.dim) { parts.append("2") }
-        if a.contains(.italic) { parts.append("3") }
-        if a.contains(.underline) { parts.append("4") }
-        if a.contains(.doubleUnderline) { parts.append("4:2") }
-        if a.contains(.curlyUnderline) { parts.append("4:3") }
-        if a.contains(.dottedUnderline) { parts.append("4:4") }
-        if a.contains(.dashedUnderline) { parts.append("4:5") }
-        if a.contains(.blink) { parts.append("5") }
-        if a.contains(.inverse) { parts.append("7") }
-        if a.contains(.hidden) { parts.append("8") }
-        if a.contains(.strike) { parts.append("9") }
-        if a.contains(.overline) { parts.append("53") }
+        var parts = ["0"] + attributeCodes.filter { pen.attributes.contains($0.0) }.map(\.1)
         if pen.foreground != .default { parts.append(pen.foreground.sgr(background: false)) }
         if pen.background != .default { parts.append(pen.background.sgr(background: true)) }
         return parts.joined(separator: ";")

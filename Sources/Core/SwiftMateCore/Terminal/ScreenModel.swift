@@ -109,7 +109,7 @@ public final class ScreenModel {
     private func scrolledOffPrefix(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
         let needed = 2 * rows + 2
         guard bytes.count > 4 * needed, active.historyLimit == 0, scrollTop == 0, scrollBottom == rows - 1,
-              parser.isGround, !modes.insert else { return nil }
+              parser.unfinishedBytes == 0, !modes.insert else { return nil }
         var plainEnd = 0
         while plainEnd < bytes.count {
             let b = bytes[plainEnd]
@@ -194,12 +194,15 @@ public final class ScreenModel {
 
     /// The text of row `y`, trailing spaces trimmed (as tmux's `capture-pane -p`).
     public func text(row y: Int) -> String {
+        Self.text((0..<cols).map { active.cell($0, y) }) { active.combiningMarks($0, y) }
+    }
+
+    /// A line's characters and combining marks (right halves of wide characters skipped), trailing spaces trimmed.
+    private static func text(_ cells: [Cell], marks: (Int) -> [UInt32]) -> String {
         var scalars = String.UnicodeScalarView()
-        for x in 0..<cols {
-            let c = active.cell(x, y)
-            if c.width == 0 { continue }
+        for (x, c) in cells.enumerated() where c.width != 0 {
             scalars.append(Unicode.Scalar(c.scalar) ?? " ")
-            if c.hasCombining { for m in active.combiningMarks(x, y) { scalars.append(Unicode.Scalar(m) ?? " ") } }
+            if c.hasCombining { for m in marks(x) { scalars.append(Unicode.Scalar(m) ?? " ") } }
         }
         var s = String(scalars)
         while s.hasSuffix(" ") { s.removeLast() }
@@ -214,10 +217,7 @@ public final class ScreenModel {
 
     /// Text of scrollback line `i` (0 is the oldest).
     public func scrollbackText(_ i: Int) -> String {
-        let line = main.historyLine(i)
-        var s = String(String.UnicodeScalarView(line.cells.filter { $0.width != 0 }.map { Unicode.Scalar($0.scalar) ?? " " }))
-        while s.hasSuffix(" ") { s.removeLast() }
-        return s
+        Self.text(main.historyLine(i).cells) { main.combiningMarksInHistory(i, $0) }
     }
 
     /// Columns with a tab stop.

@@ -102,9 +102,6 @@ final class VTParser {
 
     deinit { osc.deallocate() }
 
-    /// Between sequences and characters (nothing half-parsed).
-    var isGround: Bool { state == .ground && utf8Needed == 0 }
-
     /// Back to the ground state (RIS, or a new stream).
     func reset() {
         state = .ground
