@@ -48,7 +48,7 @@ public final class HostRunner: HostTerminal, Sendable {
 
     private struct State {
         var pty: PTYProcess?
-        var size: (cols: UInt16, rows: UInt16)
+        /// Decides the session's size (`sizer.size` is the size the PTY has).
         var sizer: SessionSizer
         var stopping = false
     }
@@ -69,12 +69,12 @@ public final class HostRunner: HostTerminal, Sendable {
         self.logger = logger
         let terminalSize = options.headless ? nil : (LocalTerminal.size() ?? options.headlessSize)
         let sizer = SessionSizer(policy: options.sizePolicy, hostSize: terminalSize, headlessSize: options.headlessSize)
-        state = Mutex(State(size: sizer.size, sizer: sizer))
+        state = Mutex(State(sizer: sizer))
         input = CommandInput(limit: 4096)
     }
 
     /// The session's current window size.
-    public var size: (cols: UInt16, rows: UInt16) { state.withLock { $0.size } }
+    public var size: (cols: UInt16, rows: UInt16) { state.withLock { $0.sizer.size } }
 
     // MARK: HostTerminal
 
@@ -99,13 +99,19 @@ public final class HostRunner: HostTerminal, Sendable {
         resize { $0.viewerLeft(viewer) }
     }
 
-    /// Applies an event to the size policy, and the size it then gives.
+    /// Applies an event to the size policy; when the size it gives changes, the PTY, the screen model, the
+    /// relay and the frontends get the new one.
     private func resize(_ event: (inout SessionSizer) -> Void) {
-        let size = state.withLock { s -> (cols: UInt16, rows: UInt16) in
+        let (pty, size, changed) = state.withLock { s -> (PTYProcess?, (cols: UInt16, rows: UInt16), Bool) in
+            let before = s.sizer.size
             event(&s.sizer)
-            return s.sizer.size
+            return (s.pty, s.sizer.size, s.sizer.size != before)
         }
-        applySize(cols: size.cols, rows: size.rows)
+        guard changed else { return }
+        pty?.resize(cols: size.cols, rows: size.rows)
+        options.screen?.resized(cols: size.cols, rows: size.rows)
+        upstream?.pushAlways(.resize(cols: size.cols, rows: size.rows))
+        frontends?.publish(.resize(cols: size.cols, rows: size.rows))
     }
 
     /// Shows `text` on the bottom line of the local terminal (like tmate's status message), or logs it when headless.
@@ -135,19 +141,6 @@ public final class HostRunner: HostTerminal, Sendable {
 
     private func writeStdout(_ bytes: [UInt8]) {
         stdoutLock.withLock { _ in _ = FileDescriptorIO.writeAll(1, bytes) }
-    }
-
-    private func applySize(cols: UInt16, rows: UInt16) -> Void {
-        let (pty, changed) = state.withLock { s -> (PTYProcess?, Bool) in
-            let changed = s.size != (cols, rows)
-            s.size = (cols, rows)
-            return (s.pty, changed)
-        }
-        guard changed else { return }
-        pty?.resize(cols: cols, rows: rows)
-        options.screen?.resized(cols: cols, rows: rows)
-        upstream?.pushAlways(.resize(cols: cols, rows: rows))
-        frontends?.publish(.resize(cols: cols, rows: rows))
     }
 
     /// Ends the session as a closed terminal does: SIGHUP to the command's process group (an interactive

@@ -22,12 +22,12 @@ extension ScreenModel {
         case 0x41: moveCursorVertically(-n) // A  CUU
         case 0x42, 0x65: moveCursorVertically(n) // B CUD, e VPR
         case 0x43, 0x61: moveTo(x: cursorX + n, y: cursorY) // C CUF, a HPR
-        case 0x44: moveTo(x: (pendingWrap ? cursorX : cursorX) - n, y: cursorY) // D  CUB
+        case 0x44: moveTo(x: cursorX - n, y: cursorY) // D  CUB
         case 0x45: moveCursorVertically(n); cursorX = 0 // E  CNL
         case 0x46: moveCursorVertically(-n); cursorX = 0 // F  CPL
         case 0x47, 0x60: moveTo(x: n - 1, y: cursorY) // G CHA, ` HPA
         case 0x48, 0x66: cursorPosition(row: p.get(0, 1), col: p.get(1, 1)) // H CUP, f HVP
-        case 0x64: cursorPosition(row: n, col: cursorX + 1, keepColumn: true) // d  VPA
+        case 0x64: cursorPosition(row: n, col: cursorX + 1) // d  VPA
         // CSI I (CHT) is left out on purpose: tmux ignores it, and the model follows tmux.
         case 0x5A: tabBackward(n) // Z  CBT
         case 0x4A: eraseInDisplay(p.get(0, 0, zeroIsDefault: false)) // J  ED
@@ -70,7 +70,7 @@ extension ScreenModel {
     }
 
     /// CUP (1-based), relative to the scroll region in origin mode.
-    private func cursorPosition(row: Int, col: Int, keepColumn: Bool = false) {
+    private func cursorPosition(row: Int, col: Int) {
         var y = row - 1
         if modes.origin {
             y = min(y + scrollTop, scrollBottom)
@@ -92,8 +92,7 @@ extension ScreenModel {
             eraseInLine(1)
             allDirty = true
         case 2:
-            for y in 0..<rows { active.erase(y, from: 0, to: cols, bg: bg) }
-            allDirty = true
+            eraseScreen(bg: bg)
         case 3:
             main.clearHistory()
         default: break
@@ -103,14 +102,15 @@ extension ScreenModel {
     private func eraseInLine(_ mode: Int) {
         let bg = pen.background
         switch mode {
-        case 0: active.erase(cursorY, from: cursorX, to: cols, bg: bg)
+        case 0:
+            active.erase(cursorY, from: cursorX, to: cols, bg: bg)
+            fixWideEdge(at: cursorX)
         case 1:
             active.erase(cursorY, from: 0, to: cursorX + 1, bg: bg)
             fixWideEdge(at: cursorX + 1)
         case 2: active.erase(cursorY, from: 0, to: cols, bg: bg)
         default: return
         }
-        if mode == 0 { fixWideEdge(at: cursorX) }
         touch(cursorY)
     }
 
@@ -123,8 +123,7 @@ extension ScreenModel {
 
     private func eraseCharacters(_ n: Int) {
         let end = min(cols, cursorX + n)
-        active.erase(cursorY, from: cursorX, to: end == cols ? cols - 0 : end, bg: pen.background)
-        if end == cols { active.setWrapped(cursorY, false) }
+        active.erase(cursorY, from: cursorX, to: end, bg: pen.background)
         fixWideEdge(at: cursorX)
         fixWideEdge(at: end)
         touch(cursorY)
@@ -171,7 +170,7 @@ extension ScreenModel {
         let x = pendingWrap ? cursorX : cursorX - 1
         guard x >= 0 else { return }
         let c = active.cell(x, cursorY)
-        guard c.width == 1, c.scalar > 0x20 || c.scalar == 0x20 else { return }
+        guard c.width == 1, c.scalar >= 0x20 else { return }
         let saved = pen
         pen = c.pen
         for _ in 0..<min(n, cols * rows) { printScalar(c.scalar) }

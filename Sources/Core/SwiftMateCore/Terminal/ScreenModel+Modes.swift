@@ -104,11 +104,10 @@ extension ScreenModel {
             case 1: modes.applicationCursor = on
             case 3:
                 // DECCOLM: the size stays (as in tmux); the screen clears and the cursor goes home.
-                for y in 0..<rows { active.erase(y, from: 0, to: cols, bg: .default) }
+                eraseScreen(bg: .default)
                 scrollTop = 0
                 scrollBottom = rows - 1
                 moveTo(x: 0, y: 0)
-                allDirty = true
             case 6:
                 modes.origin = on
                 moveTo(x: 0, y: on ? scrollTop : 0)

@@ -97,11 +97,7 @@ extension ScreenModel: VTHandler {
         var cell = Cell(scalar: scalar, pen: pen, width: UInt8(width))
         if lineDrawing { cell.attributes.insert(.lineDrawing) }
         active.set(cursorX, cursorY, cell)
-        if width == 2 {
-            var right = Cell(scalar: 0x20, pen: pen, width: 0)
-            right.scalar = 0x20
-            active.set(cursorX + 1, cursorY, right)
-        }
+        if width == 2 { active.set(cursorX + 1, cursorY, Cell(scalar: 0x20, pen: pen, width: 0)) }
         touch(cursorY)
         if cursorX + width >= cols {
             cursorX = cols - 1
@@ -257,11 +253,10 @@ extension ScreenModel: VTHandler {
         scrollTop = 0
         scrollBottom = rows - 1
         tabs = Self.defaultTabs(cols)
-        for y in 0..<rows { active.erase(y, from: 0, to: cols, bg: .default) }
+        eraseScreen(bg: .default)
         cursorX = 0
         cursorY = 0
         pendingWrap = false
-        allDirty = true
     }
 
     private func alignmentTest() {
@@ -283,8 +278,7 @@ extension ScreenModel: VTHandler {
         if save { alternateSavedCursor = cursorState }
         modes.alternateScreen = true
         active = alternate
-        for y in 0..<rows { active.erase(y, from: 0, to: cols, bg: pen.background) }
-        allDirty = true
+        eraseScreen(bg: pen.background)
     }
 
     func leaveAlternateScreen(restoreCursor restore: Bool) {

@@ -83,11 +83,10 @@ public final class ScreenModel {
         if skipsScrolledOffOutput, let start = scrolledOffPrefix(bytes) {
             // Everything before `start` ends up above the screen, with no scrollback to keep it: start from
             // where it would have left the screen (blank, cursor at the bottom left) instead of drawing it.
-            for y in 0..<rows { active.erase(y, from: 0, to: cols, bg: pen.background) }
+            eraseScreen(bg: pen.background)
             cursorX = 0
             cursorY = rows - 1
             pendingWrap = false
-            allDirty = true
             rest = UnsafeBufferPointer(rebasing: bytes[start...])
         }
         parser.feed(rest, self)
@@ -235,4 +234,10 @@ public final class ScreenModel {
 
     @inline(__always)
     func touch(_ y: Int) { dirty[y] = true }
+
+    /// Blanks every row of the screen shown with background `bg` (all rows are then damaged).
+    func eraseScreen(bg: TerminalColor) {
+        for y in 0..<rows { active.erase(y, from: 0, to: cols, bg: bg) }
+        allDirty = true
+    }
 }
