@@ -85,3 +85,14 @@ import SwiftMateTestSupport
     #expect(viewport.cols == 1000 && viewport.rows == 1000)
     #expect(bytes.count < 8 << 20)
 }
+
+@Test func aKeyframeKeepsTheCursorThatDECSET1049SavedInOriginMode() {
+    let a = ScreenModel(cols: 40, rows: 10)
+    a.feed("\u{1b}[3;8r\u{1b}[?6h\u{1b}[2;5Hmain\u{1b}[?1049halt")
+    let b = ScreenModel(cols: 40, rows: 10)
+    b.feed(ANSIRenderer.keyframe(of: a))
+    #expect(b.alternateSavedCursor == a.alternateSavedCursor)
+    a.feed("\u{1b}[?1049lX")
+    b.feed("\u{1b}[?1049lX")
+    #expect(ScreenState(a) == ScreenState(b))
+}

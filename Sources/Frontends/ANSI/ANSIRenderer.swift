@@ -15,14 +15,8 @@ public enum ANSIRenderer {
             drawRows(of: m, mainScreen: true, into: &w)
             w.endLineDrawing()
             if let saved = m.alternateSavedCursor {
-                // 1049 saves the cursor and pen the program had when it switched; put them back first.
-                w.move(x: saved.x, y: saved.y)
-                w.setPen(saved.pen)
-                w.raw(charsets(g0: saved.g0, g1: saved.g1, shifted: saved.shifted))
-                if saved.origin { w.raw("\u{1b}[?6h") }
-                w.raw("\u{1b}[?1049h")
-                if saved.origin { w.raw("\u{1b}[?6l") }
-                w.raw(charsets(g0: .ascii, g1: .ascii, shifted: false))
+                // 1049 saves the cursor and pen the program had when it switched.
+                save(saved, with: "\u{1b}[?1049h", into: &w)
             } else {
                 w.raw("\u{1b}[?1047h")
             }
@@ -35,16 +29,7 @@ public enum ANSIRenderer {
             w.raw("\u{1b}[3g")
             for x in m.tabStops { w.move(x: x, y: 0); w.raw("\u{1b}H") }
         }
-        if let saved = m.savedCursor {
-            w.move(x: saved.x, y: saved.y)
-            w.setPen(saved.pen)
-            w.raw(charsets(g0: saved.g0, g1: saved.g1, shifted: saved.shifted))
-            if saved.origin { w.raw("\u{1b}[?6h") }
-            w.move(x: saved.x, y: saved.y) // ?6h homed the cursor; origin mode's CUP below is absolute again
-            w.raw("\u{1b}7")
-            if saved.origin { w.raw("\u{1b}[?6l") }
-            w.raw(charsets(g0: .ascii, g1: .ascii, shifted: false))
-        }
+        if let saved = m.savedCursor { save(saved, with: "\u{1b}7", into: &w) }
         if m.scrollTop != 0 || m.scrollBottom != m.rows - 1 { w.raw("\u{1b}[\(m.scrollTop + 1);\(m.scrollBottom + 1)r") }
         placeCursor(of: m, into: &w, origin: m.modes.origin)
         w.setPen(m.pen)
@@ -52,6 +37,19 @@ public enum ANSIRenderer {
         w.raw(modes(m.modes, including: true))
         if !m.title.isEmpty { w.raw("\u{1b}]2;\(m.title)\u{07}") }
         return w.bytes
+    }
+
+    /// Puts the terminal in `saved`'s state (pen, charsets, origin mode, position), sends `sequence` (DECSC, or
+    /// DECSET 1049) to record it, then puts origin mode and charsets back to their defaults. The scroll region
+    /// is still the whole screen here, so a position in origin mode is the absolute one.
+    private static func save(_ saved: SavedCursor, with sequence: String, into w: inout ANSIWriter) {
+        w.setPen(saved.pen)
+        w.raw(charsets(g0: saved.g0, g1: saved.g1, shifted: saved.shifted))
+        if saved.origin { w.raw("\u{1b}[?6h") } // homes the cursor, so the move comes after it
+        w.move(x: saved.x, y: saved.y)
+        w.raw(sequence)
+        if saved.origin { w.raw("\u{1b}[?6l") }
+        w.raw(charsets(g0: .ascii, g1: .ascii, shifted: false))
     }
 
     /// Row `y` drawn from where the cursor is, then the rest of the line erased (default pen after); a blank
