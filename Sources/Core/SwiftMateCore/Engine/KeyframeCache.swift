@@ -59,11 +59,7 @@ struct KeyframeCache {
             keyframe = nil
             trimToLineStart()
         }
-        if since.count > requestBytes || keyframe == nil, !requested {
-            requested = true
-            return .requestKeyframe
-        }
-        return .none
+        return since.count > requestBytes || keyframe == nil ? requestNow() : .none
     }
 
     /// A keyframe from the host. Taken when its offset is inside what is kept; one older than that (the
@@ -71,13 +67,7 @@ struct KeyframeCache {
     mutating func received(_ k: Keyframe) -> (taken: Bool, action: Action) {
         requested = false
         hostSendsKeyframes = true
-        guard k.seq >= base, k.seq <= end else {
-            if k.seq < base {
-                requested = true
-                return (false, .requestKeyframe)
-            }
-            return (false, .none)
-        }
+        guard k.seq >= base, k.seq <= end else { return (false, k.seq < base ? requestNow() : .none) }
         since.removeFirst(Int(k.seq - base))
         base = k.seq
         keyframe = k
