@@ -28,8 +28,7 @@ final class SSHServerSession: @unchecked Sendable {
     fileprivate let outbox: SSHOutbox
     /// Made when the client's shell or subsystem request is accepted (on the session thread, in the
     /// callback, so bytes that arrive in the same read are kept): what the client sends.
-    private var inbound: AsyncThrowingStream<[UInt8], any Error>?
-    private var inboundFeed: AsyncThrowingStream<[UInt8], any Error>.Continuation?
+    private var inbound: DirectInbound?
     private let windows: AsyncStream<(cols: UInt16, rows: UInt16)>
     private let windowFeed: AsyncStream<(cols: UInt16, rows: UInt16)>.Continuation
 
@@ -129,12 +128,12 @@ final class SSHServerSession: @unchecked Sendable {
                 return
             }
             if ssh_is_connected(session) == 0 || ssh_channel_is_closed(channel) != 0 {
-                inboundFeed?.finish()
+                inbound?.finish()
                 // Keep serving writes until the relay closes (it does once inbound ends).
                 if ssh_is_connected(session) == 0 { return }
             }
             if ssh_event_dopoll(event, -1) == SSH_ERROR {
-                inboundFeed?.finish(throwing: SwiftMateError(.connectionLost, "ssh \(peer): the connection failed"))
+                inbound?.finish(throwing: SwiftMateError(.connectionLost, "ssh \(peer): the connection failed"))
                 return
             }
         }
@@ -160,7 +159,7 @@ final class SSHServerSession: @unchecked Sendable {
     }
 
     private func cleanUp() {
-        inboundFeed?.finish()
+        inbound?.finish()
         windowFeed.finish()
         outbox.finish()
         if let channel { ssh_channel_free(channel) }
@@ -244,7 +243,7 @@ final class SSHServerSession: @unchecked Sendable {
             if isStderr == 0 && length > 0 { // before shell/subsystem there is no feed: dropped
                 let bytes = [UInt8](UnsafeRawBufferPointer(start: data, count: Int(length)))
                 // The task taking this runs here, now, if its executor allows (a host's embedded relay does).
-                InlineWork.perform { s.inboundFeed?.yield(bytes) }
+                InlineWork.perform { s.inbound?.deliver(bytes) }
             }
             return Int32(length)
         }
@@ -252,7 +251,7 @@ final class SSHServerSession: @unchecked Sendable {
         cb.pointee.channel_close_function = { _, _, userdata in
             guard let s = SSHServerSession.from(userdata) else { return }
             s.peerClosed = true
-            s.inboundFeed?.finish()
+            s.inbound?.finish()
         }
         ssh_set_channel_callbacks(channel, cb)
     }
@@ -267,16 +266,13 @@ final class SSHServerSession: @unchecked Sendable {
         return String(cString: type) + " " + String(cString: base64)
     }
 
-    /// Accepts the channel's request and opens the inbound stream. A viewer's keystrokes are bounded: one
+    /// Accepts the channel's request and opens the inbound side. A viewer's keystrokes are bounded: one
     /// that floods faster than the relay takes them loses the excess (libssh reopens the SSH window as we
     /// consume, so SSH flow control does not bound it). The framed protocol must not lose a byte, and the
     /// relay reads it as it comes.
     private func accept(_ accepted: SSHChannelRequest) {
         request = accepted
-        let (stream, feed) = AsyncThrowingStream.makeStream(
-            of: [UInt8].self, bufferingPolicy: accepted == .subsystem ? .unbounded : .bufferingOldest(4096))
-        inbound = stream
-        inboundFeed = feed
+        inbound = DirectInbound(maxPendingChunks: accepted == .subsystem ? nil : 4096)
     }
 
     private static func clamp(_ value: Int32, default fallback: UInt16) -> UInt16 {

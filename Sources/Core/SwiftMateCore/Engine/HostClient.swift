@@ -4,7 +4,8 @@ import Synchronization
 
 /// What the relay link needs from the terminal side of a host (the PTY and the local terminal).
 ///
-/// Threading: called from the link's tasks; implementations must not block (queue the work).
+/// Threading: called from the link's tasks, and `writeToCommand` also from an in-process relay's transport
+/// threads (see `LocalInputRoute`); implementations must not block (queue the work).
 public protocol HostTerminal: Sendable {
     /// Bytes typed by read-write viewer `viewer`, for the command's terminal.
     func writeToCommand(_ bytes: [UInt8], viewer: UInt32)
@@ -137,6 +138,10 @@ public final class HostClient: Sendable {
         let receiver = MessageReceiver(connection, maxFrameSize: options.maxFrameSize)
         let sender = MessageSender(connection.outbound)
         defer { Task { await sender.close() } }
+        // An in-process relay hands keystrokes over as a call (taken before hello, so none comes earlier).
+        let terminal = self.terminal
+        connection.inputRoute?.accept { viewer, bytes in terminal.writeToCommand(bytes, viewer: viewer) }
+        defer { connection.inputRoute?.close() }
         try await sender.send(.hello(Hello(role: .host, codecs: options.codecs, cols: size.cols, rows: size.rows,
                                            options: options.sessionOptions)))
         let welcome: Welcome

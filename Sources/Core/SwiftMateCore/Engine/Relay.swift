@@ -44,7 +44,7 @@ public actor Relay {
         return lines
     }
 
-    private func createSession(hello: Hello) throws -> RelaySession? {
+    private func createSession(hello: Hello, hostInput: LocalInputRoute?) throws -> RelaySession? {
         guard sessions.count < options.maxSessions else { return nil }
         let id = Tokens.make(length: 12)
         let cols = hello.cols == 0 ? 80 : hello.cols, rows = hello.rows == 0 ? 24 : hello.rows
@@ -62,7 +62,7 @@ public actor Relay {
             hub = created
         }
         let allowedKeys = try hello.options["authorized_keys"].map { try RelayAccess.parseKeys($0) }
-        let session = RelaySession(id: id, cols: cols, rows: rows, options: options, frontends: hub, logger: logger)
+        let session = RelaySession(id: id, cols: cols, rows: rows, options: options, frontends: hub, hostInput: hostInput, logger: logger)
         if let allowedKeys { access.restrict([session.readWriteToken, session.readOnlyToken], to: allowedKeys) }
         sessions[session.id] = session
         byToken[session.readWriteToken] = (session, false)
@@ -147,7 +147,8 @@ public actor Relay {
         }
         switch hello.role {
         case .host:
-            await runHost(hello: hello, codec: codec, receiver: receiver, sender: sender, peer: connection.peer)
+            await runHost(hello: hello, codec: codec, receiver: receiver, sender: sender, peer: connection.peer,
+                          hostInput: connection.inputRoute)
         case .viewer:
             guard let (session, readOnly) = await lookup(hello.token) else {
                 await refusalDelay()
@@ -165,10 +166,11 @@ public actor Relay {
         }
     }
 
-    private nonisolated func runHost(hello: Hello, codec: any Codec, receiver: MessageReceiver, sender: MessageSender, peer: String) async {
+    private nonisolated func runHost(hello: Hello, codec: any Codec, receiver: MessageReceiver, sender: MessageSender, peer: String,
+                                     hostInput: LocalInputRoute?) async {
         let created: RelaySession?
         do {
-            created = try await createSession(hello: hello)
+            created = try await createSession(hello: hello, hostInput: hostInput)
         } catch let error as SwiftMateError where error.code == .protocolViolation {
             try? await sender.send(.refused(code: .badRequest, reason: error.message))
             return
@@ -252,7 +254,7 @@ public actor Relay {
             do {
                 loop: while let message = try await receiver.next() {
                     switch message {
-                    case .input(_, let bytes): await session.input(from: viewer.id, bytes: bytes)
+                    case .input(_, let bytes): session.input(from: viewer, bytes: bytes)
                     case .resize(_, let cols, let rows): await session.viewerResized(viewer.id, cols: cols, rows: rows)
                     case .goodbye(let why, _):
                         reason = why
@@ -285,6 +287,11 @@ public actor Relay {
             try? await connection.outbound.write(Array("This session has reached its viewer limit.\r\n".utf8))
             return
         }
+        if let direct = connection.directInbound {
+            // Keystrokes go on toward the host on the transport's own thread, as they arrive (no task
+            // wake-up per keystroke); the loop below then only waits for the end.
+            direct.divert { chunk in session.input(from: viewer, bytes: chunk) }
+        }
         let source = ChunkSource(connection.inbound)
         await withTaskGroup(of: Void.self) { group in
             group.addTask { [options] in
@@ -305,7 +312,7 @@ public actor Relay {
             }
             do {
                 while let chunk = try await source.next() {
-                    await session.input(from: viewer.id, bytes: chunk)
+                    session.input(from: viewer, bytes: chunk)
                 }
             } catch {}
             await session.removeViewer(viewer.id, reason: "disconnected")

@@ -41,9 +41,13 @@ actor RelaySession {
     private(set) var ended = false
     /// The relay-side frontends (the audit recorder), or nil.
     let frontends: FrontendHub?
+    /// An in-process host's keystroke route (the embedded relay), or nil.
+    let hostInput: LocalInputRoute?
 
-    init(id: String, cols: UInt16, rows: UInt16, options: RelayOptions, frontends: FrontendHub? = nil, logger: Logger) {
+    init(id: String, cols: UInt16, rows: UInt16, options: RelayOptions, frontends: FrontendHub? = nil,
+         hostInput: LocalInputRoute? = nil, logger: Logger) {
         self.id = id
+        self.hostInput = hostInput
         self.readWriteToken = Tokens.make()
         self.readOnlyToken = Tokens.make()
         self.cols = cols
@@ -143,11 +147,14 @@ actor RelaySession {
     /// The latest keyframe and the output since (to start a screen model for one viewer).
     func currentCatchUp() -> KeyframeCache.CatchUp { cache.catchUp(cols: cols, rows: rows) }
 
-    /// Keystrokes from a viewer: forwarded for read-write viewers, dropped for read-only ones.
-    func input(from viewerID: UInt32, bytes: [UInt8]) {
-        guard let viewer = viewers[viewerID], !viewer.readOnly, !bytes.isEmpty else { return }
-        frontends?.publish(.input(viewer: viewerID, bytes: bytes))
-        if case .overflowed = hostQueue.push(.input(viewer: viewerID, bytes: bytes)) {
+    /// Keystrokes from a viewer: forwarded for read-write viewers, dropped for read-only ones. On the
+    /// caller's thread (a transport's I/O thread or the viewer's task): an in-process host takes them
+    /// through its input route at once; otherwise they queue for the host link like every message.
+    nonisolated func input(from viewer: RelayViewer, bytes: [UInt8]) {
+        guard !viewer.readOnly, !bytes.isEmpty else { return }
+        frontends?.publish(.input(viewer: viewer.id, bytes: bytes))
+        if let hostInput, hostInput.deliver(viewer: viewer.id, bytes: bytes) { return }
+        if case .overflowed = hostQueue.push(.input(viewer: viewer.id, bytes: bytes)) {
             logger.warning("session \(id): host is not reading; viewer input dropped")
         }
     }

@@ -106,13 +106,20 @@ public struct Connection: Sendable {
     public var windowChanges: AsyncStream<(cols: UInt16, rows: UInt16)>
     /// The public key the peer proved it holds (`TYPE BASE64`), when the transport authenticates keys.
     public var publicKey: String?
+    /// `inbound` itself when the transport can hand chunks to the reader's code on its own I/O thread
+    /// (see `DirectInbound`); nil otherwise.
+    public var directInbound: DirectInbound?
+    /// Set on both ends of an in-process link (the embedded relay's): keystrokes cross it as a call.
+    public var inputRoute: LocalInputRoute?
 
     /// Makes a connection record.
     public init(inbound: any AsyncSequence<[UInt8], any Error> & Sendable, outbound: any ByteWriter, peer: String,
                 kind: ConnectionKind = .framed,
                 windowChanges: AsyncStream<(cols: UInt16, rows: UInt16)> = AsyncStream { $0.finish() },
-                publicKey: String? = nil) {
+                publicKey: String? = nil, inputRoute: LocalInputRoute? = nil) {
         self.publicKey = publicKey
+        self.directInbound = inbound as? DirectInbound
+        self.inputRoute = inputRoute
         self.inbound = inbound
         self.outbound = outbound
         self.peer = peer

@@ -1,0 +1,141 @@
+// A connection's inbound bytes that the transport's own I/O thread can hand straight to the reader's code.
+import Synchronization
+
+/// Inbound bytes from a transport that runs an I/O thread of its own (ssh).
+///
+/// Read it as the connection's `inbound` (one reader task), or `divert` it: from then on the transport's
+/// thread calls the handler with each chunk, in order. A keystroke then reaches the host on the thread that
+/// decrypted it, with no task wake-up in between (on a small virtual machine every wake-up after idle runs
+/// with cold caches and costs tens of microseconds). After `divert` the sequence yields no more chunks and
+/// ends when the transport finishes.
+///
+/// Threading: `deliver` and `finish` from the transport's thread; iteration and `divert` from the one
+/// reader task. Handlers must not block (the transport's other connections do not wait, but this one does).
+public final class DirectInbound: AsyncSequence, Sendable {
+    /// A chunk of bytes.
+    public typealias Element = [UInt8]
+
+    private struct State {
+        var pending: [[UInt8]] = []
+        /// The first unread chunk of `pending` (taking from the front of an array would copy the rest).
+        var head = 0
+        var waiter: UnsafeContinuation<[UInt8]?, any Error>?
+        var handler: (@Sendable ([UInt8]) -> Void)?
+        /// `divert` is handing over chunks that came before it: new ones wait behind them.
+        var draining = false
+        var end: (any Error)??
+
+        mutating func pop() -> [UInt8] {
+            let chunk = pending[head]
+            head += 1
+            if head == pending.count {
+                pending.removeAll(keepingCapacity: true)
+                head = 0
+            } else if head >= 1024 && head * 2 >= pending.count {
+                pending.removeFirst(head)
+                head = 0
+            }
+            return chunk
+        }
+    }
+
+    private let state = Mutex(State())
+    private let maxPendingChunks: Int?
+
+    /// Inbound bytes holding at most `maxPendingChunks` unread chunks (nil: no limit; a framed protocol
+    /// must not lose a byte). Past the limit new chunks are dropped, as a terminal drops a flood of typing.
+    public init(maxPendingChunks: Int? = nil) {
+        self.maxPendingChunks = maxPendingChunks
+    }
+
+    // MARK: The transport's thread
+
+    /// One chunk from the peer. Returns false when it was dropped (the reader is the limit behind, or the
+    /// inbound side has finished).
+    @discardableResult
+    public func deliver(_ bytes: [UInt8]) -> Bool {
+        enum Step { case handle(@Sendable ([UInt8]) -> Void), resume(UnsafeContinuation<[UInt8]?, any Error>), kept, dropped }
+        let step: Step = state.withLock { s in
+            if s.end != nil { return .dropped }
+            if let handler = s.handler, !s.draining { return .handle(handler) }
+            if let waiter = s.waiter {
+                s.waiter = nil
+                return .resume(waiter)
+            }
+            if let limit = maxPendingChunks, s.pending.count - s.head >= limit { return .dropped }
+            s.pending.append(bytes)
+            return .kept
+        }
+        switch step {
+        case .handle(let handler): handler(bytes)
+        case .resume(let waiter): waiter.resume(returning: bytes)
+        case .kept: break
+        case .dropped: return false
+        }
+        return true
+    }
+
+    /// No more chunks: the reader gets what is pending, then the end (or `error`).
+    public func finish(throwing error: (any Error)? = nil) {
+        let waiter = state.withLock { s -> UnsafeContinuation<[UInt8]?, any Error>? in
+            if s.end != nil { return nil }
+            s.end = .some(error)
+            let w = s.waiter // one waits only when nothing is pending
+            s.waiter = nil
+            return w
+        }
+        if let error { waiter?.resume(throwing: error) } else { waiter?.resume(returning: nil) }
+    }
+
+    // MARK: The reader
+
+    /// From now on `handler` gets every chunk on the transport's thread; chunks that came before are handed
+    /// to it first, here. Call it at most once, and not while an iteration is waiting.
+    public func divert(to handler: @escaping @Sendable ([UInt8]) -> Void) {
+        state.withLock { s in
+            s.handler = handler
+            s.draining = true
+        }
+        while true {
+            let batch = state.withLock { s -> ArraySlice<[UInt8]> in
+                defer { (s.pending, s.head) = ([], 0) }
+                if s.pending.count == s.head { s.draining = false }
+                return s.pending[s.head...]
+            }
+            if batch.isEmpty { return }
+            for chunk in batch { handler(chunk) }
+        }
+    }
+
+    /// The next chunk; nil at the end (or once diverted and finished, or when the reading task is cancelled).
+    func next() async throws -> [UInt8]? {
+        try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { (c: UnsafeContinuation<[UInt8]?, any Error>) in
+                let ready: Result<[UInt8]?, any Error>? = state.withLock { s in
+                    if s.head < s.pending.count && s.handler == nil { return .success(s.pop()) }
+                    if let end = s.end { return end.map { .failure($0) } ?? .success(nil) }
+                    if Task.isCancelled { return .success(nil) }
+                    s.waiter = c
+                    return nil
+                }
+                if let ready { c.resume(with: ready) }
+            }
+        } onCancel: {
+            let waiter = state.withLock { s -> UnsafeContinuation<[UInt8]?, any Error>? in
+                defer { s.waiter = nil }
+                return s.waiter
+            }
+            waiter?.resume(returning: nil)
+        }
+    }
+
+    /// Iterates the chunks (one reader).
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let inbound: DirectInbound
+        /// The next chunk, or nil at the end.
+        public mutating func next() async throws -> [UInt8]? { try await inbound.next() }
+    }
+
+    /// The reader's iterator.
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(inbound: self) }
+}

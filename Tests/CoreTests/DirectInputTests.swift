@@ -1,0 +1,139 @@
+// Keystrokes handed over on the transport's thread: DirectInbound's order and bounds, and the in-process input route.
+import Foundation
+import Testing
+import Synchronization
+import SwiftMateCore
+
+/// A viewer's terminal link as the relay writes to it.
+private final class CollectingWriter: ByteWriter {
+    let bytes = Mutex<[UInt8]>([])
+    func write(_ chunk: [UInt8]) async throws { bytes.withLock { $0 += chunk } }
+    func close() async {}
+}
+
+/// Runs `body` on a plain thread (as a transport's I/O thread would) and waits for it.
+private func onPlainThread(_ body: @escaping @Sendable () -> Void) async {
+    await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+        Thread {
+            body()
+            done.resume()
+        }.start()
+    }
+}
+
+@Test func chunksBeforeADivertReachItsHandlerFirstAndInOrder() async throws {
+    let inbound = DirectInbound()
+    let seen = Mutex<[[UInt8]]>([])
+    await onPlainThread {
+        for i in 0..<100 { inbound.deliver([UInt8(i)]) }
+    }
+    inbound.divert { chunk in seen.withLock { $0.append(chunk) } }
+    #expect(seen.withLock { $0.count } == 100, "the held chunks are handed over inside divert")
+    await onPlainThread {
+        for i in 100..<200 { inbound.deliver([UInt8(i)]) }
+    }
+    #expect(seen.withLock { $0 } == (0..<200).map { [UInt8($0)] }, "later chunks follow, on the delivering thread, in order")
+    inbound.finish()
+    var iterator = inbound.makeAsyncIterator()
+    #expect(try await iterator.next() == nil, "a diverted inbound yields nothing and ends at finish")
+}
+
+@Test func chunksDeliveredDuringADivertKeepTheirOrder() async throws {
+    for _ in 0..<20 {
+        let inbound = DirectInbound()
+        let seen = Mutex<[UInt8]>([])
+        for i in 0..<50 { inbound.deliver([UInt8(i)]) }
+        let racing = Task.detached {
+            await onPlainThread { for i in 50..<250 { inbound.deliver([UInt8(i)]) } }
+        }
+        inbound.divert { chunk in seen.withLock { $0 += chunk } }
+        await racing.value
+        #expect(seen.withLock { $0 } == (0..<250).map { UInt8($0) })
+    }
+}
+
+@Test func aDirectInboundIsReadInOrderUntilItEnds() async throws {
+    let inbound = DirectInbound()
+    let reader = Task {
+        var got: [UInt8] = []
+        for try await chunk in inbound { got += chunk }
+        return got
+    }
+    await onPlainThread {
+        for i in 0..<1000 { inbound.deliver([UInt8(i % 256)]) }
+        inbound.finish()
+    }
+    #expect(try await reader.value == (0..<1000).map { UInt8($0 % 256) })
+}
+
+@Test func aDirectInboundBoundsWhatWaitsAndPassesOnFailures() async throws {
+    let inbound = DirectInbound(maxPendingChunks: 3)
+    #expect(inbound.deliver([1]) && inbound.deliver([2]) && inbound.deliver([3]))
+    #expect(!inbound.deliver([4]), "past the limit a chunk is dropped")
+    inbound.finish(throwing: SwiftMateError(.connectionLost, "gone"))
+    #expect(!inbound.deliver([5]), "nothing is taken after the end")
+    var iterator = inbound.makeAsyncIterator()
+    #expect(try await iterator.next() == [1])
+    #expect(try await iterator.next() == [2])
+    #expect(try await iterator.next() == [3])
+    await #expect(throws: SwiftMateError.self) { _ = try await iterator.next() }
+
+    let waiting = DirectInbound()
+    let cancelled = Task { () -> [UInt8]? in
+        var it = waiting.makeAsyncIterator()
+        return try await it.next()
+    }
+    try await Task.sleep(for: .milliseconds(50))
+    cancelled.cancel()
+    #expect(try await cancelled.value == nil, "a cancelled reader stops waiting")
+}
+
+@Test func anEmbeddedRelayHandsKeystrokesToItsHostOnTheTransportThread() async throws {
+    let registry = PluginRegistry()
+    var options = RelayOptions()
+    options.codecs = ["none"]
+    let relay = Relay(registry: registry, options: options)
+    await relay.advertise([Endpoint(scheme: "ssh", host: "127.0.0.1", port: 2222)])
+    var hostOptions = HostOptions(relay: Endpoint(scheme: "ssh", host: "127.0.0.1", port: 2222))
+    hostOptions.codecs = ["none"]
+    hostOptions.reconnect = false
+    let status = HostStatus(), terminal = FakeHostTerminal()
+    let client = HostClient(transport: LocalRelayTransport(relay: relay), registry: registry, options: hostOptions,
+                            terminal: terminal, status: status)
+    let link = Task { await client.run(size: { (80, 24) }) }
+    #expect(await status.waitReady(timeout: .seconds(5)))
+    let strings = await status.current().connectionStrings
+    func token(_ key: String) -> String { String(strings[key]?.split(separator: " ").last?.split(separator: "@").first ?? "") }
+
+    // A read-write terminal viewer whose transport delivers on its own thread.
+    let typing = DirectInbound(maxPendingChunks: 4096)
+    let viewer = Task {
+        await relay.handle(Connection(inbound: typing, outbound: CollectingWriter(), peer: "rw",
+                                      kind: .terminal(token: token("ssh session"), cols: 80, rows: 24)))
+    }
+    await onPlainThread { typing.deliver(Array("ls".utf8)) }
+    #expect(await eventually { terminal.typed.withLock { $0 } == Array("ls".utf8) })
+    await onPlainThread {
+        typing.deliver(Array("\r".utf8))
+        // Taken before `deliver` returned: no task in between.
+        terminal.typed.withLock { #expect($0 == Array("ls\r".utf8)) }
+    }
+
+    // A read-only viewer's typing is dropped.
+    let ignored = DirectInbound(maxPendingChunks: 4096)
+    let reader = Task {
+        await relay.handle(Connection(inbound: ignored, outbound: CollectingWriter(), peer: "ro",
+                                      kind: .terminal(token: token("ssh session read only"), cols: 80, rows: 24)))
+    }
+    #expect(await eventually { terminal.messages.withLock { $0.count } >= 2 }, "both viewers joined")
+    await onPlainThread { ignored.deliver(Array("rm -rf /\r".utf8)) }
+    try await Task.sleep(for: .milliseconds(100))
+    #expect(terminal.typed.withLock { $0 } == Array("ls\r".utf8))
+
+    typing.finish()
+    ignored.finish()
+    await viewer.value
+    await reader.value
+    client.finish(exitStatus: 0)
+    await link.value
+}
