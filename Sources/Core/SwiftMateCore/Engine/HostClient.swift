@@ -5,7 +5,7 @@ import Synchronization
 /// What the relay link needs from the terminal side of a host (the PTY and the local terminal).
 ///
 /// Threading: called from the link's tasks, and `writeToCommand` also from an in-process relay's transport
-/// threads (see `LocalInputRoute`); implementations must not block (queue the work).
+/// threads (see `LocalRoute`); implementations must not block (queue the work).
 public protocol HostTerminal: Sendable {
     /// Bytes typed by read-write viewer `viewer`, for the command's terminal.
     func writeToCommand(_ bytes: [UInt8], viewer: UInt32)
@@ -140,8 +140,8 @@ public final class HostClient: Sendable {
         defer { Task { await sender.close() } }
         // An in-process relay hands keystrokes over as a call (taken before hello, so none comes earlier).
         let terminal = self.terminal
-        connection.inputRoute?.accept { viewer, bytes in terminal.writeToCommand(bytes, viewer: viewer) }
-        defer { connection.inputRoute?.close() }
+        connection.localRoute?.acceptInput { viewer, bytes in terminal.writeToCommand(bytes, viewer: viewer) }
+        defer { connection.localRoute?.close() }
         try await sender.send(.hello(Hello(role: .host, codecs: options.codecs, cols: size.cols, rows: size.rows,
                                            options: options.sessionOptions)))
         let welcome: Welcome
@@ -154,6 +154,12 @@ public final class HostClient: Sendable {
         let codec = try registry.codec(welcome.codec)
         try await sender.startCompressing(codec)
         receiver.startDecompressing(try codec.makeDecompressor(limit: options.maxFrameSize))
+        if let route = connection.localRoute {
+            // An in-process relay takes output, sizes and keyframes as calls from here on (see LocalRoute);
+            // the pump below then sends only what it declines (the end).
+            upstream.divert { item in route.deliverUpstream(item) }
+        }
+        defer { upstream.undivert() }
         await status.connected(relay: options.relay.description, welcome: welcome)
         await note("connected to \(options.relay) (session \(welcome.sessionID), codec \(welcome.codec))")
         for entry in welcome.connectionStrings {

@@ -38,43 +38,12 @@ public enum LocalLink {
     /// second's `peerA`.
     public static func pair(limitBytes: Int = 1 << 20, peerA: String = "local", peerB: String = "local host") -> (Connection, Connection) {
         let toB = LocalPipe(limitBytes: limitBytes), toA = LocalPipe(limitBytes: limitBytes)
-        let route = LocalInputRoute()
+        let route = LocalRoute()
         let a = Connection(inbound: LocalInbound(pipe: toA), outbound: LocalWriter(pipe: toB, other: toA, route: route), peer: peerB,
-                           inputRoute: route)
+                           localRoute: route)
         let b = Connection(inbound: LocalInbound(pipe: toB), outbound: LocalWriter(pipe: toA, other: toB, route: route), peer: peerA,
-                           inputRoute: route)
+                           localRoute: route)
         return (a, b)
-    }
-}
-
-/// Viewers' keystrokes across an in-process link, as a call on the thread that has them instead of an
-/// encoded `input` message through the link's byte pipe and two task wake-ups (a keystroke's echo time is
-/// mostly such hand-offs). The host end takes them (`accept`); the relay end offers them (`deliver`) and
-/// falls back to the `input` message while nobody takes them. Input keeps its order: the host accepts before
-/// its `hello`, so no viewer can type before.
-public final class LocalInputRoute: Sendable {
-    private let handler = Mutex<(@Sendable (_ viewer: UInt32, _ bytes: [UInt8]) -> Void)?>(nil)
-
-    /// A route nobody takes yet.
-    public init() {}
-
-    /// The host end: `handler` gets viewers' keystrokes from now on, on the relay's calling thread (it must
-    /// not block).
-    public func accept(_ handler: @escaping @Sendable (_ viewer: UInt32, _ bytes: [UInt8]) -> Void) {
-        self.handler.withLock { $0 = handler }
-    }
-
-    /// The relay end: hands `bytes` typed by `viewer` to the host; false when nobody takes them (send an
-    /// `input` message instead).
-    public func deliver(viewer: UInt32, bytes: [UInt8]) -> Bool {
-        guard let handler = handler.withLock({ $0 }) else { return false }
-        handler(viewer, bytes)
-        return true
-    }
-
-    /// The link closed: keystrokes are no longer taken.
-    public func close() {
-        handler.withLock { $0 = nil }
     }
 }
 
@@ -108,7 +77,7 @@ final class LocalPipe: Sendable {
 struct LocalWriter: ByteWriter {
     let pipe: LocalPipe
     let other: LocalPipe
-    let route: LocalInputRoute
+    let route: LocalRoute
     func write(_ bytes: [UInt8]) async throws { try await pipe.write(bytes) }
     func close() async {
         route.close()

@@ -44,7 +44,7 @@ public actor Relay {
         return lines
     }
 
-    private func createSession(hello: Hello, hostInput: LocalInputRoute?) throws -> RelaySession? {
+    private func createSession(hello: Hello, hostRoute: LocalRoute?) throws -> RelaySession? {
         guard sessions.count < options.maxSessions else { return nil }
         let id = Tokens.make(length: 12)
         let cols = hello.cols == 0 ? 80 : hello.cols, rows = hello.rows == 0 ? 24 : hello.rows
@@ -62,7 +62,7 @@ public actor Relay {
             hub = created
         }
         let allowedKeys = try hello.options["authorized_keys"].map { try RelayAccess.parseKeys($0) }
-        let session = RelaySession(id: id, cols: cols, rows: rows, options: options, frontends: hub, hostInput: hostInput, logger: logger)
+        let session = RelaySession(id: id, cols: cols, rows: rows, options: options, frontends: hub, hostRoute: hostRoute, logger: logger)
         if let allowedKeys { access.restrict([session.readWriteToken, session.readOnlyToken], to: allowedKeys) }
         sessions[session.id] = session
         byToken[session.readWriteToken] = (session, false)
@@ -148,7 +148,7 @@ public actor Relay {
         switch hello.role {
         case .host:
             await runHost(hello: hello, codec: codec, receiver: receiver, sender: sender, peer: connection.peer,
-                          hostInput: connection.inputRoute)
+                          hostRoute: connection.localRoute)
         case .viewer:
             guard let (session, readOnly) = await lookup(hello.token) else {
                 await refusalDelay()
@@ -167,10 +167,10 @@ public actor Relay {
     }
 
     private nonisolated func runHost(hello: Hello, codec: any Codec, receiver: MessageReceiver, sender: MessageSender, peer: String,
-                                     hostInput: LocalInputRoute?) async {
+                                     hostRoute: LocalRoute?) async {
         let created: RelaySession?
         do {
-            created = try await createSession(hello: hello, hostInput: hostInput)
+            created = try await createSession(hello: hello, hostRoute: hostRoute)
         } catch let error as SwiftMateError where error.code == .protocolViolation {
             try? await sender.send(.refused(code: .badRequest, reason: error.message))
             return
@@ -184,6 +184,16 @@ public actor Relay {
             return
         }
         let strings = await connectionStrings(rw: session.readWriteToken, ro: session.readOnlyToken)
+        // An in-process host's output, sizes and keyframes come as calls on its threads (see LocalRoute).
+        hostRoute?.acceptUpstream { item in
+            switch item {
+            case .output(let seq, let bytes): session.output(seq: seq, bytes: bytes)
+            case .resize(let cols, let rows): session.resize(cols: cols, rows: rows)
+            case .keyframe(let k): session.keyframe(k)
+            case .end: return false
+            }
+            return true
+        }
         do {
             try await sender.send(.welcome(Welcome(codec: codec.name, sessionID: session.id, readWriteToken: session.readWriteToken,
                                                    readOnlyToken: session.readOnlyToken, connectionStrings: strings)))
@@ -205,9 +215,9 @@ public actor Relay {
             do {
                 loop: while let message = try await receiver.next() {
                     switch message {
-                    case .output(let seq, let bytes): await session.output(seq: seq, bytes: bytes)
-                    case .resize(_, let cols, let rows): await session.resize(cols: cols, rows: rows)
-                    case .keyframe(let k): await session.keyframe(k)
+                    case .output(let seq, let bytes): session.output(seq: seq, bytes: bytes)
+                    case .resize(_, let cols, let rows): session.resize(cols: cols, rows: rows)
+                    case .keyframe(let k): session.keyframe(k)
                     case .goodbye(let reason, let status):
                         endReason = reason
                         exitStatus = status
@@ -244,7 +254,7 @@ public actor Relay {
             try await sender.startCompressing(codec)
             receiver.startDecompressing(try codec.makeDecompressor(limit: options.maxFrameSize))
         } catch { return }
-        guard let viewer = await session.addViewer(readOnly: readOnly, peer: peer, cols: hello.cols, rows: hello.rows) else {
+        guard let viewer = session.addViewer(readOnly: readOnly, peer: peer, cols: hello.cols, rows: hello.rows) else {
             try? await sender.send(.goodbye(reason: "this session has reached its viewer limit", exitStatus: -1))
             return
         }
@@ -255,7 +265,7 @@ public actor Relay {
                 loop: while let message = try await receiver.next() {
                     switch message {
                     case .input(_, let bytes): session.input(from: viewer, bytes: bytes)
-                    case .resize(_, let cols, let rows): await session.viewerResized(viewer.id, cols: cols, rows: rows)
+                    case .resize(_, let cols, let rows): session.viewerResized(viewer.id, cols: cols, rows: rows)
                     case .goodbye(let why, _):
                         reason = why
                         break loop
@@ -265,7 +275,7 @@ public actor Relay {
             } catch {
                 reason = "connection failed: \(error)"
             }
-            await session.removeViewer(viewer.id, reason: reason)
+            session.removeViewer(viewer.id, reason: reason)
             viewer.queue.close()
             await group.waitForAll()
         }
@@ -283,7 +293,7 @@ public actor Relay {
             try? await connection.outbound.write(Array("This session admits only listed SSH keys; yours is not one of them.\r\n".utf8))
             return
         }
-        guard let viewer = await session.addViewer(readOnly: readOnly, peer: connection.peer, cols: cols, rows: rows, link: .terminal) else {
+        guard let viewer = session.addViewer(readOnly: readOnly, peer: connection.peer, cols: cols, rows: rows, link: .terminal) else {
             try? await connection.outbound.write(Array("This session has reached its viewer limit.\r\n".utf8))
             return
         }
@@ -297,7 +307,7 @@ public actor Relay {
             group.addTask { [options] in
                 var writer = TerminalViewerWriter(window: (cols, rows), makeDisplay: options.viewerScreen)
                 while let batch = await viewer.queue.popAll(), !Task.isCancelled {
-                    let out = await writer.bytes(for: batch) { await session.currentCatchUp() }
+                    let out = await writer.bytes(for: batch) { session.currentCatchUp() }
                     if out.isEmpty { continue }
                     do { try await connection.outbound.write(out) } catch { break }
                 }
@@ -307,7 +317,7 @@ public actor Relay {
             }
             group.addTask {
                 for await size in connection.windowChanges {
-                    await session.viewerResized(viewer.id, cols: size.cols, rows: size.rows)
+                    session.viewerResized(viewer.id, cols: size.cols, rows: size.rows)
                 }
             }
             do {
@@ -315,7 +325,7 @@ public actor Relay {
                     session.input(from: viewer, bytes: chunk)
                 }
             } catch {}
-            await session.removeViewer(viewer.id, reason: "disconnected")
+            session.removeViewer(viewer.id, reason: "disconnected")
             viewer.queue.close()
             group.cancelAll()
             await group.waitForAll()

@@ -1,5 +1,6 @@
 // One live session at the relay: the host's link, the viewers' queues, fan-out, keyframes for joins and resyncs.
 import Logging
+import Synchronization
 
 /// Where a viewer's bytes go: framed messages (join client) or a plain terminal (ssh).
 enum ViewerLink: Sendable {
@@ -22,7 +23,10 @@ struct RelayViewer: Sendable {
 /// A session at the relay. Output from the host is fanned out to each viewer's own bounded queue;
 /// a viewer that falls behind loses its backlog and is repainted from the latest keyframe, never
 /// slowing the host or others.
-actor RelaySession {
+///
+/// Threading: any thread, one call at a time under the session's lock (short: queue pushes, no I/O), so an
+/// in-process host's output and a viewer's keystrokes go through it on the thread that has them.
+final class RelaySession: Sendable {
     let id: String
     let readWriteToken: String
     let readOnlyToken: String
@@ -30,130 +34,147 @@ actor RelaySession {
     let hostQueue: OutboundQueue<Message>
     private let options: RelayOptions
     private let logger: Logger
-    private var viewers: [UInt32: RelayViewer] = [:]
-    private var nextViewerID: UInt32 = 1
-    private(set) var seq: UInt64 = 0
-    private(set) var cols: UInt16
-    private(set) var rows: UInt16
-    private var cache: KeyframeCache
-    /// Viewers that joined while no keyframe was at hand: repainted when one comes.
-    private var awaitingKeyframe: Set<UInt32> = []
-    private(set) var ended = false
+
+    private struct State {
+        var viewers: [UInt32: RelayViewer] = [:]
+        var nextViewerID: UInt32 = 1
+        var seq: UInt64 = 0
+        var cols: UInt16
+        var rows: UInt16
+        var cache: KeyframeCache
+        /// Viewers that joined while no keyframe was at hand: repainted when one comes.
+        var awaitingKeyframe: Set<UInt32> = []
+        var ended = false
+    }
+
+    private let state: Mutex<State>
     /// The relay-side frontends (the audit recorder), or nil.
     let frontends: FrontendHub?
     /// An in-process host's keystroke route (the embedded relay), or nil.
-    let hostInput: LocalInputRoute?
+    let hostRoute: LocalRoute?
 
     init(id: String, cols: UInt16, rows: UInt16, options: RelayOptions, frontends: FrontendHub? = nil,
-         hostInput: LocalInputRoute? = nil, logger: Logger) {
+         hostRoute: LocalRoute? = nil, logger: Logger) {
         self.id = id
-        self.hostInput = hostInput
+        self.hostRoute = hostRoute
         self.readWriteToken = Tokens.make()
         self.readOnlyToken = Tokens.make()
-        self.cols = cols
-        self.rows = rows
         self.options = options
         self.logger = logger
         self.frontends = frontends
         self.hostQueue = OutboundQueue(limitBytes: options.hostQueueBytes, size: { $0.approximateSize })
-        self.cache = KeyframeCache(requestBytes: options.tailBytes)
+        state = Mutex(State(cols: cols, rows: rows, cache: KeyframeCache(requestBytes: options.tailBytes)))
     }
 
-    var viewerCount: Int { viewers.count }
+    var viewerCount: Int { state.withLock { $0.viewers.count } }
+    var seq: UInt64 { state.withLock { $0.seq } }
+    var cols: UInt16 { state.withLock { $0.cols } }
+    var rows: UInt16 { state.withLock { $0.rows } }
+    var ended: Bool { state.withLock { $0.ended } }
 
     /// Host output: remember it for late joiners, queue it to every viewer.
     func output(seq hostSeq: UInt64, bytes: [UInt8]) {
-        if hostSeq != seq {
-            logger.debug("host seq \(hostSeq) differs from relay seq \(seq); following the host")
-        }
-        let message = Message.output(seq: hostSeq, bytes: bytes)
-        seq = hostSeq + UInt64(bytes.count)
-        if cache.output(seq: hostSeq, bytes: bytes) == .requestKeyframe { hostQueue.pushAlways(.keyframeRequest) }
-        frontends?.publish(.output(seq: hostSeq, bytes: bytes))
-        for viewer in viewers.values {
-            if case .overflowed(let dropped) = viewer.queue.push(message) {
-                // The backlog is gone: repaint the viewer's screen from the keyframe and go on live.
-                logger.info("viewer \(viewer.id) of session \(id) fell behind; dropped \(dropped) bytes of backlog and sent a keyframe")
-                catchUp(viewer.queue)
+        state.withLock { s in
+            if hostSeq != s.seq {
+                logger.debug("host seq \(hostSeq) differs from relay seq \(s.seq); following the host")
+            }
+            let message = Message.output(seq: hostSeq, bytes: bytes)
+            s.seq = hostSeq + UInt64(bytes.count)
+            if s.cache.output(seq: hostSeq, bytes: bytes) == .requestKeyframe { hostQueue.pushAlways(.keyframeRequest) }
+            frontends?.publish(.output(seq: hostSeq, bytes: bytes))
+            for viewer in s.viewers.values {
+                if case .overflowed(let dropped) = viewer.queue.push(message) {
+                    // The backlog is gone: repaint the viewer's screen from the keyframe and go on live.
+                    logger.info("viewer \(viewer.id) of session \(id) fell behind; dropped \(dropped) bytes of backlog and sent a keyframe")
+                    Self.catchUp(viewer.queue, &s)
+                }
             }
         }
     }
 
     /// A keyframe from the host (asked for earlier).
     func keyframe(_ k: Keyframe) {
-        let (taken, action) = cache.received(k)
-        if !taken {
-            logger.debug("session \(id): keyframe at \(k.seq) is outside the kept output (\(cache.base)..<\(cache.end)); not used")
-        }
-        if action == .requestKeyframe { hostQueue.pushAlways(.keyframeRequest) }
-        if taken {
-            // Viewers that joined while there was none were shown the recent output; now repaint them.
-            for id in awaitingKeyframe { if let viewer = viewers[id] { catchUp(viewer.queue) } }
-            awaitingKeyframe.removeAll()
+        state.withLock { s in
+            let (taken, action) = s.cache.received(k)
+            if !taken {
+                logger.debug("session \(id): keyframe at \(k.seq) is outside the kept output (\(s.cache.base)..<\(s.cache.end)); not used")
+            }
+            if action == .requestKeyframe { hostQueue.pushAlways(.keyframeRequest) }
+            if taken {
+                // Viewers that joined while there was none were shown the recent output; now repaint them.
+                for id in s.awaitingKeyframe { if let viewer = s.viewers[id] { Self.catchUp(viewer.queue, &s) } }
+                s.awaitingKeyframe.removeAll()
+            }
         }
     }
 
     /// Queues what brings a viewer's fresh (or overflowed) terminal to the live stream: the session size,
     /// the repaint, then the output after it. Nothing is lost or repeated: the next push is live output.
-    private func catchUp(_ queue: OutboundQueue<Message>) {
-        let c = cache.catchUp(cols: cols, rows: rows)
-        queue.pushAlways(.resize(viewer: 0, cols: cols, rows: rows))
+    private static func catchUp(_ queue: OutboundQueue<Message>, _ s: inout State) {
+        let c = s.cache.catchUp(cols: s.cols, rows: s.rows)
+        queue.pushAlways(.resize(viewer: 0, cols: s.cols, rows: s.rows))
         if let repaint = c.repaint { queue.pushAlways(.keyframe(repaint)) }
         if !c.bytes.isEmpty { queue.pushAlways(.output(seq: c.seq, bytes: c.bytes)) }
     }
 
     /// The host's window size changed.
     func resize(cols: UInt16, rows: UInt16) {
-        self.cols = cols
-        self.rows = rows
-        frontends?.publish(.resize(cols: cols, rows: rows))
-        for viewer in viewers.values { viewer.queue.pushAlways(.resize(viewer: 0, cols: cols, rows: rows)) }
-        if cache.resized() == .requestKeyframe { hostQueue.pushAlways(.keyframeRequest) }
+        state.withLock { s in
+            s.cols = cols
+            s.rows = rows
+            frontends?.publish(.resize(cols: cols, rows: rows))
+            for viewer in s.viewers.values { viewer.queue.pushAlways(.resize(viewer: 0, cols: cols, rows: rows)) }
+            if s.cache.resized() == .requestKeyframe { hostQueue.pushAlways(.keyframeRequest) }
+        }
     }
 
     /// Adds a viewer; its queue starts with the session size, a keyframe and the output since, then live output.
     func addViewer(readOnly: Bool, peer: String, cols: UInt16, rows: UInt16, link: ViewerLink = .framed) -> RelayViewer? {
-        guard !ended, viewers.count < options.maxViewersPerSession else { return nil }
-        let viewer = RelayViewer(id: nextViewerID, readOnly: readOnly, peer: peer,
-                                 queue: OutboundQueue(limitBytes: options.viewerQueueBytes, size: { $0.approximateSize }),
-                                 link: link, cols: cols, rows: rows)
-        nextViewerID += 1
-        viewers[viewer.id] = viewer
-        catchUp(viewer.queue)
-        if !cache.hasKeyframe && !cache.replaysFromStart {
-            // Only recent output could be replayed: ask the host now and repaint this viewer when it answers.
-            awaitingKeyframe.insert(viewer.id)
-            if cache.requestNow() == .requestKeyframe { hostQueue.pushAlways(.keyframeRequest) }
+        state.withLock { s -> RelayViewer? in
+            guard !s.ended, s.viewers.count < options.maxViewersPerSession else { return nil }
+            let viewer = RelayViewer(id: s.nextViewerID, readOnly: readOnly, peer: peer,
+                                     queue: OutboundQueue(limitBytes: options.viewerQueueBytes, size: { $0.approximateSize }),
+                                     link: link, cols: cols, rows: rows)
+            s.nextViewerID += 1
+            s.viewers[viewer.id] = viewer
+            Self.catchUp(viewer.queue, &s)
+            if !s.cache.hasKeyframe && !s.cache.replaysFromStart {
+                // Only recent output could be replayed: ask the host now and repaint this viewer when it answers.
+                s.awaitingKeyframe.insert(viewer.id)
+                if s.cache.requestNow() == .requestKeyframe { hostQueue.pushAlways(.keyframeRequest) }
+            }
+            hostQueue.pushAlways(.viewerJoined(viewer: viewer.id, readOnly: readOnly, peer: peer, count: UInt32(s.viewers.count)))
+            frontends?.publish(.viewerJoined(viewer: viewer.id, readOnly: readOnly, peer: peer))
+            if !readOnly && cols > 0 && rows > 0 {
+                hostQueue.pushAlways(.resize(viewer: viewer.id, cols: cols, rows: rows))
+            }
+            logger.info("viewer \(viewer.id) joined session \(id) from \(peer)\(readOnly ? " (read-only)" : "")")
+            return viewer
         }
-        hostQueue.pushAlways(.viewerJoined(viewer: viewer.id, readOnly: readOnly, peer: peer, count: UInt32(viewers.count)))
-        frontends?.publish(.viewerJoined(viewer: viewer.id, readOnly: readOnly, peer: peer))
-        if !readOnly && cols > 0 && rows > 0 {
-            hostQueue.pushAlways(.resize(viewer: viewer.id, cols: cols, rows: rows))
-        }
-        logger.info("viewer \(viewer.id) joined session \(id) from \(peer)\(readOnly ? " (read-only)" : "")")
-        return viewer
     }
 
     /// Removes a viewer and tells the host.
     func removeViewer(_ viewerID: UInt32, reason: String) {
-        guard let viewer = viewers.removeValue(forKey: viewerID) else { return }
-        awaitingKeyframe.remove(viewerID)
-        viewer.queue.close()
-        hostQueue.pushAlways(.viewerLeft(viewer: viewerID, reason: reason, count: UInt32(viewers.count)))
-        frontends?.publish(.viewerLeft(viewer: viewerID, reason: reason))
-        logger.info("viewer \(viewerID) left session \(id): \(reason)")
+        state.withLock { s in
+            guard let viewer = s.viewers.removeValue(forKey: viewerID) else { return }
+            s.awaitingKeyframe.remove(viewerID)
+            viewer.queue.close()
+            hostQueue.pushAlways(.viewerLeft(viewer: viewerID, reason: reason, count: UInt32(s.viewers.count)))
+            frontends?.publish(.viewerLeft(viewer: viewerID, reason: reason))
+            logger.info("viewer \(viewerID) left session \(id): \(reason)")
+        }
     }
 
     /// The latest keyframe and the output since (to start a screen model for one viewer).
-    func currentCatchUp() -> KeyframeCache.CatchUp { cache.catchUp(cols: cols, rows: rows) }
+    func currentCatchUp() -> KeyframeCache.CatchUp { state.withLock { $0.cache.catchUp(cols: $0.cols, rows: $0.rows) } }
 
     /// Keystrokes from a viewer: forwarded for read-write viewers, dropped for read-only ones. On the
     /// caller's thread (a transport's I/O thread or the viewer's task): an in-process host takes them
     /// through its input route at once; otherwise they queue for the host link like every message.
-    nonisolated func input(from viewer: RelayViewer, bytes: [UInt8]) {
+    func input(from viewer: RelayViewer, bytes: [UInt8]) {
         guard !viewer.readOnly, !bytes.isEmpty else { return }
         frontends?.publish(.input(viewer: viewer.id, bytes: bytes))
-        if let hostInput, hostInput.deliver(viewer: viewer.id, bytes: bytes) { return }
+        if let hostRoute, hostRoute.deliverInput(viewer: viewer.id, bytes: bytes) { return }
         if case .overflowed = hostQueue.push(.input(viewer: viewer.id, bytes: bytes)) {
             logger.warning("session \(id): host is not reading; viewer input dropped")
         }
@@ -161,28 +182,36 @@ actor RelaySession {
 
     /// A viewer's window size changed: the host decides the session size.
     func viewerResized(_ viewerID: UInt32, cols: UInt16, rows: UInt16) {
-        guard var viewer = viewers[viewerID] else { return }
-        viewer.cols = cols
-        viewer.rows = rows
-        viewers[viewerID] = viewer
-        // A terminal viewer's writer hears of it too, in stream order (its drawing may have to change).
-        if viewer.link == .terminal { viewer.queue.pushAlways(.resize(viewer: viewerID, cols: cols, rows: rows)) }
-        if !viewer.readOnly { hostQueue.pushAlways(.resize(viewer: viewerID, cols: cols, rows: rows)) }
+        state.withLock { s in
+            guard var viewer = s.viewers[viewerID] else { return }
+            viewer.cols = cols
+            viewer.rows = rows
+            s.viewers[viewerID] = viewer
+            // A terminal viewer's writer hears of it too, in stream order (its drawing may have to change).
+            if viewer.link == .terminal { viewer.queue.pushAlways(.resize(viewer: viewerID, cols: cols, rows: rows)) }
+            if !viewer.readOnly { hostQueue.pushAlways(.resize(viewer: viewerID, cols: cols, rows: rows)) }
+        }
     }
 
     /// Ends the session: every viewer gets `goodbye` and its queue closes; the frontends finish.
     func end(reason: String, exitStatus: Int32) async {
-        guard !ended else { return }
-        ended = true
+        let first = state.withLock { s -> Bool in
+            defer { s.ended = true }
+            return !s.ended
+        }
+        guard first else { return }
         if let frontends {
             if exitStatus < 0 { frontends.publish(.marker("session ended: \(reason)")) }
             await frontends.finish(exitStatus: exitStatus < 0 ? nil : exitStatus)
         }
-        for viewer in viewers.values {
+        let viewers = state.withLock { s in
+            defer { s.viewers.removeAll() }
+            return s.viewers.values
+        }
+        for viewer in viewers {
             viewer.queue.pushAlways(.goodbye(reason: reason, exitStatus: exitStatus))
             viewer.queue.close()
         }
-        viewers.removeAll()
         hostQueue.close()
         logger.info("session \(id) ended: \(reason)")
     }

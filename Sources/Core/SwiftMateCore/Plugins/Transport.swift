@@ -110,16 +110,16 @@ public struct Connection: Sendable {
     /// (see `DirectInbound`); nil otherwise.
     public var directInbound: DirectInbound?
     /// Set on both ends of an in-process link (the embedded relay's): keystrokes cross it as a call.
-    public var inputRoute: LocalInputRoute?
+    public var localRoute: LocalRoute?
 
     /// Makes a connection record.
     public init(inbound: any AsyncSequence<[UInt8], any Error> & Sendable, outbound: any ByteWriter, peer: String,
                 kind: ConnectionKind = .framed,
                 windowChanges: AsyncStream<(cols: UInt16, rows: UInt16)> = AsyncStream { $0.finish() },
-                publicKey: String? = nil, inputRoute: LocalInputRoute? = nil) {
+                publicKey: String? = nil, localRoute: LocalRoute? = nil) {
         self.publicKey = publicKey
         self.directInbound = inbound as? DirectInbound
-        self.inputRoute = inputRoute
+        self.localRoute = localRoute
         self.inbound = inbound
         self.outbound = outbound
         self.peer = peer
