@@ -29,43 +29,57 @@ final class SSHOutbox: Sendable {
         budget = ByteBudget(limit: limit)
     }
 
+    /// The eventfd lives as long as the outbox, so a writer that saw the connection open may still write it.
+    deinit {
+        Glibc.close(wakeFD)
+    }
+
     // MARK: Writers (any thread)
 
     /// Queues `bytes`; waits while more than the limit is queued; throws once the connection is closed.
     func send(_ bytes: [UInt8]) async throws {
         // Charged before queueing: a `take` in between can only under-count, never strand a waiter.
-        let queued = budget.charge(bytes.count) && state.withLock { s -> Bool in
-            if s.closing || s.finished { return false }
+        guard budget.charge(bytes.count) else { throw closedError }
+        let (queued, wake) = state.withLock { s -> (Bool, Bool) in
+            if s.closing || s.finished { return (false, false) }
             s.chunks.append(bytes)
-            wake(&s)
-            return true
+            return (true, Self.needsWake(&s))
         }
-        guard queued else { throw SwiftMateError(.connectionLost, "ssh \(name): the connection is closed") }
+        guard queued else { throw closedError }
+        if wake { signal() }
         await budget.waitForRoom()
     }
 
+    private var closedError: SwiftMateError { SwiftMateError(.connectionLost, "ssh \(name): the connection is closed") }
+
     /// Asks the owning thread to close the channel after what is queued.
     func requestClose() {
-        state.withLock { s in
+        if state.withLock({ s in
             s.closing = true
-            wake(&s)
-        }
+            return Self.needsWake(&s)
+        }) { signal() }
     }
 
-    /// Under the lock, so it never writes to the eventfd after `finish` closed it (the number could
-    /// belong to another file by then); once per wake-up, not once per chunk.
-    private func wake(_ s: inout State) {
-        guard !s.finished, !s.signalled else { return }
+    /// Under the lock: whether this writer must wake the owning thread (once per wake-up, not per chunk).
+    private static func needsWake(_ s: inout State) -> Bool {
+        guard !s.finished, !s.signalled else { return false }
         s.signalled = true
+        return true
+    }
+
+    /// Wakes the owning thread; outside the lock, so the woken thread does not find it still held.
+    private func signal() {
         var one: UInt64 = 1
         _ = Glibc.write(wakeFD, &one, 8)
     }
 
     // MARK: The owning thread
 
-    /// Everything queued, and whether a close was asked for; blocked writers go on.
+    /// Everything queued, and whether a close was asked for; blocked writers go on. Writers queueing after
+    /// this wake the thread again.
     func take() -> (chunks: [[UInt8]], closing: Bool) {
         let taken = state.withLock { s -> (chunks: [[UInt8]], closing: Bool) in
+            s.signalled = false
             let chunks = s.chunks
             s.chunks = []
             return (chunks, s.closing)
@@ -74,21 +88,15 @@ final class SSHOutbox: Sendable {
         return taken
     }
 
-    /// Resets the eventfd after a wake-up. The owning thread calls `take` after this, so a chunk queued
-    /// while `signalled` was still set is taken then.
+    /// Resets the eventfd after a wake-up (the owning thread then calls `take`, which takes what woke it).
     func clearWake() {
         var value: UInt64 = 0
         _ = Glibc.read(wakeFD, &value, 8)
-        state.withLock { $0.signalled = false }
     }
 
-    /// The connection is over: writers are released (later sends throw) and the eventfd is closed.
+    /// The connection is over: writers are released (later sends throw).
     func finish() {
-        state.withLock { s in
-            if s.finished { return }
-            s.finished = true
-            Glibc.close(wakeFD)
-        }
+        state.withLock { $0.finished = true }
         budget.close()
     }
 
