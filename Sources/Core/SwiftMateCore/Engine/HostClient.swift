@@ -154,11 +154,9 @@ public final class HostClient: Sendable {
         let codec = try registry.codec(welcome.codec)
         try await sender.startCompressing(codec)
         receiver.startDecompressing(try codec.makeDecompressor(limit: options.maxFrameSize))
-        if let route = connection.localRoute {
-            // An in-process relay takes output, sizes and keyframes as calls from here on (see LocalRoute);
-            // the pump below then sends only what it declines (the end).
-            upstream.divert { item in route.deliverUpstream(item) }
-        }
+        let route = connection.localRoute
+        // An in-process relay takes output, sizes and keyframes as calls from here on (see LocalRoute).
+        if let route { divertUpstream(to: route) }
         defer { upstream.undivert() }
         await status.connected(relay: options.relay.description, welcome: welcome)
         await note("connected to \(options.relay) (session \(welcome.sessionID), codec \(welcome.codec))")
@@ -169,7 +167,7 @@ public final class HostClient: Sendable {
         // The pump is a child task, so it runs wherever the caller prefers (the host's own executor).
         let (delivered, lost) = await withTaskGroup(of: Bool.self) { group -> (Bool, (any Error)?) in
             group.addTask {
-                guard let delivered = try? await self.pumpUpstream(sender) else { return false }
+                guard let delivered = try? await self.pumpUpstream(sender, route: route) else { return false }
                 if delivered { await sender.close() }
                 return delivered
             }
@@ -182,48 +180,76 @@ public final class HostClient: Sendable {
         return delivered
     }
 
-    /// Sends output in batches of frames of at most 64 KiB; returns true after sending the end.
+    /// With an in-process relay, the pushing thread hands it small items at once (a keystroke's echo);
+    /// bulk output is declined there and queued, so the pump below hands it over in large batches from the
+    /// session's own thread while the PTY reader goes on reading (and then diverts again).
+    private func divertUpstream(to route: LocalRoute) {
+        let bulk = options.bulkThresholdBytes
+        upstream.divert { item in
+            if case .output(_, let bytes) = item, bytes.count >= bulk { return false }
+            return route.deliverUpstream(item)
+        }
+    }
+
+    /// Sends output in batches of frames of at most 64 KiB (through `route` when the relay is in-process);
+    /// returns true after sending the end.
     ///
     /// During bulk output it lets output gather (`coalesceMicros`, see `OutboundQueue.popAll(pacing:)`):
     /// every frame costs wake-ups in host, relay and viewers. Keystroke echo is never delayed.
-    private func pumpUpstream(_ sender: MessageSender) async throws -> Bool {
+    private func pumpUpstream(_ sender: MessageSender, route: LocalRoute?) async throws -> Bool {
         let maxChunk = 64 << 10
         var pacing = BulkPacing(bulkBytes: options.bulkThresholdBytes, pause: .microseconds(options.coalesceMicros))
+        var route = route
         while let batch = await upstream.popAll(pacing: &pacing) {
             if Task.isCancelled { return false }
-            var messages: [Message] = []
-            var pending: [UInt8] = []
-            var pendingSeq: UInt64 = 0
-            var ended: Int32?
-            func flush() {
-                if !pending.isEmpty { messages.append(.output(seq: pendingSeq, bytes: pending)) }
-                pending = []
+            var items = Self.merged(batch, maxChunk: maxChunk)
+            if let local = route {
+                // In order, as calls; what the relay declines (the end) and everything after it go as messages.
+                items.removeFirst(items.prefix { local.deliverUpstream($0) }.count)
+                if items.isEmpty {
+                    // Caught up: small items go straight through again.
+                    if !pacing.lastWasBulk { divertUpstream(to: local) }
+                    continue
+                }
+                route = nil
             }
-            for item in batch {
+            var ended = false
+            let messages = items.map { item -> Message in
                 switch item {
-                case .output(let seq, let bytes):
-                    if pending.isEmpty || pendingSeq + UInt64(pending.count) != seq || pending.count + bytes.count > maxChunk {
-                        flush()
-                        pendingSeq = seq
-                    }
-                    pending.append(contentsOf: bytes)
-                case .resize(let cols, let rows):
-                    flush()
-                    messages.append(.resize(viewer: 0, cols: cols, rows: rows))
-                case .keyframe(let k):
-                    flush()
-                    messages.append(.keyframe(k))
+                case .output(let seq, let bytes): return .output(seq: seq, bytes: bytes)
+                case .resize(let cols, let rows): return .resize(viewer: 0, cols: cols, rows: rows)
+                case .keyframe(let k): return .keyframe(k)
                 case .end(let status):
-                    flush()
-                    ended = status
-                    messages.append(.goodbye(reason: "the shared command exited with status \(status)", exitStatus: status))
+                    ended = true
+                    return .goodbye(reason: "the shared command exited with status \(status)", exitStatus: status)
                 }
             }
-            flush()
             try await sender.send(messages)
-            if ended != nil { return true }
+            if ended { return true }
         }
         return true
+    }
+
+    /// `batch` with adjacent output joined into chunks of at most `maxChunk` bytes.
+    private static func merged(_ batch: [HostUpstream], maxChunk: Int) -> [HostUpstream] {
+        var out: [HostUpstream] = []
+        var pending: [UInt8] = []
+        var pendingSeq: UInt64 = 0
+        for item in batch {
+            if case .output(let seq, let bytes) = item {
+                if pending.isEmpty || pendingSeq + UInt64(pending.count) != seq || pending.count + bytes.count > maxChunk {
+                    if !pending.isEmpty { out.append(.output(seq: pendingSeq, bytes: pending)) }
+                    (pending, pendingSeq) = ([], seq)
+                }
+                pending.append(contentsOf: bytes)
+            } else {
+                if !pending.isEmpty { out.append(.output(seq: pendingSeq, bytes: pending)) }
+                pending = []
+                out.append(item)
+            }
+        }
+        if !pending.isEmpty { out.append(.output(seq: pendingSeq, bytes: pending)) }
+        return out
     }
 
     /// Handles the relay's messages until the link ends; throws when it is lost.

@@ -211,7 +211,7 @@ public actor Relay {
         var endReason = "host disconnected"
         var exitStatus: Int32 = -1
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await Self.pump(session.hostQueue, to: sender) }
+            group.addTask { await Self.pump(session.hostQueue, to: sender, pacing: nil) }
             do {
                 loop: while let message = try await receiver.next() {
                     switch message {
@@ -239,9 +239,10 @@ public actor Relay {
         await sender.close()
     }
 
-    /// Sends everything from `queue` until it closes.
-    private static func pump(_ queue: OutboundQueue<Message>, to sender: MessageSender) async {
-        while let batch = await queue.popAll(), !Task.isCancelled {
+    /// Sends everything from `queue` until it closes (letting bulk output gather with `pacing`).
+    private static func pump(_ queue: OutboundQueue<Message>, to sender: MessageSender, pacing: BulkPacing?) async {
+        var pacing = pacing ?? BulkPacing(pause: .zero)
+        while let batch = await queue.popAll(pacing: &pacing), !Task.isCancelled {
             do { try await sender.send(batch) } catch { break }
         }
         queue.close()
@@ -260,7 +261,7 @@ public actor Relay {
         }
         var reason = "disconnected"
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await Self.pump(viewer.queue, to: sender) }
+            group.addTask { [options] in await Self.pump(viewer.queue, to: sender, pacing: options.viewerPacing) }
             do {
                 loop: while let message = try await receiver.next() {
                     switch message {
@@ -306,7 +307,8 @@ public actor Relay {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { [options] in
                 var writer = TerminalViewerWriter(window: (cols, rows), makeDisplay: options.viewerScreen)
-                while let batch = await viewer.queue.popAll(), !Task.isCancelled {
+                var pacing = options.viewerPacing
+                while let batch = await viewer.queue.popAll(pacing: &pacing), !Task.isCancelled {
                     let out = await writer.bytes(for: batch) { session.currentCatchUp() }
                     if out.isEmpty { continue }
                     do { try await connection.outbound.write(out) } catch { break }

@@ -19,6 +19,10 @@ public struct RelayOptions: Sendable {
     public var tailBytes = 64 << 10
     /// Delay range before answering a failed token lookup, in milliseconds.
     public var refusalDelayMillis: ClosedRange<Int> = 50...200
+    /// During bulk output, how long a viewer's writer lets output gather before its next write (0 turns it
+    /// off; keystroke echo is never delayed). An in-process host hands over every PTY read as it comes, so
+    /// this is where a burst becomes a few large writes instead of one per 4 KiB.
+    public var coalesceMicros = 3000
     /// Seconds a new connection has to send its `Hello`.
     public var helloTimeoutSeconds = 10
     /// Host name put in connection strings; nil means the listen address (or this machine's name for a wildcard).
@@ -64,4 +68,9 @@ public struct RelayRecording: Sendable {
     public func applies(to hello: Hello) -> Bool {
         mode == .all || hello.options["record"] == "true"
     }
+}
+
+extension RelayOptions {
+    /// How a viewer's writer paces bulk output (`coalesceMicros`).
+    var viewerPacing: BulkPacing { BulkPacing(pause: .microseconds(coalesceMicros)) }
 }
