@@ -1,0 +1,98 @@
+// Host output across the in-process link as calls: the queue's diversion keeps order; small and bulk output interleave.
+import Foundation
+import Testing
+import Synchronization
+import SwiftMateCore
+
+@Test func aDivertedQueueHandsOverItsBacklogFirstAndKeepsOrderWhenItemsAreDeclined() async throws {
+    let queue = OutboundQueue<Int>(limitBytes: 1 << 20) { _ in 1 }
+    for i in 0..<10 { queue.push(i) }
+    let taken = Mutex<[Int]>([])
+    queue.divert { item in
+        guard item % 25 != 24 else { return false } // 24 is declined
+        taken.withLock { $0.append(item) }
+        return true
+    }
+    #expect(taken.withLock { $0 } == Array(0..<10), "the backlog goes to the handler inside divert")
+    for i in 10..<30 { queue.push(i) }
+    #expect(taken.withLock { $0 } == Array(0..<24), "pushes go to the handler until it declines one")
+    #expect(await queue.popAll() == Array(24..<30), "the declined item and everything after it are queued, in order")
+
+    // Diverting again while items wait hands them over first; undivert queues again.
+    queue.push(30)
+    queue.divert { item in
+        taken.withLock { $0.append(item) }
+        return true
+    }
+    queue.push(31)
+    queue.undivert()
+    queue.push(32)
+    #expect(taken.withLock { $0.suffix(2) } == [30, 31])
+    #expect(await queue.popAll() == [32])
+}
+
+@Test func aConsumerWaitingOnADivertedQueueGetsOnlyWhatIsDeclined() async throws {
+    let queue = OutboundQueue<Int>(limitBytes: 1 << 20) { _ in 1 }
+    let consumer = Task { await queue.popAll() }
+    try await Task.sleep(for: .milliseconds(50))
+    queue.divert { $0 < 5 }
+    for i in 0..<8 { queue.push(i) }
+    #expect(await consumer.value == [5], "the waiting consumer is handed the first declined item")
+    #expect(await queue.popAll() == [6, 7])
+}
+
+@Test func smallAndBulkOutputReachAViewerOfAnEmbeddedRelayInOrder() async throws {
+    let registry = PluginRegistry()
+    var options = RelayOptions()
+    options.codecs = ["none"]
+    let relay = Relay(registry: registry, options: options)
+    let endpoint = Endpoint(scheme: "ssh", host: "127.0.0.1", port: 2222)
+    await relay.advertise([endpoint])
+    var hostOptions = HostOptions(relay: endpoint)
+    hostOptions.codecs = ["none"]
+    hostOptions.reconnect = false
+    let status = HostStatus()
+    let client = HostClient(transport: LocalRelayTransport(relay: relay), registry: registry, options: hostOptions,
+                            terminal: FakeHostTerminal(), status: status)
+    let link = Task { await client.run(size: { (80, 24) }) }
+    #expect(await status.waitReady(timeout: .seconds(5)))
+    let token = String(await status.current().connectionStrings["ssh session"]?.split(separator: " ").last?.split(separator: "@").first ?? "")
+
+    var joinEndpoint = endpoint
+    joinEndpoint.path = token
+    let view = FakeViewerTerminal()
+    let join = JoinClient(transport: LocalRelayTransport(relay: relay), registry: registry, endpoint: joinEndpoint, codecs: ["none"])
+    let viewer = Task {
+        try await join.run(size: (80, 24), input: AsyncStream { _ in }, sizes: AsyncStream { $0.finish() }, terminal: view)
+    }
+    #expect(await eventually { await relay.sessionCount == 1 && view.text.contains("\u{1b}c") })
+
+    // Keystroke-sized echoes and PTY-sized bursts, pushed from a plain thread as the PTY reader does.
+    var expected: [UInt8] = []
+    var pieces: [[UInt8]] = []
+    for i in 0..<300 {
+        let piece = i % 7 == 3 ? [UInt8](repeating: UInt8(ascii: "a") + UInt8(i % 26), count: 4095)
+                               : Array("<\(i)>".utf8)
+        pieces.append(piece)
+        expected += piece
+    }
+    let shown = view.shown.withLock { $0.count }
+    let chunks = pieces
+    await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+        Thread {
+            var seq: UInt64 = 0
+            for piece in chunks {
+                client.upstream.push(.output(seq: seq, bytes: piece))
+                seq += UInt64(piece.count)
+                if piece.count < 10 { usleep(200) }
+            }
+            done.resume()
+        }.start()
+    }
+    #expect(await eventually { view.shown.withLock { $0.count } >= shown + expected.count })
+    #expect(Array(view.shown.withLock { $0 }.suffix(expected.count)) == expected, "every byte once, in order")
+
+    client.finish(exitStatus: 0)
+    await link.value
+    _ = try await viewer.value
+}
