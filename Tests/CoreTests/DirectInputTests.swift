@@ -89,27 +89,15 @@ private func onPlainThread(_ body: @escaping @Sendable () -> Void) async {
 }
 
 @Test func anEmbeddedRelayHandsKeystrokesToItsHostOnTheTransportThread() async throws {
-    let registry = PluginRegistry()
-    var options = RelayOptions()
-    options.codecs = ["none"]
-    let relay = Relay(registry: registry, options: options)
-    await relay.advertise([Endpoint(scheme: "ssh", host: "127.0.0.1", port: 2222)])
-    var hostOptions = HostOptions(relay: Endpoint(scheme: "ssh", host: "127.0.0.1", port: 2222))
-    hostOptions.codecs = ["none"]
-    hostOptions.reconnect = false
-    let status = HostStatus(), terminal = FakeHostTerminal()
-    let client = HostClient(transport: LocalRelayTransport(relay: relay), registry: registry, options: hostOptions,
-                            terminal: terminal, status: status)
-    let link = Task { await client.run(size: { (80, 24) }) }
-    #expect(await status.waitReady(timeout: .seconds(5)))
-    let strings = await status.current().connectionStrings
-    func token(_ key: String) -> String { String(strings[key]?.split(separator: " ").last?.split(separator: "@").first ?? "") }
+    let e = await EmbeddedRelay()
+    let relay = e.relay, terminal = e.terminal
+    #expect(await e.status.waitReady(timeout: .seconds(5)))
 
     // A read-write terminal viewer whose transport delivers on its own thread.
     let typing = DirectInbound(maxPendingChunks: 4096)
     let viewer = Task {
         await relay.handle(Connection(inbound: typing, outbound: CollectingWriter(), peer: "rw",
-                                      kind: .terminal(token: token("ssh session"), cols: 80, rows: 24)))
+                                      kind: .terminal(token: await e.token(), cols: 80, rows: 24)))
     }
     await onPlainThread { typing.deliver(Array("ls".utf8)) }
     #expect(await eventually { terminal.typed.withLock { $0 } == Array("ls".utf8) })
@@ -123,7 +111,7 @@ private func onPlainThread(_ body: @escaping @Sendable () -> Void) async {
     let ignored = DirectInbound(maxPendingChunks: 4096)
     let reader = Task {
         await relay.handle(Connection(inbound: ignored, outbound: CollectingWriter(), peer: "ro",
-                                      kind: .terminal(token: token("ssh session read only"), cols: 80, rows: 24)))
+                                      kind: .terminal(token: await e.token(readOnly: true), cols: 80, rows: 24)))
     }
     #expect(await eventually { terminal.messages.withLock { $0.count } >= 2 }, "both viewers joined")
     await onPlainThread { ignored.deliver(Array("rm -rf /\r".utf8)) }
@@ -134,6 +122,5 @@ private func onPlainThread(_ body: @escaping @Sendable () -> Void) async {
     ignored.finish()
     await viewer.value
     await reader.value
-    client.finish(exitStatus: 0)
-    await link.value
+    await e.finish()
 }

@@ -42,21 +42,10 @@ import SwiftMateCore
 }
 
 @Test func smallAndBulkOutputReachAViewerOfAnEmbeddedRelayInOrder() async throws {
-    let registry = PluginRegistry()
-    var options = RelayOptions()
-    options.codecs = ["none"]
-    let relay = Relay(registry: registry, options: options)
-    let endpoint = Endpoint(scheme: "ssh", host: "127.0.0.1", port: 2222)
-    await relay.advertise([endpoint])
-    var hostOptions = HostOptions(relay: endpoint)
-    hostOptions.codecs = ["none"]
-    hostOptions.reconnect = false
-    let status = HostStatus()
-    let client = HostClient(transport: LocalRelayTransport(relay: relay), registry: registry, options: hostOptions,
-                            terminal: FakeHostTerminal(), status: status)
-    let link = Task { await client.run(size: { (80, 24) }) }
-    #expect(await status.waitReady(timeout: .seconds(5)))
-    let token = String(await status.current().connectionStrings["ssh session"]?.split(separator: " ").last?.split(separator: "@").first ?? "")
+    let e = await EmbeddedRelay()
+    let relay = e.relay, client = e.client, endpoint = e.endpoint, registry = e.registry
+    #expect(await e.status.waitReady(timeout: .seconds(5)))
+    let token = await e.token()
 
     var joinEndpoint = endpoint
     joinEndpoint.path = token
@@ -92,7 +81,6 @@ import SwiftMateCore
     #expect(await eventually { view.shown.withLock { $0.count } >= shown + expected.count })
     #expect(Array(view.shown.withLock { $0 }.suffix(expected.count)) == expected, "every byte once, in order")
 
-    client.finish(exitStatus: 0)
-    await link.value
+    await e.finish()
     _ = try await viewer.value
 }

@@ -220,25 +220,50 @@ struct OneConnection: Transport {
     func listen(on endpoint: Endpoint) async throws -> any Listener { throw SwiftMateError(.system, "no listening") }
 }
 
-@Test func aHostLinksToItsEmbeddedRelayInProcess() async throws {
+/// A host linked in-process to a relay it embeds (as `swiftmate` with no relay configured).
+struct EmbeddedRelay {
     let registry = PluginRegistry()
-    var options = RelayOptions()
-    options.codecs = ["none"]
-    let relay = Relay(registry: registry, options: options)
-    await relay.advertise([Endpoint(scheme: "ssh", host: "127.0.0.1", port: 2222)])
-    var hostOptions = HostOptions(relay: Endpoint(scheme: "ssh", host: "127.0.0.1", port: 2222))
-    hostOptions.codecs = ["none"]
-    hostOptions.reconnect = false
+    let endpoint = Endpoint(scheme: "ssh", host: "127.0.0.1", port: 2222)
+    let relay: Relay
     let status = HostStatus()
-    let client = HostClient(transport: LocalRelayTransport(relay: relay), registry: registry, options: hostOptions,
-                            terminal: FakeHostTerminal(), status: status)
-    let link = Task { await client.run(size: { (80, 24) }) }
-    #expect(await status.waitReady(timeout: .seconds(5)))
-    #expect(await status.current().connectionStrings["ssh session"]?.hasPrefix("ssh -p 2222 ") == true)
-    #expect(await relay.sessionCount == 1)
-    client.finish(exitStatus: 0)
-    await link.value
-    #expect(await eventually { await relay.sessionCount == 0 })
+    let terminal = FakeHostTerminal()
+    let client: HostClient
+    let link: Task<Void, Never>
+
+    init() async {
+        var options = RelayOptions()
+        options.codecs = ["none"]
+        relay = Relay(registry: registry, options: options)
+        await relay.advertise([endpoint])
+        var hostOptions = HostOptions(relay: endpoint)
+        hostOptions.codecs = ["none"]
+        hostOptions.reconnect = false
+        let client = HostClient(transport: LocalRelayTransport(relay: relay), registry: registry, options: hostOptions,
+                                terminal: terminal, status: status)
+        self.client = client
+        link = Task { await client.run(size: { (80, 24) }) }
+    }
+
+    /// The token of the ssh join string (`read only` or not), once the host is linked.
+    func token(readOnly: Bool = false) async -> String {
+        let command = await status.current().connectionStrings[readOnly ? "ssh session read only" : "ssh session"] ?? ""
+        return String(command.split(separator: " ").last?.split(separator: "@").first ?? "")
+    }
+
+    /// Ends the shared command and waits for the link to finish.
+    func finish() async {
+        client.finish(exitStatus: 0)
+        await link.value
+    }
+}
+
+@Test func aHostLinksToItsEmbeddedRelayInProcess() async throws {
+    let e = await EmbeddedRelay()
+    #expect(await e.status.waitReady(timeout: .seconds(5)))
+    #expect(await e.status.current().connectionStrings["ssh session"]?.hasPrefix("ssh -p 2222 ") == true)
+    #expect(await e.relay.sessionCount == 1)
+    await e.finish()
+    #expect(await eventually { await e.relay.sessionCount == 0 })
 }
 
 @Test func theLocalLinkMakesAWriterWaitForItsReader() async throws {
