@@ -84,3 +84,74 @@ import SwiftMateCore
     await e.finish()
     _ = try await viewer.value
 }
+
+/// A terminal viewer's link that takes offered bytes at once (all, or every other offer).
+private final class OfferingWriter: ByteWriter {
+    let bytes = Mutex<[UInt8]>([])
+    let offers = Mutex(0)
+    let refuseEveryOther: Bool
+    init(refuseEveryOther: Bool) { self.refuseEveryOther = refuseEveryOther }
+    func write(_ chunk: [UInt8]) async throws { bytes.withLock { $0 += chunk } }
+    func offer(_ chunk: [UInt8]) -> Bool {
+        let n = offers.withLock { $0 += 1; return $0 }
+        if refuseEveryOther && n % 2 == 0 { return false }
+        bytes.withLock { $0 += chunk }
+        return true
+    }
+    func close() async {}
+}
+
+@Test(arguments: [false, true])
+func aTerminalViewersEchoGoesOutOnTheThreadThatHasItAndBurstsKeepTheirOrder(refusing: Bool) async throws {
+    let e = await EmbeddedRelay()
+    #expect(await e.status.waitReady(timeout: .seconds(5)))
+    let link = OfferingWriter(refuseEveryOther: refusing)
+    let typing = DirectInbound()
+    let viewer = Task {
+        await e.relay.handle(Connection(inbound: typing, outbound: link, peer: "v",
+                                        kind: .terminal(token: await e.token(), cols: 80, rows: 24)))
+    }
+    let client = e.client
+    func push(_ pieces: [[UInt8]], from seq: UInt64) async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            Thread {
+                var seq = seq
+                for piece in pieces {
+                    client.upstream.push(.output(seq: seq, bytes: piece))
+                    seq += UInt64(piece.count)
+                    if piece.count < 10 { usleep(200) }
+                }
+                done.resume()
+            }.start()
+        }
+    }
+    await push([Array("ready".utf8)], from: 0)
+    #expect(await eventually { String(decoding: link.bytes.withLock { $0 }, as: UTF8.self).hasSuffix("ready") })
+    try await Task.sleep(for: .milliseconds(50))
+    if !refusing {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            Thread {
+                client.upstream.push(.output(seq: 5, bytes: Array("!".utf8)))
+                // Taken before the push returned: no task in between.
+                link.bytes.withLock { #expect(String(decoding: $0, as: UTF8.self).hasSuffix("ready!")) }
+                done.resume()
+            }.start()
+        }
+    } else {
+        await push([Array("!".utf8)], from: 5)
+    }
+    var pieces: [[UInt8]] = []
+    var expected: [UInt8] = []
+    for i in 0..<200 {
+        let piece = i % 5 == 2 ? [UInt8](repeating: UInt8(ascii: "a") + UInt8(i % 26), count: 4095) : Array("<\(i)>".utf8)
+        pieces.append(piece)
+        expected += piece
+    }
+    await push(pieces, from: 6)
+    let all = Array("ready!".utf8) + expected
+    #expect(await eventually { link.bytes.withLock { $0.count } >= all.count })
+    #expect(Array(link.bytes.withLock { $0 }.suffix(all.count)) == all, "every byte once, in order")
+    typing.finish()
+    await viewer.value
+    await e.finish()
+}

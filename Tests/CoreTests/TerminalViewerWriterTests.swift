@@ -16,33 +16,33 @@ private final class TaggingDisplay: JoinDisplay {
 
     @Test func sameSizePassesTheStreamThrough() async {
         var w = TerminalViewerWriter(window: (80, 24)) { _, _ in TaggingDisplay() }
-        let out = await w.bytes(for: [.resize(viewer: 0, cols: 80, rows: 24), .output(seq: 0, bytes: Array("hi".utf8))]) { catchUp }
+        let out = w.bytes(for: [.resize(viewer: 0, cols: 80, rows: 24), .output(seq: 0, bytes: Array("hi".utf8))]) { catchUp }
         #expect(text(out) == "hi")
     }
 
     @Test func aSmallerWindowIsDrawnFromACatchUpWithoutRepeatingOutput() async {
         var w = TerminalViewerWriter(window: (40, 10)) { _, _ in TaggingDisplay() }
         // The join's own catch-up is queued behind the size: its keyframe resets, its output is drawn once.
-        let out = await w.bytes(for: [.resize(viewer: 0, cols: 80, rows: 24), .keyframe(catchUp.repaint!),
+        let out = w.bytes(for: [.resize(viewer: 0, cols: 80, rows: 24), .keyframe(catchUp.repaint!),
                                       .output(seq: 10, bytes: Array("0123".utf8)), .output(seq: 14, bytes: Array("45".utf8))]) { catchUp }
         #expect(text(out) == "<key@10><out:0123><key@10><out:0123><out:45>")
         // Output already drawn from the catch-up is not drawn again.
         var v = TerminalViewerWriter(window: (40, 10)) { _, _ in TaggingDisplay() }
-        let out2 = await v.bytes(for: [.resize(viewer: 0, cols: 80, rows: 24), .output(seq: 12, bytes: Array("2345".utf8))]) { catchUp }
+        let out2 = v.bytes(for: [.resize(viewer: 0, cols: 80, rows: 24), .output(seq: 12, bytes: Array("2345".utf8))]) { catchUp }
         #expect(text(out2) == "<key@10><out:0123><out:45>")
     }
 
     @Test func whenTheSizesAgreeAgainTheStreamGoesAsItIs() async {
         var w = TerminalViewerWriter(window: (40, 10)) { _, _ in TaggingDisplay() }
-        _ = await w.bytes(for: [.resize(viewer: 0, cols: 80, rows: 24)]) { catchUp }
-        let out = await w.bytes(for: [.resize(viewer: 7, cols: 80, rows: 24), .output(seq: 14, bytes: Array("x".utf8))]) { catchUp }
+        _ = w.bytes(for: [.resize(viewer: 0, cols: 80, rows: 24)]) { catchUp }
+        let out = w.bytes(for: [.resize(viewer: 7, cols: 80, rows: 24), .output(seq: 14, bytes: Array("x".utf8))]) { catchUp }
         #expect(text(out) == "<window 80x24>x")
     }
 
     @Test func withoutADisplayOrATerminalSizeTheStreamGoesAsItIs() async {
         var none = TerminalViewerWriter(window: (40, 10), makeDisplay: nil)
-        #expect(text(await none.bytes(for: [.resize(viewer: 0, cols: 80, rows: 24), .output(seq: 0, bytes: Array("a".utf8))]) { catchUp }) == "a")
+        #expect(text(none.bytes(for: [.resize(viewer: 0, cols: 80, rows: 24), .output(seq: 0, bytes: Array("a".utf8))]) { catchUp }) == "a")
         var noPTY = TerminalViewerWriter(window: (0, 0)) { _, _ in TaggingDisplay() }
-        #expect(text(await noPTY.bytes(for: [.resize(viewer: 0, cols: 80, rows: 24), .output(seq: 0, bytes: Array("b".utf8))]) { catchUp }) == "b")
+        #expect(text(noPTY.bytes(for: [.resize(viewer: 0, cols: 80, rows: 24), .output(seq: 0, bytes: Array("b".utf8))]) { catchUp }) == "b")
     }
 }

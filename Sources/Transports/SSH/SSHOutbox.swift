@@ -50,6 +50,18 @@ final class SSHOutbox: Sendable {
         await budget.waitForRoom()
     }
 
+    /// Queues `bytes` if that needs no waiting (the queue is under its limit); false queues nothing.
+    func offer(_ bytes: [UInt8]) -> Bool {
+        guard budget.chargeIfRoom(bytes.count) else { return false }
+        let (queued, wake) = state.withLock { s -> (Bool, Bool) in
+            if s.closing || s.finished { return (false, false) }
+            s.chunks.append(bytes)
+            return (true, Self.needsWake(&s))
+        }
+        if wake { signal() }
+        return queued
+    }
+
     private var closedError: SwiftMateError { SwiftMateError(.connectionLost, "ssh \(name): the connection is closed") }
 
     /// Asks the owning thread to close the channel after what is queued.

@@ -285,5 +285,6 @@ final class SSHServerSession: @unchecked Sendable {
 struct SSHChannelWriter: ByteWriter {
     let session: SSHServerSession
     func write(_ bytes: [UInt8]) async throws { try await session.outbox.send(bytes) }
+    func offer(_ bytes: [UInt8]) -> Bool { session.outbox.offer(bytes) }
     func close() async { session.outbox.requestClose() }
 }

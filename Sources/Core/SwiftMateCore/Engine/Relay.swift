@@ -1,5 +1,6 @@
 // The relay: accepts hosts and viewers on any transport, keeps the session registry, runs each link.
 import Logging
+import Synchronization
 
 /// The relay engine. Transports hand it connections; it needs no sockets of its own.
 ///
@@ -308,11 +309,30 @@ public actor Relay {
             group.addTask { [options] in
                 var writer = TerminalViewerWriter(window: (cols, rows), makeDisplay: options.viewerScreen)
                 var pacing = options.viewerPacing
+                let outbound = connection.outbound
+                // While the stream goes as it is, small output (an echo) is offered to the link on the thread
+                // that queues it, with no wake-up of this task; `passed` is then the offset shown.
+                let passed = Mutex<UInt64?>(nil)
                 while let batch = await viewer.queue.popAll(pacing: &pacing), !Task.isCancelled {
-                    let out = await writer.bytes(for: batch) { session.currentCatchUp() }
-                    if out.isEmpty { continue }
-                    do { try await connection.outbound.write(out) } catch { break }
+                    if let offset = passed.withLock({ p in defer { p = nil }; return p }) { writer.shown(upTo: offset) }
+                    let out = writer.bytes(for: batch) { session.currentCatchUp() }
+                    if !out.isEmpty {
+                        do { try await outbound.write(out) } catch { break }
+                    }
+                    let (passing, shownUpTo) = writer.passThrough
+                    guard passing, !pacing.lastWasBulk else { continue }
+                    passed.withLock { $0 = shownUpTo }
+                    let bulk = pacing.bulkBytes
+                    // Anything declined (bulk, drawing, sizes, the end, a full link) ends this and comes here.
+                    viewer.queue.divert { message in
+                        message.approximateSize < bulk && passed.withLock { p in
+                            guard var offset = p else { return false }
+                            defer { p = offset }
+                            return TerminalViewerWriter.pass(message, shownUpTo: &offset) { outbound.offer($0) }
+                        }
+                    }
                 }
+                viewer.queue.undivert()
                 viewer.queue.close()
                 // The session ended (or this viewer was dropped): close the link, which ends `inbound` too.
                 await connection.outbound.close()

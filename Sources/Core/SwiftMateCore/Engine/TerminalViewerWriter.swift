@@ -20,7 +20,7 @@ struct TerminalViewerWriter {
     }
 
     /// The bytes for `batch`. `catchUp` gives the relay's latest keyframe and the output since, to start a display.
-    mutating func bytes(for batch: [Message], catchUp: () async -> KeyframeCache.CatchUp) async -> [UInt8] {
+    mutating func bytes(for batch: [Message], catchUp: () -> KeyframeCache.CatchUp) -> [UInt8] {
         var out: [UInt8] = []
         for message in batch {
             switch message {
@@ -42,7 +42,7 @@ struct TerminalViewerWriter {
                     window = (cols, rows)
                     if let display { out += display.terminalResized(cols: cols, rows: rows) }
                 }
-                out += await reconsider(catchUp)
+                out += reconsider(catchUp)
             case .notice(let text):
                 out += Array("\r\n[\(text)]\r\n".utf8)
             case .goodbye(let reason, _):
@@ -54,9 +54,30 @@ struct TerminalViewerWriter {
         return out
     }
 
+    /// Whether output goes as it is now (the window is the session's size), and the stream offset shown so far:
+    /// what lets output bypass this writer for a while (see `pass`).
+    var passThrough: (on: Bool, shownUpTo: UInt64) { (display == nil, shownUpTo) }
+
+    /// Output up to `offset` reached the viewer without this writer (through `pass`).
+    mutating func shown(upTo offset: UInt64) {
+        shownUpTo = max(shownUpTo, offset)
+    }
+
+    /// While output goes as it is: hands an `output` message's new bytes to `accept` and advances `shownUpTo`;
+    /// true when taken (or nothing was new). Anything else, or bytes `accept` refuses, is left alone (false).
+    static func pass(_ message: Message, shownUpTo: inout UInt64, to accept: ([UInt8]) -> Bool) -> Bool {
+        guard case .output(let seq, let bytes) = message else { return false }
+        let end = seq + UInt64(bytes.count)
+        guard end > shownUpTo else { return true }
+        let fresh = seq >= shownUpTo ? bytes : Array(bytes[Int(shownUpTo - seq)...])
+        guard accept(fresh) else { return false }
+        shownUpTo = end
+        return true
+    }
+
     /// Starts drawing when the sizes come to differ, stops when they agree (the display has then sent a
     /// full repaint for the window, and the stream can go as it is again).
-    private mutating func reconsider(_ catchUp: () async -> KeyframeCache.CatchUp) async -> [UInt8] {
+    private mutating func reconsider(_ catchUp: () -> KeyframeCache.CatchUp) -> [UInt8] {
         let same = session.cols == window.cols && session.rows == window.rows
         if same {
             display = nil
@@ -66,7 +87,7 @@ struct TerminalViewerWriter {
         guard display == nil, window.cols > 0, window.rows > 0, let makeDisplay else { return [] }
         let made = makeDisplay(session, window)
         display = made
-        let c = await catchUp()
+        let c = catchUp()
         var out: [UInt8] = []
         if let repaint = c.repaint { out += made.keyframe(repaint) }
         out += made.output(c.bytes)

@@ -88,8 +88,16 @@ public protocol AccessPolicy: Sendable {
 public protocol ByteWriter: Sendable {
     /// Writes `bytes`; returns when the transport has taken them (applying back-pressure).
     func write(_ bytes: [UInt8]) async throws
+    /// Takes `bytes` at once if that needs no waiting (room in the transport's buffer), in order with
+    /// `write`s that have returned; false takes nothing. Any thread. The default takes nothing.
+    func offer(_ bytes: [UInt8]) -> Bool
     /// Closes the connection (both directions): the peer sees end of stream and `inbound` ends.
     func close() async
+}
+
+extension ByteWriter {
+    /// Takes nothing: the caller writes instead.
+    public func offer(_ bytes: [UInt8]) -> Bool { false }
 }
 
 /// One accepted or connected link.
