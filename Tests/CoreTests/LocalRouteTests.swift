@@ -4,6 +4,21 @@ import Testing
 import Synchronization
 import SwiftMateCore
 
+/// Pushes `pieces` as output from `seq` on, from a plain thread as the PTY reader does (a pause after small ones).
+private func pushOutput(_ pieces: [[UInt8]], to client: HostClient, from seq: UInt64) async {
+    await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+        Thread {
+            var seq = seq
+            for piece in pieces {
+                client.upstream.push(.output(seq: seq, bytes: piece))
+                seq += UInt64(piece.count)
+                if piece.count < 10 { usleep(200) }
+            }
+            done.resume()
+        }.start()
+    }
+}
+
 @Test func aDivertedQueueHandsOverItsBacklogFirstAndKeepsOrderWhenItemsAreDeclined() async throws {
     let queue = OutboundQueue<Int>(limitBytes: 1 << 20) { _ in 1 }
     for i in 0..<10 { queue.push(i) }
@@ -66,18 +81,7 @@ import SwiftMateCore
         expected += piece
     }
     let shown = view.shown.withLock { $0.count }
-    let chunks = pieces
-    await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-        Thread {
-            var seq: UInt64 = 0
-            for piece in chunks {
-                client.upstream.push(.output(seq: seq, bytes: piece))
-                seq += UInt64(piece.count)
-                if piece.count < 10 { usleep(200) }
-            }
-            done.resume()
-        }.start()
-    }
+    await pushOutput(pieces, to: client, from: 0)
     #expect(await eventually { view.shown.withLock { $0.count } >= shown + expected.count })
     #expect(Array(view.shown.withLock { $0 }.suffix(expected.count)) == expected, "every byte once, in order")
 
@@ -112,19 +116,7 @@ func aTerminalViewersEchoGoesOutOnTheThreadThatHasItAndBurstsKeepTheirOrder(refu
                                         kind: .terminal(token: await e.token(), cols: 80, rows: 24)))
     }
     let client = e.client
-    func push(_ pieces: [[UInt8]], from seq: UInt64) async {
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            Thread {
-                var seq = seq
-                for piece in pieces {
-                    client.upstream.push(.output(seq: seq, bytes: piece))
-                    seq += UInt64(piece.count)
-                    if piece.count < 10 { usleep(200) }
-                }
-                done.resume()
-            }.start()
-        }
-    }
+    func push(_ pieces: [[UInt8]], from seq: UInt64) async { await pushOutput(pieces, to: client, from: seq) }
     await push([Array("ready".utf8)], from: 0)
     #expect(await eventually { String(decoding: link.bytes.withLock { $0 }, as: UTF8.self).hasSuffix("ready") })
     try await Task.sleep(for: .milliseconds(50))
