@@ -242,7 +242,8 @@ final class SSHServerSession: @unchecked Sendable {
             guard let s = SSHServerSession.from(userdata), let data else { return Int32(length) }
             if isStderr == 0 && length > 0 { // before shell/subsystem there is no feed: dropped
                 let bytes = [UInt8](UnsafeRawBufferPointer(start: data, count: Int(length)))
-                // The task taking this runs here, now, if its executor allows (a host's embedded relay does).
+                // A diverted reader's handler runs here, now (the relay's, for a viewer's keystrokes); else the
+                // task taking this runs here if its executor allows (a host's embedded relay does).
                 InlineWork.perform { s.inbound?.deliver(bytes) }
             }
             return Int32(length)
