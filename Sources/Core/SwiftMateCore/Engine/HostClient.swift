@@ -29,6 +29,18 @@ public enum HostUpstream: Sendable {
     case keyframe(Keyframe)
 }
 
+extension HostUpstream {
+    /// The message that carries it to the relay.
+    var message: Message {
+        switch self {
+        case .output(let seq, let bytes): .output(seq: seq, bytes: bytes)
+        case .resize(let cols, let rows): .resize(viewer: 0, cols: cols, rows: rows)
+        case .keyframe(let k): .keyframe(k)
+        case .end(let status): .goodbye(reason: "the shared command exited with status \(status)", exitStatus: status)
+        }
+    }
+}
+
 /// How a host connects.
 public struct HostOptions: Sendable {
     /// The relay's URL (`tcp://HOST:PORT`).
@@ -187,7 +199,7 @@ public final class HostClient: Sendable {
         let bulk = options.bulkThresholdBytes
         upstream.divert { item in
             if case .output(_, let bytes) = item, bytes.count >= bulk { return false }
-            return route.deliverUpstream(item)
+            return route.deliverUpstream(item.message)
         }
     }
 
@@ -205,7 +217,7 @@ public final class HostClient: Sendable {
             var items = Self.merged(batch, maxChunk: maxChunk)
             if let local = route {
                 // In order, as calls; what the relay declines (the end) and everything after it go as messages.
-                items.removeFirst(items.prefix { local.deliverUpstream($0) }.count)
+                items.removeFirst(items.prefix { local.deliverUpstream($0.message) }.count)
                 if items.isEmpty {
                     // Caught up: small items go straight through again.
                     if !pacing.lastWasBulk { divertUpstream(to: local) }
@@ -213,19 +225,8 @@ public final class HostClient: Sendable {
                 }
                 route = nil
             }
-            var ended = false
-            let messages = items.map { item -> Message in
-                switch item {
-                case .output(let seq, let bytes): return .output(seq: seq, bytes: bytes)
-                case .resize(let cols, let rows): return .resize(viewer: 0, cols: cols, rows: rows)
-                case .keyframe(let k): return .keyframe(k)
-                case .end(let status):
-                    ended = true
-                    return .goodbye(reason: "the shared command exited with status \(status)", exitStatus: status)
-                }
-            }
-            try await sender.send(messages)
-            if ended { return true }
+            try await sender.send(items.map(\.message))
+            if items.contains(where: { if case .end = $0 { true } else { false } }) { return true }
         }
         return true
     }

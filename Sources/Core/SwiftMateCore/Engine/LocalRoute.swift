@@ -16,7 +16,7 @@ import Synchronization
 public final class LocalRoute: Sendable {
     private struct Handlers {
         var input: (@Sendable (_ viewer: UInt32, _ bytes: [UInt8]) -> Void)?
-        var upstream: (@Sendable (HostUpstream) -> Bool)?
+        var upstream: (@Sendable (Message) -> Bool)?
     }
 
     private let handlers = Mutex(Handlers())
@@ -37,16 +37,16 @@ public final class LocalRoute: Sendable {
         return true
     }
 
-    /// The relay end: `handler` gets the host's upstream items from now on, on the host's calling thread (it
-    /// must not block); it returns false for an item it leaves to the byte link.
-    public func acceptUpstream(_ handler: @escaping @Sendable (HostUpstream) -> Bool) {
+    /// The relay end: `handler` gets the host's upstream messages from now on, on the host's calling thread (it
+    /// must not block); it returns false for a message it leaves to the byte link.
+    public func acceptUpstream(_ handler: @escaping @Sendable (Message) -> Bool) {
         handlers.withLock { $0.upstream = handler }
     }
 
-    /// The host end: hands `item` to the relay; false when the relay does not take it (send it as a message).
-    public func deliverUpstream(_ item: HostUpstream) -> Bool {
+    /// The host end: hands `message` to the relay; false when the relay does not take it (send it on the link).
+    public func deliverUpstream(_ message: Message) -> Bool {
         guard let handler = handlers.withLock({ $0.upstream }) else { return false }
-        return handler(item)
+        return handler(message)
     }
 
     /// The link closed: nothing more is taken either way.

@@ -186,15 +186,7 @@ public actor Relay {
         }
         let strings = await connectionStrings(rw: session.readWriteToken, ro: session.readOnlyToken)
         // An in-process host's output, sizes and keyframes come as calls on its threads (see LocalRoute).
-        hostRoute?.acceptUpstream { item in
-            switch item {
-            case .output(let seq, let bytes): session.output(seq: seq, bytes: bytes)
-            case .resize(let cols, let rows): session.resize(cols: cols, rows: rows)
-            case .keyframe(let k): session.keyframe(k)
-            case .end: return false
-            }
-            return true
-        }
+        hostRoute?.acceptUpstream { message in session.hostSent(message) }
         do {
             try await sender.send(.welcome(Welcome(codec: codec.name, sessionID: session.id, readWriteToken: session.readWriteToken,
                                                    readOnlyToken: session.readOnlyToken, connectionStrings: strings)))
@@ -215,10 +207,8 @@ public actor Relay {
             group.addTask { await Self.pump(session.hostQueue, to: sender, pacing: nil) }
             do {
                 loop: while let message = try await receiver.next() {
+                    if session.hostSent(message) { continue }
                     switch message {
-                    case .output(let seq, let bytes): session.output(seq: seq, bytes: bytes)
-                    case .resize(_, let cols, let rows): session.resize(cols: cols, rows: rows)
-                    case .keyframe(let k): session.keyframe(k)
                     case .goodbye(let reason, let status):
                         endReason = reason
                         exitStatus = status

@@ -72,6 +72,18 @@ final class RelaySession: Sendable {
     var rows: UInt16 { state.withLock { $0.rows } }
     var ended: Bool { state.withLock { $0.ended } }
 
+    /// Applies a message from the host that changes the session (`output`, `resize`, `keyframe`), from its
+    /// link's reader or, in-process, from the host's own thread (see `LocalRoute`); false for any other.
+    func hostSent(_ message: Message) -> Bool {
+        switch message {
+        case .output(let seq, let bytes): output(seq: seq, bytes: bytes)
+        case .resize(_, let cols, let rows): resize(cols: cols, rows: rows)
+        case .keyframe(let k): keyframe(k)
+        default: return false
+        }
+        return true
+    }
+
     /// Host output: remember it for late joiners, queue it to every viewer.
     func output(seq hostSeq: UInt64, bytes: [UInt8]) {
         state.withLock { s in
