@@ -66,12 +66,6 @@ final class RelaySession: Sendable {
         state = Mutex(State(cols: cols, rows: rows, cache: KeyframeCache(requestBytes: options.tailBytes)))
     }
 
-    var viewerCount: Int { state.withLock { $0.viewers.count } }
-    var seq: UInt64 { state.withLock { $0.seq } }
-    var cols: UInt16 { state.withLock { $0.cols } }
-    var rows: UInt16 { state.withLock { $0.rows } }
-    var ended: Bool { state.withLock { $0.ended } }
-
     /// Applies a message from the host that changes the session (`output`, `resize`, `keyframe`), from its
     /// link's reader or, in-process, from the host's own thread (see `LocalRoute`); false for any other.
     func hostSent(_ message: Message) -> Bool {
