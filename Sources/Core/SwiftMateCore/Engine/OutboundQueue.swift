@@ -46,14 +46,12 @@ public final class OutboundQueue<Item: Sendable>: Sendable {
         _ = enqueue(item, enforcingLimit: false)
     }
 
+    private typealias Waiter = CheckedContinuation<[Item]?, Never>
+
     private func enqueue(_ item: Item, enforcingLimit: Bool) -> PushResult {
         let n = size(item)
-        let handler = state.withLock { s in s.closed || s.draining ? nil : s.handler }
-        if let handler {
-            if handler(item) { return .queued }
-            state.withLock { $0.handler = nil } // declined: it and everything after it queue, in order
-        }
-        let (result, waiter): (PushResult, CheckedContinuation<[Item]?, Never>?) = state.withLock { s in
+        // One lock on the common path; a diversion's handler is called outside it.
+        func queue(_ s: inout State) -> (PushResult, Waiter?) {
             if s.closed { return (.closed, nil) }
             if let waiter = s.waiter, !s.draining {
                 // The consumer is waiting on an empty queue: hand the item over directly.
@@ -69,6 +67,21 @@ public final class OutboundQueue<Item: Sendable>: Sendable {
             s.items.append(item)
             s.bytes += n
             return (.queued, nil)
+        }
+        var handler: (@Sendable (Item) -> Bool)?
+        var (result, waiter) = state.withLock { s -> (PushResult, Waiter?) in
+            if !s.closed, !s.draining, let h = s.handler {
+                handler = h
+                return (.queued, nil)
+            }
+            return queue(&s)
+        }
+        if let handler {
+            if handler(item) { return .queued }
+            (result, waiter) = state.withLock { s -> (PushResult, Waiter?) in
+                s.handler = nil // declined: it and everything after it queue, in order
+                return queue(&s)
+            }
         }
         waiter?.resume(returning: [item])
         return result
