@@ -39,20 +39,17 @@ final class SSHOutbox: Sendable {
     /// Queues `bytes`; waits while more than the limit is queued; throws once the connection is closed.
     func send(_ bytes: [UInt8]) async throws {
         // Charged before queueing: a `take` in between can only under-count, never strand a waiter.
-        guard budget.charge(bytes.count) else { throw closedError }
-        let (queued, wake) = state.withLock { s -> (Bool, Bool) in
-            if s.closing || s.finished { return (false, false) }
-            s.chunks.append(bytes)
-            return (true, Self.needsWake(&s))
-        }
-        guard queued else { throw closedError }
-        if wake { signal() }
+        guard budget.charge(bytes.count), append(bytes) else { throw closedError }
         await budget.waitForRoom()
     }
 
     /// Queues `bytes` if that needs no waiting (the queue is under its limit); false queues nothing.
     func offer(_ bytes: [UInt8]) -> Bool {
-        guard budget.chargeIfRoom(bytes.count) else { return false }
+        budget.chargeIfRoom(bytes.count) && append(bytes)
+    }
+
+    /// Queues charged bytes and wakes the owning thread if it needs it; false once the connection is closing.
+    private func append(_ bytes: [UInt8]) -> Bool {
         let (queued, wake) = state.withLock { s -> (Bool, Bool) in
             if s.closing || s.finished { return (false, false) }
             s.chunks.append(bytes)
