@@ -116,7 +116,7 @@ public struct Connection: Sendable {
     public var publicKey: String?
     /// `inbound` itself when the transport can hand chunks to the reader's code on its own I/O thread
     /// (see `DirectInbound`); nil otherwise.
-    public var directInbound: DirectInbound?
+    public var directInbound: DirectInbound? { inbound as? DirectInbound }
     /// Set on both ends of an in-process link (the embedded relay's): keystrokes cross it as a call.
     public var localRoute: LocalRoute?
 
@@ -126,7 +126,6 @@ public struct Connection: Sendable {
                 windowChanges: AsyncStream<(cols: UInt16, rows: UInt16)> = AsyncStream { $0.finish() },
                 publicKey: String? = nil, localRoute: LocalRoute? = nil) {
         self.publicKey = publicKey
-        self.directInbound = inbound as? DirectInbound
         self.localRoute = localRoute
         self.inbound = inbound
         self.outbound = outbound
