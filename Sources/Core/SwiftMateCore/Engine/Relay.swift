@@ -296,37 +296,7 @@ public actor Relay {
         }
         let source = ChunkSource(connection.inbound)
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { [options] in
-                var writer = TerminalViewerWriter(window: (cols, rows), makeDisplay: options.viewerScreen)
-                var pacing = options.viewerPacing
-                let outbound = connection.outbound
-                // While the stream goes as it is, small output (an echo) is offered to the link on the thread
-                // that queues it, with no wake-up of this task; `passed` is then the offset shown.
-                let passed = Mutex<UInt64?>(nil)
-                while let batch = await viewer.queue.popAll(pacing: &pacing), !Task.isCancelled {
-                    if let offset = passed.withLock({ p in defer { p = nil }; return p }) { writer.shown(upTo: offset) }
-                    let out = writer.bytes(for: batch) { session.currentCatchUp() }
-                    if !out.isEmpty {
-                        do { try await outbound.write(out) } catch { break }
-                    }
-                    let (passing, shownUpTo) = writer.passThrough
-                    guard passing, !pacing.lastWasBulk else { continue }
-                    passed.withLock { $0 = shownUpTo }
-                    let bulk = pacing.bulkBytes
-                    // Anything declined (bulk, drawing, sizes, the end, a full link) ends this and comes here.
-                    viewer.queue.divert { message in
-                        message.approximateSize < bulk && passed.withLock { p in
-                            guard var offset = p else { return false }
-                            defer { p = offset }
-                            return TerminalViewerWriter.pass(message, shownUpTo: &offset) { outbound.offer($0) }
-                        }
-                    }
-                }
-                viewer.queue.undivert()
-                viewer.queue.close()
-                // The session ended (or this viewer was dropped): close the link, which ends `inbound` too.
-                await connection.outbound.close()
-            }
+            group.addTask { [options] in await Self.writeTerminal(viewer, of: session, to: connection, window: (cols, rows), options: options) }
             group.addTask {
                 for await size in connection.windowChanges {
                     session.viewerResized(viewer.id, cols: size.cols, rows: size.rows)
@@ -343,5 +313,38 @@ public actor Relay {
             await group.waitForAll()
         }
     }
-}
 
+    /// Writes a terminal (ssh) viewer's queue to its link until the session ends or the viewer goes.
+    ///
+    /// While the stream goes as it is, small output (an echo) is offered to the link on the thread that queues
+    /// it, with no wake-up of this task (the queue is diverted; `passed` is then the offset shown). Anything
+    /// declined (bulk, drawing, sizes, the end, a full link) ends that and comes through here.
+    private static func writeTerminal(_ viewer: RelayViewer, of session: RelaySession, to connection: Connection,
+                                      window: (cols: UInt16, rows: UInt16), options: RelayOptions) async {
+        var writer = TerminalViewerWriter(window: window, makeDisplay: options.viewerScreen)
+        var pacing = options.viewerPacing
+        let outbound = connection.outbound, bulk = pacing.bulkBytes
+        let passed = Mutex<UInt64?>(nil)
+        while let batch = await viewer.queue.popAll(pacing: &pacing), !Task.isCancelled {
+            if let offset = passed.withLock({ p in defer { p = nil }; return p }) { writer.shown(upTo: offset) }
+            let out = writer.bytes(for: batch) { session.currentCatchUp() }
+            if !out.isEmpty {
+                do { try await outbound.write(out) } catch { break }
+            }
+            let (passing, shownUpTo) = writer.passThrough
+            guard passing, !pacing.lastWasBulk else { continue }
+            passed.withLock { $0 = shownUpTo }
+            viewer.queue.divert { message in
+                message.approximateSize < bulk && passed.withLock { p in
+                    guard var offset = p else { return false }
+                    defer { p = offset }
+                    return TerminalViewerWriter.pass(message, shownUpTo: &offset) { outbound.offer($0) }
+                }
+            }
+        }
+        viewer.queue.undivert()
+        viewer.queue.close()
+        // The session ended (or this viewer was dropped): close the link, which ends `inbound` too.
+        await outbound.close()
+    }
+}
