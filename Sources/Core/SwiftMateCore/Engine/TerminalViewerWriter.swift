@@ -25,10 +25,8 @@ struct TerminalViewerWriter {
         for message in batch {
             switch message {
             case .output(let seq, let bytes):
-                let end = seq + UInt64(bytes.count)
-                guard end > shownUpTo else { continue }
-                let fresh = seq >= shownUpTo ? bytes : Array(bytes[Int(shownUpTo - seq)...])
-                shownUpTo = end
+                guard let fresh = Self.unseen(seq: seq, bytes: bytes, shownUpTo: shownUpTo) else { continue }
+                shownUpTo = seq + UInt64(bytes.count)
                 out += display?.output(fresh) ?? fresh
             case .keyframe(let k):
                 // A repaint resets the screen: everything from its offset on is needed again.
@@ -67,12 +65,16 @@ struct TerminalViewerWriter {
     /// true when taken (or nothing was new). Anything else, or bytes `accept` refuses, is left alone (false).
     static func pass(_ message: Message, shownUpTo: inout UInt64, to accept: ([UInt8]) -> Bool) -> Bool {
         guard case .output(let seq, let bytes) = message else { return false }
-        let end = seq + UInt64(bytes.count)
-        guard end > shownUpTo else { return true }
-        let fresh = seq >= shownUpTo ? bytes : Array(bytes[Int(shownUpTo - seq)...])
+        guard let fresh = unseen(seq: seq, bytes: bytes, shownUpTo: shownUpTo) else { return true }
         guard accept(fresh) else { return false }
-        shownUpTo = end
+        shownUpTo = seq + UInt64(bytes.count)
         return true
+    }
+
+    /// The part of output at `seq` after `shownUpTo`; nil when all of it was shown.
+    private static func unseen(seq: UInt64, bytes: [UInt8], shownUpTo: UInt64) -> [UInt8]? {
+        guard seq + UInt64(bytes.count) > shownUpTo else { return nil }
+        return seq >= shownUpTo ? bytes : Array(bytes[Int(shownUpTo - seq)...])
     }
 
     /// Starts drawing when the sizes come to differ, stops when they agree (the display has then sent a
