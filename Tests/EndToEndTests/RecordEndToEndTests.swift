@@ -106,9 +106,12 @@ extension EndToEnd { @Suite struct RecordEndToEnd {
     @Test func theSharedCommandInheritsNothingButItsTerminal() throws {
         let dir = try scratchDirectory()
         let cast = dir + "/fds.cast", socket = dir + "/host.sock"
-        // With a control socket, an embedded relay (ssh and tcp) and a recorder open in the host.
+        // With a control socket, an embedded relay (ssh and tcp) and a recorder open in the host. The shell's
+        // fds are listed by a grandchild while the shell only waits: with `ls … | tr` the shell itself could still
+        // hold the pipe's read end (fd 3) when `ls` looked, a race with what is measured.
         let result = try run([swiftmateBinary, "-S", socket, "--record", cast, "new-session", "sh", "-c",
-                              "echo open:; ls /proc/$$/fd | tr '\\n' ' '; echo :end"], timeout: 60)
+                              "echo open:; sh -c 'ls /proc/$PPID/fd > \(dir)/fds'; tr '\\n' ' ' < \(dir)/fds; echo :end"],
+                             timeout: 60)
         #expect(result.status == 0, "\(result.stdout)")
         let output = try AsciicastReader(path: cast).readAll().filter { $0.code == "o" }.map(\.data).joined()
         #expect(output.contains("open:\r\n0 1 2 :end"), "\(output.debugDescription)")
