@@ -186,7 +186,8 @@ public actor Relay {
         }
         let strings = await connectionStrings(rw: session.readWriteToken, ro: session.readOnlyToken)
         // An in-process host's output, sizes and keyframes come as calls on its threads (see LocalRoute).
-        hostRoute?.acceptUpstream { message in session.hostSent(message) }
+        // One that breaks the protocol is left to the byte link, whose reader then closes the link as for a remote host.
+        hostRoute?.acceptUpstream { message in (try? session.hostSent(message)) ?? false }
         do {
             try await sender.send(.welcome(Welcome(codec: codec.name, sessionID: session.id, readWriteToken: session.readWriteToken,
                                                    readOnlyToken: session.readOnlyToken, connectionStrings: strings)))
@@ -207,7 +208,7 @@ public actor Relay {
             group.addTask { await Self.pump(session.hostQueue, to: sender, pacing: nil) }
             do {
                 loop: while let message = try await receiver.next() {
-                    if session.hostSent(message) { continue }
+                    if try session.hostSent(message) { continue }
                     switch message {
                     case .goodbye(let reason, let status):
                         endReason = reason
@@ -218,6 +219,11 @@ public actor Relay {
                         logger.debug("session \(session.id): ignoring \(message.typeNumber) from host")
                     }
                 }
+            } catch let error as SwiftMateError where error.code == .protocolViolation || error.code == .malformedMessage {
+                // The host is told why before its link closes; other sessions never notice.
+                endReason = error.message
+                logger.warning("session \(session.id): closing the host link from \(peer): \(error.message)")
+                try? await sender.send(.goodbye(reason: error.message, exitStatus: -1))
             } catch {
                 endReason = "host connection failed: \(error)"
                 logger.info("session \(session.id): \(endReason)")

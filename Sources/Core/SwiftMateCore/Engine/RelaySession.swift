@@ -68,24 +68,38 @@ final class RelaySession: Sendable {
 
     /// Applies a message from the host that changes the session (`output`, `resize`, `keyframe`), from its
     /// link's reader or, in-process, from the host's own thread (see `LocalRoute`); false for any other.
-    func hostSent(_ message: Message) -> Bool {
+    /// Throws `protocolViolation` for numbers no honest host sends (an offset that goes backwards or passes
+    /// `WireLimits.maxStreamOffset`, a size of 0): the caller closes that host's link, nothing else is touched.
+    func hostSent(_ message: Message) throws -> Bool {
         switch message {
-        case .output(let seq, let bytes): output(seq: seq, bytes: bytes)
-        case .resize(_, let cols, let rows): resize(cols: cols, rows: rows)
-        case .keyframe(let k): keyframe(k)
+        case .output(let seq, let bytes): try output(seq: seq, bytes: bytes)
+        case .resize(_, let cols, let rows): try resize(cols: cols, rows: rows)
+        case .keyframe(let k): try keyframe(k)
         default: return false
         }
         return true
     }
 
+    private static func violation(_ what: String) -> SwiftMateError {
+        SwiftMateError(.protocolViolation, "the host broke the protocol: \(what)")
+    }
+
     /// Host output: remember it for late joiners, queue it to every viewer.
-    func output(seq hostSeq: UInt64, bytes: [UInt8]) {
-        state.withLock { s in
+    func output(seq hostSeq: UInt64, bytes: [UInt8]) throws {
+        try state.withLock { s in
+            // Checked before any arithmetic: the stream only moves forward (a host whose upstream queue
+            // overflowed skips ahead) and stays within the offset limit.
+            guard hostSeq >= s.seq else {
+                throw Self.violation("output at offset \(hostSeq) goes back before offset \(s.seq)")
+            }
+            guard let end = WireLimits.streamEnd(seq: hostSeq, count: bytes.count) else {
+                throw Self.violation("output at offset \(hostSeq) passes the stream offset limit \(WireLimits.maxStreamOffset)")
+            }
             if hostSeq != s.seq {
-                logger.debug("host seq \(hostSeq) differs from relay seq \(s.seq); following the host")
+                logger.debug("host seq \(hostSeq) is ahead of relay seq \(s.seq) (the host dropped output); following the host")
             }
             let message = Message.output(seq: hostSeq, bytes: bytes)
-            s.seq = hostSeq + UInt64(bytes.count)
+            s.seq = end
             if s.cache.output(seq: hostSeq, bytes: bytes) == .requestKeyframe { hostQueue.pushAlways(.keyframeRequest) }
             frontends?.publish(.output(seq: hostSeq, bytes: bytes))
             for viewer in s.viewers.values {
@@ -99,7 +113,8 @@ final class RelaySession: Sendable {
     }
 
     /// A keyframe from the host (asked for earlier).
-    func keyframe(_ k: Keyframe) {
+    func keyframe(_ k: Keyframe) throws {
+        guard k.cols > 0, k.rows > 0 else { throw Self.violation("a keyframe of \(k.cols)x\(k.rows)") }
         state.withLock { s in
             let (taken, action) = s.cache.received(k)
             if !taken {
@@ -124,7 +139,8 @@ final class RelaySession: Sendable {
     }
 
     /// The host's window size changed.
-    func resize(cols: UInt16, rows: UInt16) {
+    func resize(cols: UInt16, rows: UInt16) throws {
+        guard cols > 0, rows > 0 else { throw Self.violation("a session size of \(cols)x\(rows)") }
         state.withLock { s in
             s.cols = cols
             s.rows = rows
@@ -136,7 +152,8 @@ final class RelaySession: Sendable {
 
     /// Adds a viewer; its queue starts with the session size, a keyframe and the output since, then live output.
     func addViewer(readOnly: Bool, peer: String, cols: UInt16, rows: UInt16, link: ViewerLink = .framed) -> RelayViewer? {
-        state.withLock { s -> RelayViewer? in
+        let (cols, rows) = (WireLimits.clampSide(cols), WireLimits.clampSide(rows))
+        return state.withLock { s -> RelayViewer? in
             guard !s.ended, s.viewers.count < options.maxViewersPerSession else { return nil }
             let viewer = RelayViewer(id: s.nextViewerID, readOnly: readOnly, peer: peer,
                                      queue: OutboundQueue(limitBytes: options.viewerQueueBytes, size: { $0.approximateSize }),
@@ -188,6 +205,7 @@ final class RelaySession: Sendable {
 
     /// A viewer's window size changed: the host decides the session size.
     func viewerResized(_ viewerID: UInt32, cols: UInt16, rows: UInt16) {
+        let (cols, rows) = (WireLimits.clampSide(cols), WireLimits.clampSide(rows))
         state.withLock { s in
             guard var viewer = s.viewers[viewerID] else { return }
             viewer.cols = cols

@@ -23,7 +23,7 @@ public enum SizePolicy: Sendable, Equatable, CustomStringConvertible {
         default:
             let size = t.hasPrefix("fixed") ? t.dropFirst(5).trimmingCharacters(in: CharacterSet(charactersIn: " :=")) : t
             let parts = size.split(separator: "x")
-            guard parts.count == 2, let c = UInt16(parts[0]), let r = UInt16(parts[1]), (1...4096).contains(c), (1...4096).contains(r)
+            guard parts.count == 2, let c = UInt16(parts[0]), let r = UInt16(parts[1]), (1...WireLimits.maxTerminalSide).contains(c), (1...WireLimits.maxTerminalSide).contains(r)
             else { return nil }
             self = .fixed(cols: c, rows: r)
         }
@@ -60,8 +60,8 @@ public struct SessionSizer: Sendable {
     /// A sizer for a host with a terminal of `hostSize` (nil: headless, `headlessSize` until a viewer sets one).
     public init(policy: SizePolicy, hostSize: (cols: UInt16, rows: UInt16)?, headlessSize: (cols: UInt16, rows: UInt16)) {
         self.policy = policy
-        self.hostSize = hostSize
-        self.headlessSize = headlessSize
+        self.hostSize = hostSize.map { (Self.clamp($0.cols), Self.clamp($0.rows)) }
+        self.headlessSize = (Self.clamp(headlessSize.cols), Self.clamp(headlessSize.rows))
     }
 
     /// The session size now.
@@ -89,16 +89,18 @@ public struct SessionSizer: Sendable {
     /// The host's terminal changed size.
     public mutating func hostResized(cols: UInt16, rows: UInt16) {
         guard hostSize != nil, cols > 0, rows > 0 else { return }
-        hostSize = (cols, rows)
+        hostSize = (Self.clamp(cols), Self.clamp(rows))
     }
 
-    /// The largest session a viewer's window can ask for (a keyframe of it must fit in a frame).
-    public static let maxSide: UInt16 = 1000
+    /// The largest session side (a keyframe of it must fit in a frame; the wire refuses larger sizes).
+    public static let maxSide: UInt16 = WireLimits.maxTerminalSide
+
+    private static func clamp(_ side: UInt16) -> UInt16 { Swift.max(1, WireLimits.clampSide(side)) }
 
     /// A read-write viewer's window changed size (or it joined with one).
     public mutating func viewerResized(_ id: UInt32, cols: UInt16, rows: UInt16) {
         guard cols > 0, rows > 0 else { return }
-        viewers[id] = (min(cols, Self.maxSide), min(rows, Self.maxSide))
+        viewers[id] = (Self.clamp(cols), Self.clamp(rows))
         lastViewer = id
     }
 

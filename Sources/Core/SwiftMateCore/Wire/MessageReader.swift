@@ -20,10 +20,11 @@ struct MessageReader {
         return fields[i]
     }
 
-    func uint(_ i: Int, max: UInt64 = .max) throws -> UInt64 {
+    func uint(_ i: Int, max: UInt64 = .max, name: String? = nil) throws -> UInt64 {
         let f = try field(i)
-        guard f.type == MSGPACK_OBJECT_POSITIVE_INTEGER else { throw bad("field \(i) must be an unsigned integer") }
-        guard f.via.u64 <= max else { throw bad("field \(i) is \(f.via.u64), more than \(max)") }
+        let what = name.map { "field \(i) (\($0))" } ?? "field \(i)"
+        guard f.type == MSGPACK_OBJECT_POSITIVE_INTEGER else { throw bad("\(what) must be an unsigned integer") }
+        guard f.via.u64 <= max else { throw bad("\(what) is \(f.via.u64), more than \(max)") }
         return f.via.u64
     }
 
@@ -90,6 +91,10 @@ struct MessageReader {
     }
 
     func u16(_ i: Int) throws -> UInt16 { UInt16(try uint(i, max: UInt64(UInt16.max))) }
+    /// A terminal side: 0 ("no size") up to `WireLimits.maxTerminalSide`.
+    func side(_ i: Int, _ name: String) throws -> UInt16 { UInt16(try uint(i, max: UInt64(WireLimits.maxTerminalSide), name: name)) }
+    /// A stream offset: up to `WireLimits.maxStreamOffset`.
+    func offset(_ i: Int) throws -> UInt64 { try uint(i, max: WireLimits.maxStreamOffset, name: "stream offset") }
     func u32(_ i: Int) throws -> UInt32 { UInt32(try uint(i, max: UInt64(UInt32.max))) }
 
     /// The message, or nil for an unknown type (from a newer peer).
@@ -98,7 +103,7 @@ struct MessageReader {
         case 0:
             guard let role = PeerRole(rawValue: Int(try uint(3, max: 255))) else { throw bad("unknown role") }
             return .hello(Hello(protocolVersion: try u32(1), software: try string(2), role: role,
-                                codecs: try strings(4), token: try string(5), cols: try u16(6), rows: try u16(7),
+                                codecs: try strings(4), token: try string(5), cols: try side(6, "cols"), rows: try side(7, "rows"),
                                 options: try map(8)))
         case 1:
             return .welcome(Welcome(codec: try string(1), sessionID: try string(2), readOnly: try bool(3),
@@ -106,9 +111,9 @@ struct MessageReader {
                                     connectionStrings: try strings(6)))
         case 2:
             return .refused(code: RefusalCode(rawValue: Int(try uint(1, max: 1000))) ?? .other, reason: try string(2))
-        case 3: return .output(seq: try uint(1), bytes: try binary(2))
+        case 3: return .output(seq: try offset(1), bytes: try binary(2))
         case 4: return .input(viewer: try u32(1), bytes: try binary(2))
-        case 5: return .resize(viewer: try u32(1), cols: try u16(2), rows: try u16(3))
+        case 5: return .resize(viewer: try u32(1), cols: try side(2, "cols"), rows: try side(3, "rows"))
         case 6: return .viewerJoined(viewer: try u32(1), readOnly: try bool(2), peer: try string(3), count: try u32(4))
         case 7: return .viewerLeft(viewer: try u32(1), reason: try string(2), count: try u32(3))
         case 8: return .keepalive(millis: try uint(1))
@@ -117,7 +122,7 @@ struct MessageReader {
             guard status >= Int64(Int32.min), status <= Int64(Int32.max) else { throw bad("exit status out of range") }
             return .goodbye(reason: try string(1), exitStatus: Int32(status))
         case 10: return .notice(try string(1))
-        case 11: return .keyframe(Keyframe(seq: try uint(1), cols: try u16(2), rows: try u16(3), bytes: try binary(4)))
+        case 11: return .keyframe(Keyframe(seq: try offset(1), cols: try side(2, "cols"), rows: try side(3, "rows"), bytes: try binary(4)))
         case 12: return .keyframeRequest
         default: return nil
         }
