@@ -97,6 +97,13 @@ let package = Package(
         .executableTarget(name: "swiftmate-bench", dependencies: ["SwiftMateSystem", "SwiftMateCore", "SwiftMateRecorder", "CVTerm"],
                           path: "benchmarks/swiftmate-bench", swiftSettings: strict),
 
+        // Fuzz targets (libFuzzer through benchmarks/fuzz.sh; a plain build replays saved inputs).
+        .target(name: "SwiftMateFuzzTargets", dependencies: ["SwiftMateCore", "SwiftMateCodecs", "SwiftMateRecorder", "SwiftMateANSI",
+                                                     .product(name: "Logging", package: "swift-log")],
+                path: "Tests/Fuzz/Targets", swiftSettings: strict),
+        .executableTarget(name: "swiftmate-fuzz", dependencies: ["SwiftMateFuzzTargets"],
+                          path: "Tests/Fuzz/Driver", swiftSettings: strict),
+
         // `swift package swiftmate-scaffold frontend|transport|codec NAME`: a new plugin with its contract test.
         .plugin(name: "SwiftMateScaffold",
                 capability: .command(intent: .custom(verb: "swiftmate-scaffold",
@@ -112,6 +119,7 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "FrontendsTests", dependencies: ["SwiftMateRecorder", "SwiftMateANSI", "SwiftMateTestSupport"],
                     swiftSettings: strict),
+        .testTarget(name: "FuzzTests", dependencies: ["SwiftMateFuzzTargets"], swiftSettings: strict),
         .testTarget(name: "EndToEndTests", dependencies: ["SwiftMateCore", "SwiftMateSystem", "SwiftMateRecorder"],
                     swiftSettings: strict),
     ]

@@ -32,21 +32,71 @@ public struct ConfigNode: Sendable {
     /// An empty mapping (the configuration when there is no file).
     public static func empty(file: String = "(defaults)") -> ConfigNode { ConfigNode(path: "", value: .map([]), file: file) }
 
-    /// Parses YAML text.
+    /// The deepest nesting of mappings and lists a configuration may have.
+    public static let maxDepth = 16
+    /// The most values (scalars, lists, mappings) a configuration may have.
+    public static let maxNodes = 20_000
+
+    /// Parses YAML text. Anchors and aliases are refused (a few hundred bytes of nested aliases would
+    /// otherwise expand to gigabytes), as are duplicate keys, nesting past `maxDepth` and more than
+    /// `maxNodes` values; every error is one line: `FILE:LINE:COLUMN: [key path: ]what, and what to do`.
     public static func parse(yaml text: String, file: String) throws -> ConfigNode {
+        if let refused = YAMLPrecheck.check(text) {
+            throw SwiftMateError(.badConfig, "\(file):\(refused.line):\(refused.column): \(refused.what)")
+        }
         let node: Node?
+        // The parser keeps the anchors alive (nodes hold them weakly) until the tree has been checked.
+        let parser: Parser
         do {
-            node = try Yams.compose(yaml: text)
+            parser = try Parser(yaml: text)
+            node = try parser.singleRoot()
         } catch let error as YamlError {
-            throw SwiftMateError(.badConfig, "\(file): not valid YAML: \(error)")
+            throw SwiftMateError(.badConfig, oneLine(error, file: file))
         } catch {
             throw SwiftMateError(.badConfig, "\(file): not valid YAML: \(error)")
         }
         guard let node else { return .empty(file: file) }
-        return convert(node, path: "", file: file)
+        var budget = maxNodes
+        let converted = try withExtendedLifetime(parser) { try convert(node, path: "", depth: 0, budget: &budget, file: file) }
+        return converted
     }
 
-    private static func convert(_ node: Node, path: String, file: String) -> ConfigNode {
+    /// `FILE:LINE:COLUMN: what` for a Yams error (whose own text spans several lines with a snippet).
+    private static func oneLine(_ error: YamlError, file: String) -> String {
+        func at(_ mark: Mark) -> String { "\(file):\(mark.line):\(mark.column)" }
+        func context(_ c: YamlError.Context?) -> String {
+            guard let c, !c.text.isEmpty else { return "" }
+            return " (\(c.text) at line \(c.mark.line), column \(c.mark.column))"
+        }
+        let fix = "; fix the YAML there (`swiftmate config check FILE` checks it)"
+        switch error {
+        case .scanner(let c, let problem, let mark, _), .parser(let c, let problem, let mark, _), .composer(let c, let problem, let mark, _):
+            if problem.contains("Maximum nesting level") {
+                return "\(at(mark)): nested more than \(maxDepth) levels deep; a SwiftMate configuration is far shallower"
+            }
+            return "\(at(mark)): not valid YAML: \(problem)\(context(c))\(fix)"
+        case .reader(let problem, let offset, _, _):
+            return "\(file): not valid YAML text: \(problem)\(offset.map { " at character \($0)" } ?? "")\(fix)"
+        case .duplicatedKeysInMapping(let duplicates, let c):
+            let keys = duplicates.sorted().map { "'\($0)'" }.joined(separator: ", ")
+            return "\(at(c.mark)): the key \(keys) appears more than once in one mapping; keep one of them"
+        default:
+            return "\(file): not valid YAML: \(String(describing: error).split(separator: "\n").first ?? "")\(fix)"
+        }
+    }
+
+    private static func convert(_ node: Node, path: String, depth: Int, budget: inout Int, file: String) throws -> ConfigNode {
+        func fail(_ what: String) -> SwiftMateError {
+            let place = node.mark.map { "\(file):\($0.line):\($0.column)" } ?? file
+            return SwiftMateError(.badConfig, "\(place): \(path.isEmpty ? "" : "\(path): ")\(what)")
+        }
+        // Checked before looking inside: an alias is the anchored node itself, so nothing is expanded first.
+        if node.anchor != nil {
+            throw fail("anchors and aliases (&name, *name) are not allowed in SwiftMate configuration; write the value out in full")
+        }
+        budget -= 1
+        guard budget >= 0 else { throw fail("more than \(maxNodes) values; a SwiftMate configuration is far smaller") }
+        guard depth <= maxDepth else { throw fail("nested more than \(maxDepth) levels deep; a SwiftMate configuration is far shallower") }
         switch node {
         case .scalar(let s):
             if s.style == .plain && ["", "~", "null", "Null", "NULL"].contains(s.string) {
@@ -54,15 +104,23 @@ public struct ConfigNode: Sendable {
             }
             return ConfigNode(path: path, value: .scalar(s.string), file: file)
         case .sequence(let seq):
-            return ConfigNode(path: path, value: .list(seq.enumerated().map { convert($0.element, path: "\(path)[\($0.offset)]", file: file) }), file: file)
+            var items: [ConfigNode] = []
+            for (i, element) in seq.enumerated() {
+                items.append(try convert(element, path: "\(path)[\(i)]", depth: depth + 1, budget: &budget, file: file))
+            }
+            return ConfigNode(path: path, value: .list(items), file: file)
         case .mapping(let map):
-            let entries = map.map { pair -> (key: String, value: ConfigNode) in
-                let key = pair.key.string ?? "\(pair.key)"
-                return (key, convert(pair.value, path: path.isEmpty ? key : "\(path).\(key)", file: file))
+            var entries: [(key: String, value: ConfigNode)] = []
+            for pair in map {
+                guard case .scalar(let k) = pair.key, pair.key.anchor == nil else {
+                    throw fail("a key must be plain text, not a list, a mapping or an alias")
+                }
+                let key = k.string
+                entries.append((key, try convert(pair.value, path: path.isEmpty ? key : "\(path).\(key)", depth: depth + 1, budget: &budget, file: file)))
             }
             return ConfigNode(path: path, value: .map(entries), file: file)
-        case .alias(let alias):
-            return ConfigNode(path: path, value: .scalar(String(describing: alias)), file: file)
+        case .alias:
+            throw fail("anchors and aliases (&name, *name) are not allowed in SwiftMate configuration; write the value out in full")
         }
     }
 

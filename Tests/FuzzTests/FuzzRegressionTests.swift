@@ -1,0 +1,26 @@
+// Every saved fuzz input (the grown corpora and each input that once failed) runs through its target again.
+import Foundation
+import Testing
+import SwiftMateFuzzTargets
+
+private let fuzzRoot: String = {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    return url.path + "/Tests/Fuzz"
+}()
+
+@Test(arguments: FuzzTarget.all.map(\.name))
+func savedFuzzInputsStillPass(_ name: String) throws {
+    let target = try #require(FuzzTarget.named(name))
+    let files = FuzzCorpus.files(at: "\(fuzzRoot)/regressions/\(name)") + FuzzCorpus.files(at: "\(fuzzRoot)/corpus/\(name)")
+    for file in files {
+        let data = try #require(FileManager.default.contents(atPath: file))
+        target.run(Array(data))
+    }
+}
+
+@Test func everyFuzzTargetHasACorpus() {
+    for t in FuzzTarget.all {
+        #expect(!FuzzCorpus.files(at: "\(fuzzRoot)/corpus/\(t.name)").isEmpty, "no saved corpus for fuzz target \(t.name)")
+    }
+}
