@@ -18,6 +18,8 @@ var runs = 3
 var suite = "share"
 var viewerKind = "default"
 var keystrokes = 300
+var floodConnections = 1000
+var floodDeclared = 262_143
 var arguments = CommandLine.arguments.dropFirst()
 while let a = arguments.popFirst() {
     switch a {
@@ -26,9 +28,11 @@ while let a = arguments.popFirst() {
     case "--runs": runs = max(1, Int(arguments.popFirst() ?? "") ?? runs)
     case "--viewer": viewerKind = arguments.popFirst() ?? viewerKind
     case "--keystrokes": keystrokes = max(10, Int(arguments.popFirst() ?? "") ?? keystrokes)
-    case "share", "record", "recorder", "latency", "screen": suite = a
+    case "--connections": floodConnections = max(1, Int(arguments.popFirst() ?? "") ?? floodConnections)
+    case "--declared": floodDeclared = max(16, Int(arguments.popFirst() ?? "") ?? floodDeclared)
+    case "share", "record", "recorder", "latency", "screen", "flood": suite = a
     default:
-        say("usage: swiftmate-bench [share | record | recorder | latency | screen] [--lines N] [--runs N] [--codecs lz4,zlib,none] [--viewer tcp|ssh] [--keystrokes N]")
+        say("usage: swiftmate-bench [share | record | recorder | latency | screen | flood] [--lines N] [--runs N] [--codecs lz4,zlib,none] [--viewer tcp|ssh] [--keystrokes N] [--connections N] [--declared BYTES]")
         exit(2)
     }
 }
@@ -271,6 +275,10 @@ case "record":
                  median(off), median(on), (median(on) / median(off) - 1) * 100, cpuOff, cpuOn, median(bares), median(rec), median(rec) / median(bares)))
 case "screen":
     runScreenBench(seqFile: file, runs: runs)
+case "flood":
+    // The default limits (the per-address cap stops the flood first), then the total budget alone.
+    try flood(tag: "defaults", limits: "{}", connections: floodConnections, declared: floodDeclared)
+    try flood(tag: "budget-only", limits: "{handshakes_per_address: 1000000}", connections: floodConnections, declared: floodDeclared)
 case "latency":
     // Both ways of typing, each beside its floor: the viewer on pipes (the client's own terminal left out)
     // and on a PTY (as a terminal emulator would type).

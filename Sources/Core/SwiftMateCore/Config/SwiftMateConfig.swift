@@ -23,7 +23,8 @@ import Foundation
 ///   state_dir: /var/lib/swiftmate
 ///   codecs: [lz4, zlib, none]
 ///   recording: {mode: all, directory: /var/lib/swiftmate/casts, record_input: true}   # mode: all | requested
-///   limits: {viewer_queue_bytes: 8388608, max_sessions: 1000, max_viewers: 200, tail_bytes: 65536, max_frame_bytes: 1048576}
+///   limits: {viewer_queue_bytes: 8388608, max_sessions: 1000, max_viewers: 200, tail_bytes: 65536, max_frame_bytes: 1048576,
+///            hello_bytes: 262144, handshake_bytes: 33554432, handshakes_per_address: 32}   # every limit: examples/relay.yaml
 /// ```
 public struct SwiftMateConfig: Sendable {
     /// A frontend chosen in YAML: its name and options section.
@@ -188,12 +189,18 @@ public struct SwiftMateConfig: Sendable {
         if let d = node["state_dir"] { stateDir = try d.string() }
         if let c = node["codecs"] { relay.codecs = try Self.codecList(c, registry: registry) }
         if let limits = node["limits"] {
-            try limits.checkKeys(["viewer_queue_bytes", "max_sessions", "max_viewers", "tail_bytes", "max_frame_bytes"])
+            try limits.checkKeys(["viewer_queue_bytes", "host_queue_bytes", "max_sessions", "max_viewers", "tail_bytes", "max_frame_bytes",
+                                  "hello_bytes", "handshake_bytes", "handshakes_per_address", "hello_timeout_seconds"])
             if let v = limits["viewer_queue_bytes"] { relay.viewerQueueBytes = try v.int(in: 65536...(1 << 30)) }
             if let v = limits["max_sessions"] { relay.maxSessions = try v.int(in: 1...1_000_000) }
             if let v = limits["max_viewers"] { relay.maxViewersPerSession = try v.int(in: 1...100_000) }
             if let v = limits["tail_bytes"] { relay.tailBytes = try v.int(in: 0...(16 << 20)) }
             if let v = limits["max_frame_bytes"] { relay.maxFrameSize = try v.int(in: 4096...(16 << 20)) }
+            if let v = limits["host_queue_bytes"] { relay.hostQueueBytes = try v.int(in: 65536...(1 << 30)) }
+            if let v = limits["hello_bytes"] { relay.helloBytes = try v.int(in: 4096...(16 << 20)) }
+            if let v = limits["handshake_bytes"] { relay.handshakeBytes = try v.int(in: 0...(1 << 32)) }
+            if let v = limits["handshakes_per_address"] { relay.handshakesPerAddress = try v.int(in: 1...1_000_000) }
+            if let v = limits["hello_timeout_seconds"] { relay.helloTimeoutSeconds = try v.int(in: 1...3600) }
         }
     }
 }

@@ -20,6 +20,15 @@ public final class MessageReceiver {
     private var decompressor: (any FrameDecompressor)?
     /// Bytes received, for statistics.
     public private(set) var bytesReceived = 0
+    /// While set (a relay's connection before its hello is in), what the receiver holds is counted there, and
+    /// reading throws `overloaded` when the relay's total would pass its limit.
+    public var handshake: HandshakeBudget.Ticket?
+
+    /// The largest frame accepted from now on.
+    public var maxFrameSize: Int {
+        get { decoder.maxFrameSize }
+        set { decoder.maxFrameSize = newValue }
+    }
 
     /// Reads from `connection`'s inbound side; frames over `maxFrameSize` are an error.
     public init(_ connection: Connection, maxFrameSize: Int = Framing.defaultMaxFrameSize) {
@@ -48,6 +57,7 @@ public final class MessageReceiver {
                 return nil
             }
             bytesReceived += chunk.count
+            try handshake?.hold(decoder.bufferedByteCount + chunk.count)
             decoder.append(chunk)
         }
     }

@@ -15,12 +15,15 @@ public actor Relay {
     private nonisolated let executor: (any TaskExecutor)?
     /// What transports with logins ask during authentication (pass it to `Transport.listen(on:access:)`).
     public nonisolated let access = RelayAccess()
+    /// What connections still in their handshake may hold, across every listener.
+    public nonisolated let handshakes: HandshakeBudget
 
     /// A relay using `registry` for codecs. With `executor`, every connection's tasks run there (an
     /// embedded relay shares its host's thread, so a keystroke crosses no thread between them).
     public init(registry: PluginRegistry, options: RelayOptions = RelayOptions(), logger: Logger = Logger(label: "swiftmate.relay"),
                 executor: (any TaskExecutor)? = nil) {
         self.executor = executor
+        self.handshakes = HandshakeBudget(totalBytes: options.handshakeBytes, perAddress: options.handshakesPerAddress)
         self.registry = registry
         self.options = options
         self.logger = logger
@@ -113,8 +116,17 @@ public actor Relay {
     }
 
     private nonisolated func handleFramed(_ connection: Connection) async {
-        let receiver = MessageReceiver(connection, maxFrameSize: options.maxFrameSize)
         let sender = MessageSender(connection.outbound)
+        guard let ticket = handshakes.admit(peer: connection.peer) else {
+            logger.info("\(connection.peer): refused: its address has \(options.handshakesPerAddress) connections in their handshake already")
+            try? await sender.send(.refused(code: .overloaded,
+                reason: "too many connections from your address are still in their handshake (limit \(options.handshakesPerAddress)); close some and try again"))
+            return
+        }
+        // Until its hello is in, a connection may send only a hello-sized frame, and what it holds counts
+        // against the relay's handshake budget.
+        let receiver = MessageReceiver(connection, maxFrameSize: options.helloBytes)
+        receiver.handshake = ticket
         let hello: Hello
         do {
             let seconds = options.helloTimeoutSeconds
@@ -124,12 +136,23 @@ public actor Relay {
             }
             let first = try await receiver.next()
             watchdog.cancel()
+            ticket.release()
+            receiver.handshake = nil
+            receiver.maxFrameSize = options.maxFrameSize
             guard case .hello(let h)? = first else {
                 logger.info("\(connection.peer): first message was not hello; closing")
                 try? await sender.send(.refused(code: .badRequest, reason: "expected a hello message first"))
                 return
             }
             hello = h
+        } catch let error as SwiftMateError where error.code == .overloaded {
+            logger.warning("\(connection.peer): refused: \(error.message) (\(options.handshakeBytes) bytes)")
+            try? await sender.send(.refused(code: .overloaded, reason: error.message))
+            return
+        } catch let error as SwiftMateError where error.code == .frameTooLarge || error.code == .malformedMessage {
+            logger.info("\(connection.peer): bad handshake: \(error.message)")
+            try? await sender.send(.refused(code: .badRequest, reason: "bad hello: \(error.message)"))
+            return
         } catch {
             logger.info("\(connection.peer): bad handshake: \(error)")
             return

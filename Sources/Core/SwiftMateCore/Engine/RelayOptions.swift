@@ -10,6 +10,14 @@ public struct RelayOptions: Sendable {
     public var hostQueueBytes = 1 << 20
     /// Largest frame accepted from a peer.
     public var maxFrameSize = Framing.defaultMaxFrameSize
+    /// Largest first frame (`hello`) accepted from a connection (`relay.limits.hello_bytes`); a host's hello
+    /// carries its authorized keys, a viewer's is a few hundred bytes.
+    public var helloBytes = 256 << 10
+    /// Bytes all connections still in their handshake may hold together, above 4 KiB each
+    /// (`relay.limits.handshake_bytes`); a connection that would pass it is refused ("try again").
+    public var handshakeBytes = 32 << 20
+    /// Connections one address may have in their handshake at once (`relay.limits.handshakes_per_address`).
+    public var handshakesPerAddress = 32
     /// Most live sessions.
     public var maxSessions = 1000
     /// Most viewers in one session.

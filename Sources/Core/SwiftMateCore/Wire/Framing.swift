@@ -27,7 +27,8 @@ public enum Framing {
 /// not depend on how the bytes were split.
 public struct FrameDecoder: Sendable {
     /// The largest body accepted; a larger declared length is an error before any byte of it is buffered.
-    public let maxFrameSize: Int
+    /// A relay raises it once a connection's handshake is done (hellos have a smaller limit).
+    public var maxFrameSize: Int
     private var buffer: [UInt8] = []
     private var start = 0
 
@@ -56,7 +57,11 @@ public struct FrameDecoder: Sendable {
         guard n <= maxFrameSize else {
             throw SwiftMateError(.frameTooLarge, "peer sent a frame of \(n) bytes; the limit is \(maxFrameSize)")
         }
-        guard buffer.count - start - 4 >= n else { return nil }
+        guard buffer.count - start - 4 >= n else {
+            // Room for exactly this frame, so a large one does not leave a buffer twice its size behind.
+            if start == 0 && buffer.capacity < 4 + n { buffer.reserveCapacity(4 + n) }
+            return nil
+        }
         let body = Array(buffer[(start + 4)..<(start + 4 + n)])
         start += 4 + n
         if start == buffer.count {

@@ -1,0 +1,110 @@
+// What the relay holds for connections that have not finished their handshake: bounded in total and per address.
+import Synchronization
+
+/// Memory and connection counts for the time before a connection's `hello` is complete, shared by every
+/// listener of one relay. Each connection may hold a small allowance (a real hello is a few hundred bytes,
+/// so a join always gets through); above it, bytes count against one total, and a connection that would
+/// pass it is refused. One address may hold only so many unfinished handshakes.
+///
+/// Threading: any thread; every call is short and takes one lock.
+public final class HandshakeBudget: Sendable {
+    private struct State {
+        var heldBytes = 0
+        var perAddress: [String: Int] = [:]
+    }
+
+    private let state = Mutex(State())
+    /// Bytes above the allowance all unfinished handshakes together may hold (`relay.limits.handshake_bytes`).
+    public let totalBytes: Int
+    /// Unfinished handshakes one address may have (`relay.limits.handshakes_per_address`).
+    public let perAddress: Int
+    /// Bytes each connection may hold without counting against `totalBytes`.
+    public let allowanceBytes: Int
+
+    /// A budget.
+    public init(totalBytes: Int, perAddress: Int, allowanceBytes: Int = 4096) {
+        self.totalBytes = totalBytes
+        self.perAddress = perAddress
+        self.allowanceBytes = allowanceBytes
+    }
+
+    /// Bytes counted against the total now (for tests and metrics).
+    public var heldBytes: Int { state.withLock { $0.heldBytes } }
+
+    /// Unfinished handshakes from `address` now.
+    public func handshakes(from address: String) -> Int { state.withLock { $0.perAddress[address] ?? 0 } }
+
+    /// A new connection from `peer` (`HOST:PORT`) starts its handshake; nil when its address already has
+    /// `perAddress` unfinished ones.
+    public func admit(peer: String) -> Ticket? {
+        let address = Self.address(of: peer)
+        let admitted = state.withLock { s -> Bool in
+            let n = s.perAddress[address] ?? 0
+            guard n < perAddress else { return false }
+            s.perAddress[address] = n + 1
+            return true
+        }
+        return admitted ? Ticket(budget: self, address: address) : nil
+    }
+
+    /// The address part of `HOST:PORT` (`[V6]:PORT` too); the whole string when there is no port.
+    static func address(of peer: String) -> String {
+        if peer.hasPrefix("["), let close = peer.firstIndex(of: "]") { return String(peer[peer.index(after: peer.startIndex)..<close]) }
+        guard let colon = peer.lastIndex(of: ":"), peer.firstIndex(of: ":") == colon else { return peer }
+        return String(peer[..<colon])
+    }
+
+    fileprivate func change(heldBy old: Int, to new: Int) -> Bool {
+        state.withLock { s in
+            let delta = new - old
+            if delta > 0 && s.heldBytes + delta > totalBytes { return false }
+            s.heldBytes += delta
+            return true
+        }
+    }
+
+    fileprivate func finish(_ address: String, held: Int) {
+        state.withLock { s in
+            s.heldBytes -= held
+            let n = (s.perAddress[address] ?? 1) - 1
+            s.perAddress[address] = n > 0 ? n : nil
+        }
+    }
+
+    /// One connection's share, until its handshake is over or it closes (whichever comes first; `deinit` too).
+    ///
+    /// Threading: owned by the one task reading that connection.
+    public final class Ticket {
+        private let budget: HandshakeBudget
+        private let address: String
+        private var held = 0
+        private var done = false
+
+        fileprivate init(budget: HandshakeBudget, address: String) {
+            self.budget = budget
+            self.address = address
+        }
+
+        /// The connection now holds `bytes` (unread input): counts what is above the allowance. Throws
+        /// `overloaded` when that would pass the relay's total.
+        public func hold(_ bytes: Int) throws {
+            guard !done else { return }
+            let charged = max(0, bytes - budget.allowanceBytes)
+            guard budget.change(heldBy: held, to: charged) else {
+                throw SwiftMateError(.overloaded,
+                    "the relay is holding the most it allows for connections still in their handshake; try again in a moment")
+            }
+            held = charged
+        }
+
+        /// The handshake is over (or failed): nothing is counted for this connection any more.
+        public func release() {
+            guard !done else { return }
+            done = true
+            budget.finish(address, held: held)
+            held = 0
+        }
+
+        deinit { release() }
+    }
+}
