@@ -30,6 +30,8 @@ public final class SharedSession: Sendable {
         public var codecs: [String]?
         /// Only the keys in this OpenSSH authorized_keys file may join; nil: `session.authorized_keys`.
         public var authorizedKeysFile: String?
+        /// The API key sent to a relay that lists its hosts; nil: `host.api_key`.
+        public var apiKey: String?
         /// Record to this asciicast file (adds a `recorder` frontend).
         public var recordPath: String?
         /// How the session's size follows the host's terminal and the read-write viewers; nil: `session.size_policy`.
@@ -118,6 +120,7 @@ public final class SharedSession: Sendable {
         hostOptions.reconnect = config.reconnect
         if !options.interactive { hostOptions.sessionOptions["headless"] = "true" }
         if config.recordAtRelay { hostOptions.sessionOptions["record"] = "true" }
+        if let key = options.apiKey ?? config.apiKey { hostOptions.sessionOptions["api_key"] = key }
         if let file = options.authorizedKeysFile ?? config.authorizedKeysFile {
             let path = file.hasPrefix("~/") ? FileManager.default.homeDirectoryForCurrentUser.path + file.dropFirst() : file
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {

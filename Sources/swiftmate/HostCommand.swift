@@ -48,6 +48,7 @@ enum HostSession {
         options.respawn = flags.foreground
         options.codecs = try flags.codecs.map(codecList)
         options.authorizedKeysFile = flags.authorizedKeys
+        options.apiKey = flags.apiKey
         options.recordPath = flags.record
         if let text = flags.sizePolicy {
             guard let policy = SizePolicy(text) else { throw ValidationError("--size-policy '\(text)': expected \(SizePolicy.help)") }

@@ -16,7 +16,7 @@ struct SwiftMateCommand: AsyncParsableCommand {
     /// move them after it, where swift-argument-parser reads them; `-V` is `--version`.
     static func tmateOrder(_ arguments: [String]) -> [String] {
         let names = Set(configuration.subcommands.map { $0._commandName })
-        let takesValue: Set<String> = ["-f", "-S", "-a", "--relay", "--codecs", "--record"]
+        let takesValue: Set<String> = ["-f", "-S", "-a", "-k", "--api-key", "--relay", "--codecs", "--record", "--size-policy"]
         var leading: [String] = []
         var index = 0
         while index < arguments.count {
@@ -60,6 +60,9 @@ struct HostFlags: ParsableArguments {
 
     @Option(name: .customShort("a"), help: ArgumentHelp("Only the public keys in this OpenSSH authorized_keys file may join (read-write and read-only).", valueName: "authorized-keys"))
     var authorizedKeys: String?
+
+    @Option(name: [.customShort("k"), .customLong("api-key")], help: ArgumentHelp("API key for a relay that lets only listed hosts open sessions (its relay.hosts.api_keys); host.api_key in YAML.", valueName: "api-key"))
+    var apiKey: String?
 
     @Option(name: .long, help: ArgumentHelp("How the session's size follows its windows: smallest (of the host and read-write viewers, the default), host, largest, or fixed COLSxROWS; read-only viewers never count.", valueName: "policy"))
     var sizePolicy: String?

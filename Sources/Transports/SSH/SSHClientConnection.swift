@@ -70,8 +70,7 @@ final class SSHClientConnection: @unchecked Sendable {
         ssh_options_set(session, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, "/dev/null")
         guard ssh_connect(session) == SSH_OK else { throw fail(session, "cannot connect") }
         try checkHostKey(session)
-        let auth = ssh_userauth_none(session, nil)
-        guard auth == SSH_AUTH_SUCCESS.rawValue else { throw fail(session, "the relay refused authentication") }
+        try authenticate(session)
         guard let channel = ssh_channel_new(session) else { throw fail(session, "cannot make a channel") }
         guard ssh_channel_open_session(channel) == SSH_OK, ssh_channel_request_subsystem(channel, "swiftmate") == SSH_OK else {
             ssh_channel_free(channel)
@@ -79,6 +78,31 @@ final class SSHClientConnection: @unchecked Sendable {
         }
         ok = true
         return (session, channel)
+    }
+
+    /// With `identity` configured, that key (a relay that lists its hosts checks it). Otherwise `none` first (an
+    /// open relay); a relay that lists only host keys refuses it, and ssh-agent and the default key files follow.
+    private func authenticate(_ session: ssh_session) throws {
+        let result: Int32
+        if let identity = options.identity {
+            var key: ssh_key?
+            guard ssh_pki_import_privkey_file(identity, nil, nil, nil, &key) == SSH_OK, let key else {
+                throw SwiftMateError(.badConfig, "cannot load the private key \(identity) (transports.ssh.identity); is it an unencrypted OpenSSH key?")
+            }
+            defer { ssh_key_free(key) }
+            result = ssh_userauth_publickey(session, nil, key)
+        } else if ssh_userauth_none(session, nil) == SSH_AUTH_SUCCESS.rawValue {
+            return
+        } else {
+            result = ssh_userauth_publickey_auto(session, nil, nil)
+        }
+        guard result == SSH_AUTH_SUCCESS.rawValue else {
+            throw SwiftMateError(.refused, """
+                the relay \(endpoint.host):\(endpoint.port) lets only listed hosts open sessions and accepted none of this host's \
+                SSH keys (\(options.identity ?? "ssh-agent, ~/.ssh/id_ed25519, id_ecdsa, id_rsa")); ask its operator to add your public \
+                key to relay.hosts.authorized_keys, or set transports.ssh.identity to the key they listed
+                """)
+        }
     }
 
     private func checkHostKey(_ session: ssh_session) throws {

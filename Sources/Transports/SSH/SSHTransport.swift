@@ -22,16 +22,26 @@ public struct SSHTransport: Transport {
         public var setupSeconds = 30
         /// Most SSH connections served at once (each has a thread); more are closed at once.
         public var maxConnections = 2000
+        /// The private key a host proves to a relay that lists its hosts (`identity`); nil: ssh-agent and
+        /// `~/.ssh/id_ed25519`, `id_ecdsa`, `id_rsa`, tried only when the relay refuses a login without a key.
+        public var identity: String?
 
         /// Defaults: keys in `$XDG_STATE_HOME/swiftmate` (or `~/.local/state/swiftmate`).
         public init(stateDirectory: String = SSHTransport.defaultStateDirectory) {
             self.stateDirectory = stateDirectory
         }
 
-        /// Reads `{state_dir, fingerprints, setup_timeout, max_connections}`.
+        /// Reads `{state_dir, fingerprints, setup_timeout, max_connections, identity}`.
         public init(_ node: ConfigNode) throws {
             self.init()
-            try node.checkKeys(["state_dir", "fingerprints", "setup_timeout", "max_connections"])
+            try node.checkKeys(["state_dir", "fingerprints", "setup_timeout", "max_connections", "identity"])
+            if let i = node["identity"] {
+                let path = NSString(string: try i.string()).expandingTildeInPath
+                guard FileManager.default.isReadableFile(atPath: path) else {
+                    throw i.error("cannot read the private key '\(path)'; give the host's SSH private key (e.g. ~/.ssh/id_ed25519)")
+                }
+                identity = path
+            }
             if let m = node["max_connections"] { maxConnections = try m.int(in: 1...100_000) }
             if let d = node["state_dir"] { stateDirectory = try d.string() }
             if let f = node["fingerprints"] {

@@ -14,6 +14,7 @@ import Foundation
 ///   command: [bash, -l]                                 # default: $SHELL
 ///   frontends: [{recorder: {path: "~/casts/{session}.cast"}}]
 ///   record_at_relay: false                              # ask the relay to record (relay.recording.mode: requested)
+///   api_key: KEY                                        # for a relay that lists its hosts (relay.hosts.api_keys)
 /// session:
 ///   authorized_keys: ~/.ssh/authorized_keys              # only these keys may join (rw and ro)
 ///   size_policy: smallest                               # smallest | host | largest | fixed COLSxROWS
@@ -23,6 +24,7 @@ import Foundation
 ///   state_dir: /var/lib/swiftmate
 ///   codecs: [lz4, zlib, none]
 ///   recording: {mode: all, directory: /var/lib/swiftmate/casts, record_input: true}   # mode: all | requested
+///   hosts: {authorized_keys: /etc/swiftmate/hosts.pub, api_keys: [KEY]}   # who may open sessions (default: anyone)
 ///   limits: {viewer_queue_bytes: 8388608, max_sessions: 1000, max_viewers: 200, tail_bytes: 65536, max_frame_bytes: 1048576,
 ///            hello_bytes: 262144, handshake_bytes: 33554432, handshakes_per_address: 32}   # every limit: examples/relay.yaml
 /// ```
@@ -61,6 +63,8 @@ public struct SwiftMateConfig: Sendable {
     public var frontends: [FrontendChoice] = []
     /// `host.record_at_relay`: ask the relay to record this session.
     public var recordAtRelay = false
+    /// `host.api_key`: sent to the relay in the hello (a relay with `relay.hosts.api_keys` requires one).
+    public var apiKey: String?
     /// `session.authorized_keys`: only these keys may join (an OpenSSH authorized_keys file).
     public var authorizedKeysFile: String?
     /// `session.size_policy`.
@@ -147,6 +151,34 @@ public struct SwiftMateConfig: Sendable {
         return RelayRecording(mode: chosen, options: options)
     }
 
+    /// `relay.hosts: {authorized_keys: FILE, api_keys: [KEY, …]}`: who may open sessions.
+    private static func hostAccess(_ node: ConfigNode) throws -> HostAccess {
+        try node.checkKeys(["authorized_keys", "api_keys"])
+        var access = HostAccess()
+        if let file = node["authorized_keys"] {
+            let path = NSString(string: try file.string()).expandingTildeInPath
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw file.error("cannot read '\(path)'; give an OpenSSH authorized_keys file of the hosts' public keys")
+            }
+            do {
+                access.keys = Set(try AuthorizedKeys.parse(text, source: path))
+            } catch let error as SwiftMateError {
+                throw file.error(error.message)
+            }
+        }
+        for key in try node["api_keys"]?.list() ?? [] {
+            let text = try key.string()
+            guard text.utf8.count >= 16, text.utf8.count <= 256, text.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else {
+                throw key.error("an API key is 16 to 256 characters without spaces (e.g. from `openssl rand -base64 24`)")
+            }
+            access.apiKeys.append(text)
+        }
+        guard !access.keys.isEmpty || !access.apiKeys.isEmpty else {
+            throw node.error("lists no host keys and no API keys, so no host could open a session; give authorized_keys or api_keys, or remove relay.hosts")
+        }
+        return access
+    }
+
     private static func url(_ node: ConfigNode, registry: PluginRegistry) throws -> Endpoint {
         let endpoint: Endpoint
         do {
@@ -159,7 +191,8 @@ public struct SwiftMateConfig: Sendable {
     }
 
     private mutating func readHost(_ host: ConfigNode, registry: PluginRegistry) throws {
-        try host.checkKeys(["relay", "codecs", "headless_size", "reconnect", "command", "frontends", "record_at_relay"])
+        try host.checkKeys(["relay", "codecs", "headless_size", "reconnect", "command", "frontends", "record_at_relay", "api_key"])
+        if let k = host["api_key"] { apiKey = try k.string() }
         if let r = host["record_at_relay"] { recordAtRelay = try r.bool() }
         if let r = host["relay"] { hostRelay = try Self.url(r, registry: registry) }
         if let c = host["codecs"] { hostCodecs = try Self.codecList(c, registry: registry) }
@@ -182,7 +215,8 @@ public struct SwiftMateConfig: Sendable {
     }
 
     private mutating func readRelay(_ node: ConfigNode, registry: PluginRegistry) throws {
-        try node.checkKeys(["listen", "public_host", "state_dir", "codecs", "limits", "recording"])
+        try node.checkKeys(["listen", "public_host", "state_dir", "codecs", "limits", "recording", "hosts"])
+        if let h = node["hosts"] { relay.hostAccess = try Self.hostAccess(h) }
         if let r = node["recording"] { relay.recording = try Self.recording(r, registry: registry) }
         if let l = node["listen"] { relayListen = try l.list().map { try Self.url($0, registry: registry) } }
         if let h = node["public_host"] { relay.publicHost = try h.string() }

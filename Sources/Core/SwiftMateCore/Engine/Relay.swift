@@ -14,7 +14,7 @@ public actor Relay {
     private var advertised: [Endpoint] = []
     private nonisolated let executor: (any TaskExecutor)?
     /// What transports with logins ask during authentication (pass it to `Transport.listen(on:access:)`).
-    public nonisolated let access = RelayAccess()
+    public nonisolated let access: RelayAccess
     /// What connections still in their handshake may hold, across every listener.
     public nonisolated let handshakes: HandshakeBudget
 
@@ -23,6 +23,7 @@ public actor Relay {
     public init(registry: PluginRegistry, options: RelayOptions = RelayOptions(), logger: Logger = Logger(label: "swiftmate.relay"),
                 executor: (any TaskExecutor)? = nil) {
         self.executor = executor
+        self.access = RelayAccess(hosts: options.hostAccess)
         self.handshakes = HandshakeBudget(totalBytes: options.handshakeBytes, perAddress: options.handshakesPerAddress)
         self.registry = registry
         self.options = options
@@ -171,6 +172,14 @@ public actor Relay {
         }
         switch hello.role {
         case .host:
+            // The in-process host of an embedded relay is this process itself; everyone else proves a key.
+            if connection.localRoute == nil, let hosts = options.hostAccess, !hosts.admits(publicKey: connection.publicKey, apiKey: hello.options["api_key"]) {
+                await refusalDelay()
+                logger.info("\(connection.peer): refused a host: no listed host key or API key")
+                try? await sender.send(.refused(code: .notAllowed,
+                    reason: "this relay lets only listed hosts open sessions; connect over ssh with a key in its relay.hosts.authorized_keys, or give an API key from its relay.hosts.api_keys (-k KEY, host.api_key)"))
+                return
+            }
             await runHost(hello: hello, codec: codec, receiver: receiver, sender: sender, peer: connection.peer,
                           hostRoute: connection.localRoute)
         case .viewer:

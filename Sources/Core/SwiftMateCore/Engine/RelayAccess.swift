@@ -1,13 +1,53 @@
 // Which sessions admit only listed public keys (authorized_keys), readable from transport threads.
 import Synchronization
 
-/// The relay's answer to `AccessPolicy`: tokens of sessions that admit only listed keys, and those keys.
+/// Who may open sessions on a relay (`relay.hosts`): hosts that prove one of `keys` over ssh, or send one of
+/// `apiKeys` in their hello (any transport). A relay without it lets anyone who can reach it host.
+public struct HostAccess: Sendable {
+    /// `TYPE BASE64` of each listed host key.
+    public var keys: Set<String>
+    /// Listed API keys.
+    public var apiKeys: [String]
+
+    /// A policy.
+    public init(keys: Set<String> = [], apiKeys: [String] = []) {
+        self.keys = keys
+        self.apiKeys = apiKeys
+    }
+
+    /// Whether a host that proved `publicKey` (or none) and sent `apiKey` (or none) may open a session.
+    public func admits(publicKey: String?, apiKey: String?) -> Bool {
+        if let publicKey, keys.contains(publicKey) { return true }
+        guard let apiKey else { return false }
+        // Every listed key is compared in full, so the time taken says nothing about how close a guess was.
+        var matched = false
+        for listed in apiKeys where Self.sameInConstantTime(listed, apiKey) { matched = true }
+        return matched
+    }
+
+    private static func sameInConstantTime(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        var diff = x.count ^ y.count
+        for i in 0..<max(x.count, y.count) { diff |= Int((i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0)) }
+        return diff == 0
+    }
+}
+
+/// The relay's answer to `AccessPolicy`: tokens of sessions that admit only listed keys, and those keys; and
+/// the host login (user `swiftmate`) when only listed host keys may open sessions.
 /// A plain lock, not the relay actor, because SSH logins ask from libssh threads and must not wait.
 public final class RelayAccess: AccessPolicy {
     private let keysByToken = Mutex<[String: Set<String>]>([:])
+    /// The user name hosts log in with over ssh.
+    public static let hostLogin = "swiftmate"
 
-    /// No restricted sessions yet.
-    public init() {}
+    /// No restricted sessions yet; hosts as `hosts` says (nil: anyone may host).
+    public init(hosts: HostAccess? = nil) {
+        if let hosts, !hosts.keys.isEmpty, hosts.apiKeys.isEmpty {
+            // Only keys can admit a host, so its ssh login must offer one (an API key could come with `none`).
+            keysByToken.withLock { $0[Self.hostLogin] = hosts.keys }
+        }
+    }
 
     /// Restricts `tokens` to `keys` (`TYPE BASE64` each).
     func restrict(_ tokens: [String], to keys: Set<String>) {

@@ -41,6 +41,9 @@ public struct RelayOptions: Sendable {
     /// window's sizes.
     public var viewerScreen: (@Sendable (_ session: (cols: UInt16, rows: UInt16), _ window: (cols: UInt16, rows: UInt16)) -> any JoinDisplay)?
 
+    /// Who may open sessions (`relay.hosts`); nil: anyone who can reach the relay.
+    public var hostAccess: HostAccess?
+
     /// Session recording at the relay (`relay.recording`); nil records nothing.
     public var recording: RelayRecording?
 

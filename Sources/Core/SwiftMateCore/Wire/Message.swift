@@ -20,6 +20,8 @@ public enum RefusalCode: Int, Sendable, Equatable {
     case overloaded = 4
     /// The peer's `Hello` is not acceptable (bad size, bad option).
     case badRequest = 5
+    /// The relay admits only listed hosts (`relay.hosts`) and this one proved no listed key.
+    case notAllowed = 6
     /// Anything else; `reason` says what.
     case other = 99
 }
