@@ -2,7 +2,7 @@
 # Runs SwiftMate's libFuzzer targets: benchmarks/fuzz.sh [--seconds N] [--grow] [--jobs J] [TARGET...]
 #
 # Builds swiftmate-fuzz with -sanitize=fuzzer,address (in .build-fuzz), then runs each target (all by default;
-# `.build-fuzz/debug/swiftmate-fuzz --list` names them) for N seconds (default 60) starting from its committed
+# `swift run swiftmate-fuzz --list` names them) for N seconds (default 60) starting from its committed
 # corpus, Tests/Fuzz/corpus/TARGET, and the inputs that once failed, Tests/Fuzz/regressions/TARGET.
 # Without --grow the committed corpus is only read (CI); with --grow what was found is merged into it
 # (libFuzzer -merge=1 keeps only inputs that add coverage, so it stays small). A crash stops that target:
@@ -25,7 +25,7 @@ swift build -c release --product swiftmate-fuzz --scratch-path "$scratch" \
   -Xswiftc -DSWIFTMATE_FUZZING -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld >/dev/null
 bin="$scratch/release/swiftmate-fuzz"
 if [ ${#targets[@]} -eq 0 ]; then
-  mapfile -t targets < <(swift build --product swiftmate-fuzz --scratch-path .build >/dev/null && .build/debug/swiftmate-fuzz --list | cut -f1)
+  mapfile -t targets < <(SWIFTMATE_FUZZ_LIST=1 "$bin" | cut -f1)
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

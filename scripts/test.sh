@@ -11,3 +11,5 @@ scripts/man.sh --check
 swift build --package-path examples/embedding --build-tests
 swift test --package-path examples/embedding --skip-build
 swift test
+# Every fuzz target for a short time on its committed corpus (libFuzzer; a failure saves its input and fails here).
+benchmarks/fuzz.sh --seconds "${SWIFTMATE_FUZZ_SECONDS:-30}"

@@ -29,6 +29,10 @@ func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
 /// SwiftPM names an executable's entry point after its module; libFuzzer's driver runs from there.
 @_cdecl("swiftmate_fuzz_main")
 func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    if ProcessInfo.processInfo.environment["SWIFTMATE_FUZZ_LIST"] != nil {
+        for t in FuzzTarget.all { print("\(t.name)\t\(t.summary)") }
+        return 0
+    }
     _ = chosen
     var count = argc
     var vector = argv

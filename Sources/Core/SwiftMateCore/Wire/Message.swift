@@ -32,7 +32,7 @@ public enum RefusalCode: Int, Sendable, Equatable {
 ///
 /// | type | message | fields |
 /// |---|---|---|
-/// | 0 | `hello` | protocol version (uint), software version (str), role (0 host, 1 viewer), codecs offered (array of str, preferred first), token (str, viewers; empty for hosts), cols (uint), rows (uint), options (map str→str) |
+/// | 0 | `hello` | protocol version (uint), software version (str), role (0 host, 1 viewer), codecs offered (array of str, preferred first), token (str, viewers; empty for hosts), cols (uint), rows (uint), options (map str→str; hosts: `headless`, `term`, `command`, `record`, `authorized_keys`, `api_key`: see docs/PROTOCOL.md) |
 /// | 1 | `welcome` | codec chosen (str), session id (str), read-only (bool), read-write token (str, hosts only), read-only token (str, hosts only), connection strings (array of str; hosts: read-write then read-only, each `label=string`) |
 /// | 2 | `refused` | code (uint, `RefusalCode`), reason (str, for people) |
 /// | 3 | `output` | seq (uint: offset of the first byte in the session's output stream), bytes (bin) |
@@ -46,7 +46,8 @@ public enum RefusalCode: Int, Sendable, Equatable {
 /// | 11 | `keyframe` | seq (uint: the output offset it stands for; every byte before it is in it), cols (uint), rows (uint), bytes (bin: ANSI that repaints a fresh terminal of that size) |
 /// | 12 | `keyframeRequest` | (none): relay → host, "send a keyframe of the current screen" |
 ///
-/// A decoder skips types it does not know (a newer peer's additions) and extra trailing fields.
+/// A decoder skips types it does not know (a newer peer's additions) and extra trailing fields. Numbers are
+/// bounded before use (`WireLimits`): cols and rows 0...1000, stream offsets at most 2^62.
 public enum Message: Sendable, Equatable {
     /// First frame of a connection from a host or viewer (uncompressed).
     case hello(Hello)
