@@ -18,8 +18,11 @@ public enum LocalTerminal {
     }
 
     /// Bytes that draw `text` in reverse video on `row` and put the cursor back (tmate's status message).
+    /// Control characters in `text` (it may come from the network: a peer address, a relay's notice) are
+    /// shown as `?`, so a message can never move the cursor or change the terminal's modes.
     public static func statusLine(_ text: String, row: UInt16) -> [UInt8] {
-        Array("\u{1b}7\u{1b}[\(row);1H\u{1b}[0;7m \(text) \u{1b}[0m\u{1b}[K\u{1b}8".utf8)
+        let shown = String(String.UnicodeScalarView(text.unicodeScalars.map { $0.value < 0x20 || (0x7f...0x9f).contains($0.value) ? "?" : $0 }))
+        return Array("\u{1b}7\u{1b}[\(row);1H\u{1b}[0;7m \(shown) \u{1b}[0m\u{1b}[K\u{1b}8".utf8)
     }
 
     /// Puts standard input in raw mode (no echo, no line editing, no signals from keys), saving the
