@@ -2,6 +2,7 @@
 import Logging
 import SwiftMateANSI
 import SwiftMateCore
+import SwiftMateSystem
 
 /// A running relay (what `swiftmate relay` runs, and a host's embedded relay).
 ///
@@ -39,6 +40,9 @@ public struct RelayServer: Sendable {
                              executor: (any TaskExecutor)? = nil) async throws -> RelayServer {
         for endpoint in listen { try registry.requireTransport(endpoint.scheme) }
         var options = options
+        if options.returnFreedMemory == nil {
+            options.returnFreedMemory = { ProcessMemory.returnFreed() }
+        }
         if options.viewerScreen == nil {
             options.viewerScreen = { session, window in ViewerScreen(cols: session.cols, rows: session.rows, terminal: window) }
         }

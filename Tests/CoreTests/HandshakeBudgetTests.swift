@@ -1,5 +1,6 @@
 // Connections that never finish their hello hold bounded memory in total and per address; joins still get through.
 import Testing
+import Synchronization
 import SwiftMateCore
 import SwiftMateTestSupport
 
@@ -103,4 +104,23 @@ private func partialFrame(_ c: Connection, declared: Int, sent: Int) async throw
     for c in open + [other] { await c.outbound.close() }
     #expect(await eventually { h.relay.handshakes.handshakes(from: "10.0.0.3") == 0 })
     h.serving.cancel()
+}
+
+@Test func freedMemoryIsHandedBackOnceWhenABurstIsOver() throws {
+    let calls = Mutex(0)
+    let budget = HandshakeBudget(totalBytes: 64 << 20, perAddress: 100, allowanceBytes: 0, afterBurst: { calls.withLock { $0 += 1 } })
+    var tickets: [HandshakeBudget.Ticket] = []
+    for i in 0..<10 {
+        let t = try #require(budget.admit(peer: "10.0.0.5:\(i)"))
+        try t.hold(1 << 20)
+        tickets.append(t)
+    }
+    tickets.removeLast(2) // 8 MiB still held: the burst is not over
+    #expect(calls.withLock { $0 } == 0)
+    tickets.removeAll()
+    #expect(calls.withLock { $0 } == 1)
+    let small = try #require(budget.admit(peer: "10.0.0.5:99"))
+    try small.hold(2 << 20)
+    small.release()
+    #expect(calls.withLock { $0 } == 1, "a small handshake is no burst")
 }

@@ -54,3 +54,15 @@ static inline int swiftmate_spawn_close_from(posix_spawn_file_actions_t *actions
 
 /// accept with close-on-exec, so a command spawned meanwhile cannot hold the connection open.
 static inline int swiftmate_accept_cloexec(int fd) { return accept4(fd, 0, 0, SOCK_CLOEXEC); }
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+/// Hands memory the allocator keeps free (in every thread's arena) back to the system; 1 if any was.
+static inline int swiftmate_return_freed_memory(void) {
+#if defined(__GLIBC__)
+    return malloc_trim(0);
+#else
+    return 0;
+#endif
+}

@@ -11,6 +11,8 @@ public final class HandshakeBudget: Sendable {
     private struct State {
         var heldBytes = 0
         var perAddress: [String: Int] = [:]
+        /// The most held since memory was last given back.
+        var peakSinceReturn = 0
     }
 
     private let state = Mutex(State())
@@ -20,12 +22,16 @@ public final class HandshakeBudget: Sendable {
     public let perAddress: Int
     /// Bytes each connection may hold without counting against `totalBytes`.
     public let allowanceBytes: Int
+    /// Called (off the lock) when a burst of held handshakes is over: at least 8 MiB were held and now less
+    /// than 1 MiB is. The relay's process then hands freed memory back to the system (see `RelayOptions`).
+    private let afterBurst: (@Sendable () -> Void)?
 
     /// A budget.
-    public init(totalBytes: Int, perAddress: Int, allowanceBytes: Int = 4096) {
+    public init(totalBytes: Int, perAddress: Int, allowanceBytes: Int = 4096, afterBurst: (@Sendable () -> Void)? = nil) {
         self.totalBytes = totalBytes
         self.perAddress = perAddress
         self.allowanceBytes = allowanceBytes
+        self.afterBurst = afterBurst
     }
 
     /// Bytes counted against the total now (for tests and metrics).
@@ -59,16 +65,21 @@ public final class HandshakeBudget: Sendable {
             let delta = new - old
             if delta > 0 && s.heldBytes + delta > totalBytes { return false }
             s.heldBytes += delta
+            s.peakSinceReturn = max(s.peakSinceReturn, s.heldBytes)
             return true
         }
     }
 
     fileprivate func finish(_ address: String, held: Int) {
-        state.withLock { s in
+        let burstOver = state.withLock { s -> Bool in
             s.heldBytes -= held
             let n = (s.perAddress[address] ?? 1) - 1
             s.perAddress[address] = n > 0 ? n : nil
+            guard s.peakSinceReturn >= 8 << 20, s.heldBytes < 1 << 20 else { return false }
+            s.peakSinceReturn = s.heldBytes
+            return true
         }
+        if burstOver { afterBurst?() }
     }
 
     /// One connection's share, until its handshake is over or it closes (whichever comes first; `deinit` too).

@@ -24,7 +24,8 @@ public actor Relay {
                 executor: (any TaskExecutor)? = nil) {
         self.executor = executor
         self.access = RelayAccess(hosts: options.hostAccess)
-        self.handshakes = HandshakeBudget(totalBytes: options.handshakeBytes, perAddress: options.handshakesPerAddress)
+        self.handshakes = HandshakeBudget(totalBytes: options.handshakeBytes, perAddress: options.handshakesPerAddress,
+                                          afterBurst: options.returnFreedMemory)
         self.registry = registry
         self.options = options
         self.logger = logger
@@ -135,8 +136,9 @@ public actor Relay {
                 try await Task.sleep(for: .seconds(seconds))
                 await connection.outbound.close()
             }
+            // Cancelled on every way out, so a refused connection is not kept until the timeout.
+            defer { watchdog.cancel() }
             let first = try await receiver.next()
-            watchdog.cancel()
             ticket.release()
             receiver.handshake = nil
             receiver.maxFrameSize = options.maxFrameSize

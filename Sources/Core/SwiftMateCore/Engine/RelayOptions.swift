@@ -18,6 +18,10 @@ public struct RelayOptions: Sendable {
     public var handshakeBytes = 32 << 20
     /// Connections one address may have in their handshake at once (`relay.limits.handshakes_per_address`).
     public var handshakesPerAddress = 32
+    /// Hands freed memory back to the system after a burst of held handshakes (a flood that was refused);
+    /// the relay server sets it (glibc's `malloc_trim`: freed blocks in every thread's arena are kept by the
+    /// allocator otherwise, and the process would stay at its peak). Nil does nothing.
+    public var returnFreedMemory: (@Sendable () -> Void)?
     /// Most live sessions.
     public var maxSessions = 1000
     /// Most viewers in one session.
