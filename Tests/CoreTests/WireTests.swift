@@ -11,7 +11,8 @@ let allMessages: [Message] = [
     .output(seq: 1 << 40, bytes: Array("héllo \u{1b}[1mworld\u{1b}[0m".utf8)),
     .output(seq: 0, bytes: []),
     .input(viewer: 7, bytes: [0x03, 0x1b, 0x5b, 0x41]),
-    .resize(viewer: 0, cols: 65535, rows: 1),
+    .resize(viewer: 0, cols: 1000, rows: 1),
+    .keyframe(Keyframe(seq: WireLimits.maxStreamOffset, cols: 80, rows: 24, bytes: Array("\u{1b}c".utf8))),
     .viewerJoined(viewer: 3, readOnly: true, peer: "127.0.0.1:5555", count: 2),
     .viewerLeft(viewer: 3, reason: "disconnected", count: 1),
     .keepalive(millis: 123_456_789),
@@ -44,6 +45,19 @@ let allMessages: [Message] = [
     #expect(wholeMessages == allMessages)
     #expect(byteMessages == allMessages)
     #expect(bytewise.bufferedByteCount == 0)
+}
+
+@Test func numbersPastTheWireLimitsAreMalformed() {
+    for (message, field) in [(Message.resize(viewer: 0, cols: 1001, rows: 24), "field 2 (cols) is 1001, more than 1000"),
+                             (.hello(Hello(role: .viewer, codecs: ["none"], cols: 80, rows: 65535)), "field 7 (rows) is 65535, more than 1000"),
+                             (.output(seq: WireLimits.maxStreamOffset + 1, bytes: []), "field 1 (stream offset)"),
+                             (.keyframe(Keyframe(seq: 0, cols: 2000, rows: 1, bytes: [])), "field 2 (cols) is 2000")] {
+        #expect {
+            try Message.decode(message.encoded())
+        } throws: { error in
+            (error as? SwiftMateError).map { $0.code == .malformedMessage && $0.message.contains(field) } ?? false
+        }
+    }
 }
 
 @Test func oversizedFrameIsAnErrorBeforeItsBodyArrives() {

@@ -20,14 +20,14 @@ public struct SwiftMateError: Error, Sendable, Equatable, CustomStringConvertibl
         case badURL = "bad-url"
         /// The relay refused the connection.
         case refused = "refused"
-        /// A limit shared by many connections is reached (the relay's handshake budget): try again later.
-        case overloaded = "overloaded"
         /// The connection closed or failed.
         case connectionLost = "connection-lost"
         /// A system call failed.
         case system = "system"
         /// A recording file is not valid asciicast (the message names the line).
         case badRecording = "bad-recording"
+        /// A limit shared by many connections is reached (the relay's handshake budget): try again later.
+        case overloaded = "overloaded"
     }
 
     /// What kind of failure.
