@@ -10,8 +10,18 @@ public struct FuzzTarget: Sendable {
     public let name: String
     /// What it covers, for `--list`.
     public let summary: String
-    /// Runs one input.
+    /// Runs one input (blocking the calling thread until it is done: libFuzzer's way).
     public let run: @Sendable ([UInt8]) -> Void
+    /// Runs one input from async code without blocking a thread, for targets that run tasks (the relay);
+    /// nil: `run` does no waiting.
+    public let play: (@Sendable ([UInt8]) async -> Void)?
+
+    init(name: String, summary: String, run: @escaping @Sendable ([UInt8]) -> Void, play: (@Sendable ([UInt8]) async -> Void)? = nil) {
+        self.name = name
+        self.summary = summary
+        self.run = run
+        self.play = play
+    }
 
     /// Every target.
     public static let all: [FuzzTarget] = [
@@ -22,7 +32,7 @@ public struct FuzzTarget: Sendable {
         FuzzTarget(name: "screen", summary: "VT parser and screen writer, resizes, keyframes and clipped/padded drawing", run: ScreenFuzz.run),
         FuzzTarget(name: "asciicast", summary: "asciicast v2/v3 reader and playback timing", run: AsciicastFuzz.run),
         FuzzTarget(name: "yaml", summary: "YAML configuration loader and checks", run: ConfigFuzz.run),
-        FuzzTarget(name: "relay", summary: "a relay fed scripted messages from a host, framed viewers and terminal viewers", run: RelayFuzz.run),
+        FuzzTarget(name: "relay", summary: "a relay fed scripted messages from a host, framed viewers and terminal viewers", run: RelayFuzz.run, play: RelayFuzz.play),
     ]
 
     /// The target called `name`.

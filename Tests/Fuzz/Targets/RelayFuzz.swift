@@ -10,12 +10,19 @@ import SwiftMateCodecs
 /// read-only, wrong tokens) that type, resize, send garbage and leave; terminal viewers that type and
 /// resize. After the script every connection closes and the relay must end the session and return.
 enum RelayFuzz {
+    /// One scripted session, from async code.
+    static func play(_ data: [UInt8]) async {
+        var script = Script(data)
+        await script.play()
+    }
+
+    /// One scripted session, blocking the calling thread (libFuzzer's), with a deadline: a relay that never
+    /// finishes is a hang, reported as a failure.
     static func run(_ data: [UInt8]) {
         let done = DispatchSemaphore(value: 0)
         let finished = Mutex(false)
         Task.detached {
-            var script = Script(data)
-            await script.play()
+            await play(data)
             finished.withLock { $0 = true }
             done.signal()
         }
