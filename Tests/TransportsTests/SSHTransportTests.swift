@@ -1,5 +1,6 @@
 // The ssh transport passes the transport contract over the swiftmate subsystem, keeps its host keys, pins them.
 import Foundation
+import Glibc
 import Testing
 import SwiftMateCore
 import SwiftMateSSH
@@ -46,5 +47,44 @@ private func stateDirectory() -> String {
         #expect(error.message.contains(keys.keys[0].fingerprint) || error.message.contains(keys.keys[1].fingerprint))
         #expect(error.message.contains("SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"))
     }
+    await listener.close()
+}
+
+/// A TCP connection to `endpoint` that says nothing (it stays in the ssh key exchange).
+private func silentConnection(to endpoint: Endpoint) -> Int32 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var a = sockaddr_in()
+    a.sin_family = sa_family_t(AF_INET)
+    a.sin_port = in_port_t(UInt16(endpoint.port).bigEndian)
+    a.sin_addr.s_addr = inet_addr("127.0.0.1")
+    _ = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    return fd
+}
+
+@Test func oneAddressMayHoldOnlySoManyUnfinishedSSHLogins() async throws {
+    let dir = stateDirectory()
+    let keys = try SSHHostKeys.loadOrCreate(in: dir)
+    var serverOptions = SSHTransport.Options(stateDirectory: dir)
+    serverOptions.maxSetupsPerAddress = 3
+    let listener = try await SSHTransport(options: serverOptions).listen(on: Endpoint(scheme: "ssh", host: "127.0.0.1", port: 0))
+    let serving = Task { try? await listener.run { await $0.outbound.close() } }
+    defer { serving.cancel() }
+    let silent = (0..<3).map { _ in silentConnection(to: listener.localEndpoint) }
+    try await Task.sleep(for: .milliseconds(300))
+    // The fourth from the same address is closed at once: it reads end of file, not the server's banner.
+    let fourth = silentConnection(to: listener.localEndpoint)
+    var byte: UInt8 = 0
+    var tv = timeval(tv_sec: 5, tv_usec: 0)
+    setsockopt(fourth, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    #expect(read(fourth, &byte, 1) == 0)
+    close(fourth)
+    // Once one of them goes, a real client logs in.
+    close(silent[0])
+    try await Task.sleep(for: .milliseconds(300))
+    var clientOptions = SSHTransport.Options(stateDirectory: stateDirectory())
+    clientOptions.fingerprints = keys.keys.map(\.fingerprint)
+    let connection = try await SSHTransport(options: clientOptions).connect(to: listener.localEndpoint)
+    await connection.outbound.close()
+    silent.dropFirst().forEach { close($0) }
     await listener.close()
 }

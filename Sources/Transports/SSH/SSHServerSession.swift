@@ -64,10 +64,11 @@ final class SSHServerSession: @unchecked Sendable {
     }
 
     /// Starts the session's thread; `handler` gets the connection once the client asked for a shell or
-    /// the `swiftmate` subsystem.
-    func start(handler: @escaping @Sendable (Connection) async -> Void, onEnd: @escaping @Sendable () -> Void) {
+    /// the `swiftmate` subsystem (`onSetUp` is called just before).
+    func start(handler: @escaping @Sendable (Connection) async -> Void, onSetUp: @escaping @Sendable () -> Void,
+               onEnd: @escaping @Sendable () -> Void) {
         let thread = Thread {
-            self.run(handler: handler)
+            self.run(handler: handler, onSetUp: onSetUp)
             onEnd()
         }
         thread.name = "swiftmate-ssh"
@@ -76,7 +77,7 @@ final class SSHServerSession: @unchecked Sendable {
 
     // MARK: The session thread
 
-    private func run(handler: @escaping @Sendable (Connection) async -> Void) {
+    private func run(handler: @escaping @Sendable (Connection) async -> Void, onSetUp: @Sendable () -> Void) {
         defer { cleanUp() }
         installServerCallbacks()
         var timeout = Int(setupSeconds)
@@ -114,6 +115,7 @@ final class SSHServerSession: @unchecked Sendable {
         guard let inbound else { return }
         let connection = Connection(inbound: inbound, outbound: SSHChannelWriter(session: self), peer: peer,
                                     kind: kind, windowChanges: windows, publicKey: publicKey)
+        onSetUp()
         Task { await handler(connection) }
         serve(event: event, channel: channel)
     }

@@ -22,6 +22,8 @@ public struct SSHTransport: Transport {
         public var setupSeconds = 30
         /// Most SSH connections served at once (each has a thread); more are closed at once.
         public var maxConnections = 2000
+        /// Most connections one client address may have in key exchange or login at once (`max_setups_per_address`).
+        public var maxSetupsPerAddress = 32
         /// The private key a host proves to a relay that lists its hosts (`identity`); nil: ssh-agent and
         /// `~/.ssh/id_ed25519`, `id_ecdsa`, `id_rsa`, tried only when the relay refuses a login without a key.
         public var identity: String?
@@ -31,10 +33,11 @@ public struct SSHTransport: Transport {
             self.stateDirectory = stateDirectory
         }
 
-        /// Reads `{state_dir, fingerprints, setup_timeout, max_connections, identity}`.
+        /// Reads `{state_dir, fingerprints, setup_timeout, max_connections, max_setups_per_address, identity}`.
         public init(_ node: ConfigNode) throws {
             self.init()
-            try node.checkKeys(["state_dir", "fingerprints", "setup_timeout", "max_connections", "identity"])
+            try node.checkKeys(["state_dir", "fingerprints", "setup_timeout", "max_connections", "max_setups_per_address", "identity"])
+            if let m = node["max_setups_per_address"] { maxSetupsPerAddress = try m.int(in: 1...100_000) }
             if let i = node["identity"] {
                 let path = NSString(string: try i.string()).expandingTildeInPath
                 guard FileManager.default.isReadableFile(atPath: path) else {
