@@ -56,3 +56,17 @@ func badYAMLIsRefusedInOneLine(_ index: Int) {
     let yaml = "host:\n  command: [" + Array(repeating: "x", count: ConfigNode.maxNodes + 10).joined(separator: ", ") + "]\n"
     #expect(throws: SwiftMateError.self) { try SwiftMateConfig.parse(yaml: yaml, file: "t.yaml", registry: PluginRegistry()) }
 }
+
+@Test func aValueWithLineBreaksIsQuotedOnOneLine() {
+    // Found by the yaml fuzz target: a plain scalar over several lines, quoted in "expected a mapping".
+    for yaml in ["_\n\nes :t\u{e0}\n", "host:\n  relay: \"tcp://a\\nb:1\"\n", "host: {codecs: [\"l\\u001bz4\"]}\n"] {
+        do {
+            _ = try SwiftMateConfig.parse(yaml: yaml, file: "t.yaml", registry: PluginRegistry())
+            Issue.record("accepted \(yaml.debugDescription)")
+        } catch let error as SwiftMateError {
+            #expect(!error.message.contains("\n") && !error.message.contains("\u{1b}"), "\(error.message.debugDescription)")
+        } catch {
+            Issue.record("\(error)")
+        }
+    }
+}

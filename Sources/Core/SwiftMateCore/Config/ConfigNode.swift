@@ -124,6 +124,22 @@ public struct ConfigNode: Sendable {
         }
     }
 
+    /// `text` on one line: line breaks and other control characters as escapes (`\n`, `\u{1B}`).
+    public static func oneLine(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7f...0x9f).contains($0.value) }) else { return text }
+        var out = ""
+        for u in text.unicodeScalars {
+            switch u {
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 || (0x7f...0x9f).contains(u.value) { out += "\\u{\(String(u.value, radix: 16, uppercase: true))}" } else { out.unicodeScalars.append(u) }
+            }
+        }
+        return out
+    }
+
     /// An error about this node: `FILE: PATH: what`.
     public func error(_ what: String) -> SwiftMateError {
         SwiftMateError(.badConfig, "\(file): \(path.isEmpty ? "top level" : path): \(what)")

@@ -105,7 +105,16 @@ public struct SwiftMateConfig: Sendable {
     }
 
     /// Parses and checks YAML text against the registry's names.
+    /// Every error is one line (a value quoted in it may hold line breaks or control characters: they are escaped).
     public static func parse(yaml: String, file: String, registry: PluginRegistry) throws -> SwiftMateConfig {
+        do {
+            return try checked(yaml: yaml, file: file, registry: registry)
+        } catch let error as SwiftMateError {
+            throw SwiftMateError(error.code, ConfigNode.oneLine(error.message))
+        }
+    }
+
+    private static func checked(yaml: String, file: String, registry: PluginRegistry) throws -> SwiftMateConfig {
         let root = try ConfigNode.parse(yaml: yaml, file: file)
         var config = SwiftMateConfig()
         config.file = file
