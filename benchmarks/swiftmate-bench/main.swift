@@ -20,6 +20,7 @@ var viewerKind = "default"
 var keystrokes = 300
 var floodConnections = 1000
 var floodDeclared = 262_143
+var floodOnly: String?
 var arguments = CommandLine.arguments.dropFirst()
 while let a = arguments.popFirst() {
     switch a {
@@ -29,10 +30,11 @@ while let a = arguments.popFirst() {
     case "--viewer": viewerKind = arguments.popFirst() ?? viewerKind
     case "--keystrokes": keystrokes = max(10, Int(arguments.popFirst() ?? "") ?? keystrokes)
     case "--connections": floodConnections = max(1, Int(arguments.popFirst() ?? "") ?? floodConnections)
+    case "--only": floodOnly = arguments.popFirst()
     case "--declared": floodDeclared = max(16, Int(arguments.popFirst() ?? "") ?? floodDeclared)
     case "share", "record", "recorder", "latency", "screen", "flood": suite = a
     default:
-        say("usage: swiftmate-bench [share | record | recorder | latency | screen | flood] [--lines N] [--runs N] [--codecs lz4,zlib,none] [--viewer tcp|ssh] [--keystrokes N] [--connections N] [--declared BYTES]")
+        say("usage: swiftmate-bench [share | record | recorder | latency | screen | flood] [--lines N] [--runs N] [--codecs lz4,zlib,none] [--viewer tcp|ssh] [--keystrokes N] [--connections N] [--declared BYTES] [--only defaults|budget-only]")
         exit(2)
     }
 }
@@ -277,8 +279,11 @@ case "screen":
     runScreenBench(seqFile: file, runs: runs)
 case "flood":
     // The default limits (the per-address cap stops the flood first), then the total budget alone.
-    try flood(tag: "defaults", limits: "{}", connections: floodConnections, declared: floodDeclared)
-    try flood(tag: "budget-only", limits: "{handshakes_per_address: 1000000}", connections: floodConnections, declared: floodDeclared)
+    // (--only defaults runs the first alone: a relay built before these limits existed refuses the second's YAML.)
+    if floodOnly != "budget-only" { try flood(tag: "defaults", limits: "{}", connections: floodConnections, declared: floodDeclared) }
+    if floodOnly != "defaults" {
+        try flood(tag: "budget-only", limits: "{handshakes_per_address: 1000000}", connections: floodConnections, declared: floodDeclared)
+    }
 case "latency":
     // Both ways of typing, each beside its floor: the viewer on pipes (the client's own terminal left out)
     // and on a PTY (as a terminal emulator would type).
