@@ -35,8 +35,14 @@ for t in "${targets[@]}"; do
   mkdir -p "$corpus" "$regressions" "$work/$t" "$work/$t-crash"
   echo "== $t: ${seconds}s"
   status=0
+  # Inputs stay small (what a scenario needs), so that the committed corpora stay small too.
+  case "$t" in
+    message) max_len=512 ;; frame|yaml) max_len=1024 ;; asciicast|relay) max_len=2048 ;; *) max_len=4096 ;;
+  esac
+  parallel=()
+  [ "$jobs" -gt 1 ] && parallel=(-jobs="$jobs" -workers="$jobs")
   SWIFTMATE_FUZZ_TARGET="$t" SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 "$bin" "$work/$t" "$corpus" "$regressions" \
-    -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2048 -max_len=8192 -jobs="$jobs" -workers="$jobs" \
+    -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2048 -max_len="$max_len" "${parallel[@]}" \
     -artifact_prefix="$work/$t-crash/" -print_final_stats=1 >"$work/$t.log" 2>&1 || status=$?
   grep -E "^stat::(number_of_executed_units|new_units_added)|^#[0-9]+ *DONE" "$work/$t.log" | tr '\n' ' ' || true
   echo
@@ -50,6 +56,8 @@ for t in "${targets[@]}"; do
     failed+=("$t")
   elif $grow; then
     mkdir -p "$work/$t-merged"
+    # Only inputs within the length limit are kept; -merge=1 keeps the fewest that give the same coverage.
+    find "$corpus" "$work/$t" -type f -size +"$max_len"c -delete
     SWIFTMATE_FUZZ_TARGET="$t" SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 "$bin" -merge=1 "$work/$t-merged" "$corpus" "$work/$t" >/dev/null 2>&1
     rm -f "$corpus"/*
     cp "$work/$t-merged"/* "$corpus"/ 2>/dev/null || true

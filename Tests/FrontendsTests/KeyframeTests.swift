@@ -96,3 +96,16 @@ import SwiftMateTestSupport
     b.feed("\u{1b}[?1049lX")
     #expect(ScreenState(a) == ScreenState(b))
 }
+
+@Test func aWideCharacterWhoseRightHalfMovedAwayIsDrawnAsABlankAndTheNextCellKept() {
+    // Found by the screen fuzz target: an insert at the right half of a wide character leaves its left half
+    // alone (as tmux's grid does); the keyframe drew the wide character and so swallowed the cell after it.
+    let a = ScreenModel(cols: 20, rows: 3, scrollback: 0)
+    a.feed("中中中中\u{1b}[1;2H\u{1b}[4h9\u{1b}[4l")
+    #expect(a.cell(x: 0, y: 0).width == 2 && a.cell(x: 1, y: 0).scalar == 0x39, "the model keeps the lone left half")
+    let b = ScreenModel(cols: 20, rows: 3, scrollback: 0)
+    b.feed(ANSIRenderer.keyframe(of: a))
+    #expect(b.cell(x: 0, y: 0).scalar == 0x20)
+    #expect(b.cell(x: 1, y: 0).scalar == 0x39)
+    #expect((2..<20).map { b.cell(x: $0, y: 0).scalar } == (2..<20).map { a.cell(x: $0, y: 0).scalar })
+}

@@ -90,8 +90,10 @@ public enum ANSIRenderer {
                 x += 1
                 continue
             }
-            if c.width == 2 && x + 1 >= to {
-                w.cell(.blank(c.background), marks: []) // half of a wide character at the edge
+            // Half of a wide character at the edge, or one whose right half is gone (moved away by an insert,
+            // as tmux's grid allows): a blank, so the next cell is drawn and not swallowed by a double-width one.
+            if c.width == 2 && (x + 1 >= to || m.cell(x: x + 1, y: y, mainScreen: mainScreen).width != 0) {
+                w.cell(.blank(c.background), marks: [])
                 x += 1
                 continue
             }
