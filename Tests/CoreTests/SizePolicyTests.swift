@@ -70,3 +70,17 @@ import SwiftMateTestSupport
     s.viewerResized(1, cols: 60000, rows: 60000)
     #expect(s.size == (SessionSizer.maxSide, SessionSizer.maxSide))
 }
+
+@Test func aRelayReportingEndlessViewersCannotGrowTheHost() async {
+    // A hostile relay may invent viewer ids without end; the host keeps at most the largest relay's worth.
+    var sizer = SessionSizer(policy: .smallest, hostSize: nil, headlessSize: (80, 24))
+    for id in 1...UInt32(HostStatus.maxViewers) { sizer.viewerResized(id, cols: 100, rows: 50) }
+    sizer.viewerResized(UInt32(HostStatus.maxViewers) + 1, cols: 10, rows: 5)
+    #expect(sizer.size == (100, 50), "a viewer past the cap is not counted")
+    sizer.viewerResized(7, cols: 90, rows: 40)
+    #expect(sizer.size == (90, 40), "known viewers still resize")
+
+    let status = HostStatus()
+    for id in 1...UInt32(HostStatus.maxViewers + 10) { await status.viewerJoined(HostStatus.ViewerInfo(id: id, readOnly: false, peer: "x")) }
+    #expect(await status.current().viewers.count == HostStatus.maxViewers)
+}

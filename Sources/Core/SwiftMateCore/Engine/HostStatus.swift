@@ -11,6 +11,13 @@ public actor HostStatus {
         public var readOnly: Bool
         /// Where it came from.
         public var peer: String
+
+        /// A viewer.
+        public init(id: UInt32, readOnly: Bool, peer: String) {
+            self.id = id
+            self.readOnly = readOnly
+            self.peer = peer
+        }
     }
 
     /// The JSON document of `status --json`.
@@ -84,7 +91,14 @@ public actor HostStatus {
     }
 
     /// A viewer joined.
-    public func viewerJoined(_ viewer: ViewerInfo) { snapshot.viewers.append(viewer) }
+    public func viewerJoined(_ viewer: ViewerInfo) {
+        // A relay reports at most its own viewer limit; past the largest one it can have, the list stops growing.
+        guard snapshot.viewers.count < Self.maxViewers else { return }
+        snapshot.viewers.append(viewer)
+    }
+
+    /// The most viewers a host keeps track of (`relay.limits.max_viewers` goes up to this).
+    public static let maxViewers = 100_000
     /// A viewer left.
     public func viewerLeft(_ id: UInt32) { snapshot.viewers.removeAll { $0.id == id } }
 

@@ -100,6 +100,8 @@ public struct SessionSizer: Sendable {
     /// A read-write viewer's window changed size (or it joined with one).
     public mutating func viewerResized(_ id: UInt32, cols: UInt16, rows: UInt16) {
         guard cols > 0, rows > 0 else { return }
+        // A relay has at most `HostStatus.maxViewers` viewers; ids past that many are not kept.
+        guard viewers[id] != nil || viewers.count < HostStatus.maxViewers else { return }
         viewers[id] = (Self.clamp(cols), Self.clamp(rows))
         lastViewer = id
     }
