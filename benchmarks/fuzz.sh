@@ -56,9 +56,11 @@ for t in "${targets[@]}"; do
     failed+=("$t")
   elif $grow; then
     mkdir -p "$work/$t-merged"
-    # Only inputs within the length limit are kept; -merge=1 keeps the fewest that give the same coverage.
+    # Only inputs within the length limit are kept; -merge=1 keeps the fewest that reach the same edges
+    # (comparison operands and hit counts would keep thousands of near-copies).
     find "$corpus" "$work/$t" -type f -size +"$max_len"c -delete
-    SWIFTMATE_FUZZ_TARGET="$t" SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 "$bin" -merge=1 "$work/$t-merged" "$corpus" "$work/$t" >/dev/null 2>&1
+    SWIFTMATE_FUZZ_TARGET="$t" SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 "$bin" -merge=1 -use_cmp=0 -use_counters=0 \
+      "$work/$t-merged" "$corpus" "$work/$t" >/dev/null 2>&1
     rm -f "$corpus"/*
     cp "$work/$t-merged"/* "$corpus"/ 2>/dev/null || true
     echo "   corpus: $(ls "$corpus" | wc -l) inputs, $(du -sk "$corpus" | cut -f1) KiB"
