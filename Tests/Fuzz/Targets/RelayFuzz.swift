@@ -47,12 +47,14 @@ private struct HandOver: @unchecked Sendable {
 private struct Script {
     var input: FuzzInput
     let relay: Relay
+    let registry: PluginRegistry
     let codecs = ["none", "lz4", "zlib"]
 
     init(_ data: [UInt8]) {
         input = FuzzInput(data)
-        var registry = PluginRegistry()
-        registry.registerBuiltinCodecs()
+        var codecRegistry = PluginRegistry()
+        codecRegistry.registerBuiltinCodecs()
+        registry = codecRegistry
         var options = RelayOptions()
         options.viewerQueueBytes = 1 << 16
         options.hostQueueBytes = 1 << 16
@@ -109,7 +111,7 @@ private struct Script {
         var options: [String: String] = [:]
         if input.byte() % 4 == 0 { options["authorized_keys"] = String(decoding: input.chunk(max: 200), as: UTF8.self) }
         try? await host.send(.hello(Hello(role: .host, codecs: [codec], cols: input.u16() % 1100, rows: input.u16() % 1100, options: options)))
-        guard case .welcome(let welcome)? = try? await hostIn.next(), let chosen = try? PluginRegistry.codecForFuzzing(welcome.codec) else {
+        guard case .welcome(let welcome)? = try? await hostIn.next(), let chosen = try? registry.codec(welcome.codec) else {
             await hostLink.outbound.close()
             for t in tasks { await t.value }
             return
@@ -176,14 +178,5 @@ private struct Script {
         for d in drains { d.cancel() }
         let left = await relay.sessionCount
         precondition(left == 0, "a session outlived its host's link")
-    }
-}
-
-extension PluginRegistry {
-    /// The built-in codec called `name`.
-    fileprivate static func codecForFuzzing(_ name: String) throws -> any Codec {
-        var r = PluginRegistry()
-        r.registerBuiltinCodecs()
-        return try r.codec(name)
     }
 }

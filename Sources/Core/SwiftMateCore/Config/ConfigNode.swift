@@ -37,6 +37,11 @@ public struct ConfigNode: Sendable {
     /// The most values (scalars, lists, mappings) a configuration may have.
     public static let maxNodes = 20_000
 
+    /// What is said when a file passes one of those bounds (by `YAMLPrecheck` first, or while converting).
+    static let aliasesRefused = "anchors and aliases (&name, *name) are not allowed in SwiftMate configuration; write the value out in full"
+    static let tooDeep = "nested more than \(maxDepth) levels deep; a SwiftMate configuration is far shallower"
+    static let tooMany = "more than \(maxNodes) values; a SwiftMate configuration is far smaller"
+
     /// Parses YAML text. Anchors and aliases are refused (a few hundred bytes of nested aliases would
     /// otherwise expand to gigabytes), as are duplicate keys, nesting past `maxDepth` and more than
     /// `maxNodes` values; every error is one line: `FILE:LINE:COLUMN: [key path: ]what, and what to do`.
@@ -72,7 +77,7 @@ public struct ConfigNode: Sendable {
         switch error {
         case .scanner(let c, let problem, let mark, _), .parser(let c, let problem, let mark, _), .composer(let c, let problem, let mark, _):
             if problem.contains("Maximum nesting level") {
-                return "\(at(mark)): nested more than \(maxDepth) levels deep; a SwiftMate configuration is far shallower"
+                return "\(at(mark)): \(tooDeep)"
             }
             return "\(at(mark)): not valid YAML: \(problem)\(context(c))\(fix)"
         case .reader(let problem, let offset, _, _):
@@ -92,11 +97,11 @@ public struct ConfigNode: Sendable {
         }
         // Checked before looking inside: an alias is the anchored node itself, so nothing is expanded first.
         if node.anchor != nil {
-            throw fail("anchors and aliases (&name, *name) are not allowed in SwiftMate configuration; write the value out in full")
+            throw fail(aliasesRefused)
         }
         budget -= 1
-        guard budget >= 0 else { throw fail("more than \(maxNodes) values; a SwiftMate configuration is far smaller") }
-        guard depth <= maxDepth else { throw fail("nested more than \(maxDepth) levels deep; a SwiftMate configuration is far shallower") }
+        guard budget >= 0 else { throw fail(tooMany) }
+        guard depth <= maxDepth else { throw fail(tooDeep) }
         switch node {
         case .scalar(let s):
             if s.style == .plain && ["", "~", "null", "Null", "NULL"].contains(s.string) {
@@ -120,13 +125,13 @@ public struct ConfigNode: Sendable {
             }
             return ConfigNode(path: path, value: .map(entries), file: file)
         case .alias:
-            throw fail("anchors and aliases (&name, *name) are not allowed in SwiftMate configuration; write the value out in full")
+            throw fail(aliasesRefused)
         }
     }
 
     /// `text` on one line: line breaks and other control characters as escapes (`\n`, `\u{1B}`).
     public static func oneLine(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7f...0x9f).contains($0.value) }) else { return text }
+        guard text.unicodeScalars.contains(where: \.isTerminalControl) else { return text }
         var out = ""
         for u in text.unicodeScalars {
             switch u {
@@ -134,7 +139,7 @@ public struct ConfigNode: Sendable {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             default:
-                if u.value < 0x20 || (0x7f...0x9f).contains(u.value) { out += "\\u{\(String(u.value, radix: 16, uppercase: true))}" } else { out.unicodeScalars.append(u) }
+                if u.isTerminalControl { out += "\\u{\(String(u.value, radix: 16, uppercase: true))}" } else { out.unicodeScalars.append(u) }
             }
         }
         return out

@@ -34,13 +34,13 @@ enum YAMLPrecheck {
                 default: anchored = false
                 }
                 if anchored {
-                    return (at.line, at.column, "anchors and aliases (&name, *name) are not allowed in SwiftMate configuration; write the value out in full")
+                    return (at.line, at.column, ConfigNode.aliasesRefused)
                 }
                 if depth > ConfigNode.maxDepth + 1 {
-                    return (at.line, at.column, "nested more than \(ConfigNode.maxDepth) levels deep; a SwiftMate configuration is far shallower")
+                    return (at.line, at.column, ConfigNode.tooDeep)
                 }
                 if nodes > ConfigNode.maxNodes {
-                    return (at.line, at.column, "more than \(ConfigNode.maxNodes) values; a SwiftMate configuration is far smaller")
+                    return (at.line, at.column, ConfigNode.tooMany)
                 }
             }
         }
