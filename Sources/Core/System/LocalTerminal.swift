@@ -1,5 +1,6 @@
 // The local terminal: size, raw mode, and restoring it on every way out.
 import CPTY
+import SwiftMateCore
 import Glibc
 import Synchronization
 
@@ -21,7 +22,7 @@ public enum LocalTerminal {
     /// Control characters in `text` (it may come from the network: a peer address, a relay's notice) are
     /// shown as `?`, so a message can never move the cursor or change the terminal's modes.
     public static func statusLine(_ text: String, row: UInt16) -> [UInt8] {
-        let shown = String(String.UnicodeScalarView(text.unicodeScalars.map { $0.value < 0x20 || (0x7f...0x9f).contains($0.value) ? "?" : $0 }))
+        let shown = String(String.UnicodeScalarView(text.unicodeScalars.map { $0.isTerminalControl ? "?" : $0 }))
         return Array("\u{1b}7\u{1b}[\(row);1H\u{1b}[0;7m \(shown) \u{1b}[0m\u{1b}[K\u{1b}8".utf8)
     }
 
