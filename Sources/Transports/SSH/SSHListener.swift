@@ -17,11 +17,13 @@ final class SSHListener: Listener, @unchecked Sendable {
     private let access: (any AccessPolicy)?
     private let logger: Logger
     private let state = Mutex<(stopped: Bool, done: CheckedContinuation<Void, Never>?, live: Int)>((false, nil, 0))
-    /// Connections per client address still in key exchange or login (bounded by `maxSetupsPerAddress`).
-    private let settingUp = Mutex<[String: Int]>([:])
+    /// Connections per client address still in key exchange or login (bounded by `maxSetupsPerAddress`): the
+    /// relay's own per-address count, holding no bytes.
+    private let settingUp: HandshakeBudget
 
     init(endpoint: Endpoint, keys: SSHHostKeys, options: SSHTransport.Options, access: (any AccessPolicy)?, logger: Logger) throws {
         self.options = options
+        settingUp = HandshakeBudget(totalBytes: 0, perAddress: options.maxSetupsPerAddress)
         self.access = access
         self.logger = logger
         (socket, localEndpoint) = try Self.listen(endpoint)
@@ -167,29 +169,17 @@ final class SSHListener: Listener, @unchecked Sendable {
             let release: @Sendable () -> Void = { [weak self] in self?.state.withLock { $0.live -= 1 } }
             // One address may have only so many connections before their login is done (a slow or hostile
             // client holding many half-open sessions), the rest of the relay's capacity staying for others.
-            let inSetup = settingUp.withLock { m -> Bool in
-                let n = m[host] ?? 0
-                guard n < options.maxSetupsPerAddress else { return false }
-                m[host] = n + 1
-                return true
-            }
-            guard inSetup else {
+            guard let setUp = settingUp.admit(peer: peer) else {
                 logger.warning("ssh \(peer): refused: \(options.maxSetupsPerAddress) connections from this address are still logging in")
                 Glibc.close(client)
                 release()
                 continue
             }
-            let setUp = SetupSlot { [weak self] in
-                self?.settingUp.withLock { m in
-                    let n = (m[host] ?? 1) - 1
-                    m[host] = n > 0 ? n : nil
-                }
-            }
             var one: Int32 = 1 // keystrokes and echoes are tiny packets: no Nagle delay
             setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
             guard let session = ssh_new() else {
                 Glibc.close(client)
-                setUp.done()
+                setUp.release()
                 release()
                 continue
             }
@@ -199,35 +189,20 @@ final class SSHListener: Listener, @unchecked Sendable {
                 logger.info("ssh \(peer): refused: \(String(cString: ssh_get_error(UnsafeMutableRawPointer(bind))))")
                 ssh_free(session)
                 Glibc.close(client)
-                setUp.done()
+                setUp.release()
                 release()
                 continue
             }
             do {
                 let s = try SSHServerSession(session: session, peer: peer, setupSeconds: options.setupSeconds,
                                              access: access, logger: logger)
-                s.start(handler: handler, onSetUp: setUp.done, onEnd: { setUp.done(); release() })
+                s.start(handler: handler, onSetUp: setUp.release, onEnd: { setUp.release(); release() })
             } catch {
                 logger.error("ssh \(peer): \(error)")
                 ssh_free(session)
-                setUp.done()
+                setUp.release()
                 release()
             }
         }
-    }
-}
-
-/// Runs its action once, whichever of several ways out comes first (a connection's login finished, or it ended).
-final class SetupSlot: Sendable {
-    private let action: Mutex<(@Sendable () -> Void)?>
-
-    init(_ action: @escaping @Sendable () -> Void) { self.action = Mutex(action) }
-
-    @Sendable func done() {
-        let run = action.withLock { a -> (@Sendable () -> Void)? in
-            defer { a = nil }
-            return a
-        }
-        run?()
     }
 }

@@ -84,12 +84,11 @@ public final class HandshakeBudget: Sendable {
 
     /// One connection's share, until its handshake is over or it closes (whichever comes first; `deinit` too).
     ///
-    /// Threading: owned by the one task reading that connection.
-    public final class Ticket {
+    /// Threading: any thread (one connection's reader holds it; an ssh session's thread releases it).
+    public final class Ticket: Sendable {
         private let budget: HandshakeBudget
         private let address: String
-        private var held = 0
-        private var done = false
+        private let state = Mutex((held: 0, done: false))
 
         fileprivate init(budget: HandshakeBudget, address: String) {
             self.budget = budget
@@ -99,21 +98,27 @@ public final class HandshakeBudget: Sendable {
         /// The connection now holds `bytes` (unread input): counts what is above the allowance. Throws
         /// `overloaded` when that would pass the relay's total.
         public func hold(_ bytes: Int) throws {
-            guard !done else { return }
             let charged = max(0, bytes - budget.allowanceBytes)
-            guard budget.change(heldBy: held, to: charged) else {
+            let fits = state.withLock { s -> Bool in
+                guard !s.done else { return true }
+                guard budget.change(heldBy: s.held, to: charged) else { return false }
+                s.held = charged
+                return true
+            }
+            guard fits else {
                 throw SwiftMateError(.overloaded,
                     "the relay is holding the most it allows for connections still in their handshake; try again in a moment")
             }
-            held = charged
         }
 
         /// The handshake is over (or failed): nothing is counted for this connection any more.
         public func release() {
-            guard !done else { return }
-            done = true
-            budget.finish(address, held: held)
-            held = 0
+            let held = state.withLock { s -> Int? in
+                guard !s.done else { return nil }
+                s.done = true
+                return s.held
+            }
+            if let held { budget.finish(address, held: held) }
         }
 
         deinit { release() }
