@@ -152,7 +152,7 @@ public final class SharedSession: Sendable {
         let runner = HostRunner(options: .init(command: commandLine, environment: environment, headless: !options.interactive,
                                                headlessSize: config.headlessSize, respawn: options.respawn,
                                                sizePolicy: options.sizePolicy ?? config.sizePolicy,
-                                               redrawRow: { screen.row($0) }, screen: screen),
+                                               screen: screen),
                                 frontends: hub)
         let client = HostClient(transport: transport, registry: registry, options: hostOptions, terminal: runner,
                                 status: status, frontends: hub, logger: logger)

@@ -8,6 +8,7 @@ private final class TaggingDisplay: JoinDisplay {
     func keyframe(_ k: Keyframe) -> [UInt8] { Array("<key@\(k.seq)>".utf8) }
     func sessionResized(cols: UInt16, rows: UInt16) -> [UInt8] { Array("<session \(cols)x\(rows)>".utf8) }
     func terminalResized(cols: UInt16, rows: UInt16) -> [UInt8] { Array("<window \(cols)x\(rows)>".utf8) }
+    func message(_ text: String?) -> [UInt8] { Array("<message \(text ?? "gone")>".utf8) }
 }
 
 @Suite struct TerminalViewerWriterTests {

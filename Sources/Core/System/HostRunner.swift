@@ -22,18 +22,15 @@ public final class HostRunner: HostTerminal, Sendable {
         public var respawn: Bool
         /// How the session's size follows the host's terminal and the read-write viewers.
         public var sizePolicy: SizePolicy
-        /// Where the bytes that redraw a row of the session come from (0-based row; the bytes go where the cursor
-        /// is): a message on the bottom line is taken away after `messageSeconds` by redrawing what it covered.
-        public var redrawRow: (@Sendable (_ row: Int) -> [UInt8])?
-        /// How long a message stays on the bottom line (with `redrawRow`).
+        /// How long a message stays on the bottom line.
         public var messageSeconds = 3.0
-        /// The host's screen model, fed each output chunk and size change on the PTY reader's thread.
+        /// The host's screen model, fed each output chunk and size change on the PTY reader's thread; it also says
+        /// what the local terminal is sent (the session drawn at its own size when the terminal's differs).
         public var screen: (any HostScreen)?
 
         /// Options for a command.
         public init(command: [String], environment: [String: String], headless: Bool,
                     headlessSize: (cols: UInt16, rows: UInt16) = (80, 24), respawn: Bool = false, sizePolicy: SizePolicy = .smallest,
-                    redrawRow: (@Sendable (_ row: Int) -> [UInt8])? = nil,
                     screen: (any HostScreen)? = nil) {
             self.command = command
             self.environment = environment
@@ -41,7 +38,6 @@ public final class HostRunner: HostTerminal, Sendable {
             self.headlessSize = headlessSize
             self.respawn = respawn
             self.sizePolicy = sizePolicy
-            self.redrawRow = redrawRow
             self.screen = screen
         }
     }
@@ -100,36 +96,49 @@ public final class HostRunner: HostTerminal, Sendable {
     }
 
     /// Applies an event to the size policy; when the size it gives changes, the PTY, the screen model, the
-    /// relay and the frontends get the new one.
-    private func resize(_ event: (inout SessionSizer) -> Void) {
+    /// relay and the frontends get the new one. With `terminal` (the local terminal's new size) the local
+    /// terminal is drawn again for it, whether or not the session's size changed.
+    private func resize(terminal: (cols: UInt16, rows: UInt16)? = nil, _ event: (inout SessionSizer) -> Void) {
         let (pty, size, changed) = state.withLock { s -> (PTYProcess?, (cols: UInt16, rows: UInt16), Bool) in
             let before = s.sizer.size
             event(&s.sizer)
             return (s.pty, s.sizer.size, s.sizer.size != before)
         }
+        guard changed || terminal != nil else { return }
+        if changed { pty?.resize(cols: size.cols, rows: size.rows) }
+        if let screen = options.screen { display { screen.resized(session: size, terminal: terminal) } }
         guard changed else { return }
-        pty?.resize(cols: size.cols, rows: size.rows)
-        options.screen?.resized(cols: size.cols, rows: size.rows)
         upstream?.pushAlways(.resize(cols: size.cols, rows: size.rows))
         frontends?.publish(.resize(cols: size.cols, rows: size.rows))
     }
 
-    /// Shows `text` on the bottom line of the local terminal (like tmate's status message), or logs it when headless.
+    /// Shows `text` on the bottom line of the local terminal (like tmate's status message) for `messageSeconds`;
+    /// what it covered is drawn again from the screen model when it goes. Nothing when headless.
     public func showMessage(_ text: String) {
         guard !options.headless, LocalTerminal.isInteractive else { return }
-        let row = LocalTerminal.size()?.rows ?? size.rows
-        writeStdout(LocalTerminal.statusLine(text, row: row))
-        guard let redraw = options.redrawRow else { return }
+        guard let screen = options.screen else {
+            writeStdout(LocalTerminal.statusLine(text, row: LocalTerminal.size()?.rows ?? size.rows))
+            return
+        }
         let generation = messageGeneration.withLock { g -> Int in
             g += 1
             return g
         }
+        display { screen.message(text) }
         let seconds = options.messageSeconds
         Task.detached { [self] in
             try? await Task.sleep(for: .seconds(seconds))
             guard messageGeneration.withLock({ $0 == generation }) else { return }
-            // Save and restore the cursor around it, as the message itself did.
-            writeStdout(Array("\u{1b}7\u{1b}[\(row);1H".utf8) + redraw(Int(row) - 1) + Array("\u{1b}8".utf8))
+            display { screen.message(nil) }
+        }
+    }
+
+    /// Writes what `draw` returns to the local terminal, with the terminal's lock held across both: what the screen
+    /// model says to send reaches the terminal in the order the model saw it.
+    private func display(_ draw: () -> [UInt8]) {
+        stdoutLock.withLock { _ in
+            let bytes = draw()
+            if !bytes.isEmpty { _ = FileDescriptorIO.writeAll(1, bytes) }
         }
     }
 
@@ -168,15 +177,17 @@ public final class HostRunner: HostTerminal, Sendable {
     /// the exit status of the last run once the end has been handed to the client.
     public func run(client: HostClient) async throws -> Int32 {
         upstreamBox.withLock { $0 = client.upstream }
-        let initial = size
-        options.screen?.resized(cols: initial.cols, rows: initial.rows)
         let interactive = !options.headless && LocalTerminal.isInteractive
+        if let screen = options.screen {
+            let initial = size, terminal = interactive ? LocalTerminal.size() : nil
+            display { screen.resized(session: initial, terminal: terminal) }
+        }
         if interactive { LocalTerminal.enterRawMode() }
         defer { if interactive { LocalTerminal.restore() } }
         let signals = SignalWatcher(interactive: interactive) { [self] event in
             switch event {
             case .windowChanged:
-                if let s = LocalTerminal.size() { resize { $0.hostResized(cols: s.cols, rows: s.rows) } }
+                if let s = LocalTerminal.size() { resize(terminal: s) { $0.hostResized(cols: s.cols, rows: s.rows) } }
             case .terminate:
                 stop()
             }
@@ -223,9 +234,12 @@ public final class HostRunner: HostTerminal, Sendable {
                             logger.warning("the relay link fell behind; \(dropped) bytes of output were not sent")
                         }
                     }
-                    if mirror { stdoutLock.withLock { _ in _ = FileDescriptorIO.writeAll(1, UnsafeRawBufferPointer(rebasing: buffer[0..<n])) } }
                     // After the upstream push: a keyframe never stands for output the relay has not been sent.
-                    screen?.output(seq: seq, bytes: bytes)
+                    if let screen {
+                        if mirror { display { screen.output(seq: seq, bytes: bytes) } } else { _ = screen.output(seq: seq, bytes: bytes) }
+                    } else if mirror {
+                        writeStdout(bytes)
+                    }
                     frontends?.publish(.output(seq: seq, bytes: bytes))
                     seq += UInt64(n)
                 }

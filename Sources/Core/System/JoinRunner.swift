@@ -8,6 +8,8 @@ import Synchronization
 public final class JoinRunner: JoinTerminal, Sendable {
     private let stdoutLock = Mutex(())
     private let readOnly = Mutex(false)
+    /// Counts messages shown, so only the last one's timer takes it away.
+    private let messageGeneration = Mutex(0)
     private let screen: (any JoinDisplay)?
 
     /// A runner for standard input and output; with `screen`, output is drawn through it (clipped or padded
@@ -26,9 +28,13 @@ public final class JoinRunner: JoinTerminal, Sendable {
         write(screen?.keyframe(keyframe) ?? keyframe.bytes)
     }
 
-    private func write(_ bytes: [UInt8]) {
-        guard !bytes.isEmpty else { return }
-        stdoutLock.withLock { _ in _ = FileDescriptorIO.writeAll(1, bytes) }
+    /// Writes what `make` returns, with the terminal's lock held across both: what the screen says to send
+    /// reaches the terminal in the order the screen saw it.
+    private func write(_ make: @autoclosure () -> [UInt8]) {
+        stdoutLock.withLock { _ in
+            let bytes = make()
+            if !bytes.isEmpty { _ = FileDescriptorIO.writeAll(1, bytes) }
+        }
     }
 
     /// The session's size changed; the local terminal keeps its own (the screen clips or pads).
@@ -36,9 +42,22 @@ public final class JoinRunner: JoinTerminal, Sendable {
         if let screen { write(screen.sessionResized(cols: cols, rows: rows)) }
     }
 
-    /// Shows a notice on the bottom line.
+    /// Shows a notice on the bottom line for a few seconds; what it covered is drawn again when it goes.
     public func showMessage(_ text: String) {
-        write(LocalTerminal.statusLine(text, row: LocalTerminal.size()?.rows ?? 24))
+        guard let screen else {
+            write(LocalTerminal.statusLine(text, row: LocalTerminal.size()?.rows ?? 24))
+            return
+        }
+        let generation = messageGeneration.withLock { g -> Int in
+            g += 1
+            return g
+        }
+        write(screen.message(text))
+        Task.detached { [self] in
+            try? await Task.sleep(for: .seconds(3))
+            guard messageGeneration.withLock({ $0 == generation }) else { return }
+            write(screen.message(nil))
+        }
     }
 
     /// Joins with `client` until the session ends or the person types Enter `~.`.

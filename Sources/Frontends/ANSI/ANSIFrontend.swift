@@ -5,6 +5,9 @@ import Synchronization
 /// Follows a session's output in a `ScreenModel` so that a keyframe of the current screen is always at hand
 /// (the host answers the relay's keyframe requests with it). YAML: `ansi: {scrollback: 2000}`.
 ///
+/// The host's own is also what the host's terminal shows (`HostScreen`): through a `TerminalView`, the stream as
+/// it is while that terminal is the session's size, else drawn from this model at the session's size.
+///
 /// Threading: as a frontend (chosen in YAML), `handle` runs on its one task; the host's own is fed through
 /// `HostScreen` on the PTY reader's thread instead. Everything takes one lock, held for one chunk or batch.
 public final class ANSIFrontend: Frontend, HostScreen, Sendable {
@@ -14,6 +17,8 @@ public final class ANSIFrontend: Frontend, HostScreen, Sendable {
         var model: ScreenModel
         /// The stream offset after the last output the model took.
         var seq: UInt64 = 0
+        /// What the host's terminal shows (nil: no terminal).
+        var view: TerminalView?
     }
     private let state: Mutex<State>
     private let scrollback: Int
@@ -47,14 +52,33 @@ public final class ANSIFrontend: Frontend, HostScreen, Sendable {
         }
     }
 
-    /// Output straight from the host's PTY reader (the `HostScreen` path).
-    public func output(seq: UInt64, bytes: [UInt8]) {
-        state.withLock { feed(seq: seq, bytes: bytes, &$0) }
+    /// Output straight from the host's PTY reader (the `HostScreen` path); returns what the host's terminal is sent.
+    public func output(seq: UInt64, bytes: [UInt8]) -> [UInt8] {
+        state.withLock { s in
+            feed(seq: seq, bytes: bytes, &s)
+            return s.view?.output(bytes, model: &s.model) ?? []
+        }
     }
 
-    /// The session's size (the `HostScreen` path).
-    public func resized(cols: UInt16, rows: UInt16) {
-        state.withLock { $0.model.resize(cols: Int(cols), rows: Int(rows)) }
+    /// The session's size and the host terminal's (the `HostScreen` path); returns what the host's terminal is sent.
+    public func resized(session: (cols: UInt16, rows: UInt16), terminal: (cols: UInt16, rows: UInt16)?) -> [UInt8] {
+        state.withLock { s in
+            s.model.resize(cols: Int(session.cols), rows: Int(session.rows))
+            guard let terminal else { return s.view?.resized(terminal: nil, model: &s.model) ?? [] }
+            guard s.view != nil else {
+                // The first size: the terminal has had none of the stream yet.
+                s.view = TerminalView(cols: Int(terminal.cols), rows: Int(terminal.rows), showing: s.model)
+                return []
+            }
+            return s.view?.resized(terminal: (Int(terminal.cols), Int(terminal.rows)), model: &s.model) ?? []
+        }
+    }
+
+    /// Shows `text` on the bottom row of the host's terminal, or takes it away (the `HostScreen` path).
+    public func message(_ text: String?) -> [UInt8] {
+        state.withLock { s in
+            s.view?.message(text, model: &s.model) ?? []
+        }
     }
 
     /// Feeds output at `seq`. When output was lost on the way (`seq` is not where the last output ended) it
@@ -75,12 +99,6 @@ public final class ANSIFrontend: Frontend, HostScreen, Sendable {
             Keyframe(seq: s.seq - UInt64(min(s.model.unfinishedSequenceBytes, Int(s.seq))), cols: UInt16(s.model.cols),
                      rows: UInt16(s.model.rows), bytes: ANSIRenderer.keyframe(of: s.model))
         }
-    }
-
-    /// The bytes that redraw row `row` (0-based) where the cursor is, to its end (a blank line past the
-    /// screen's last row): how the host puts back the line a message covered.
-    public func row(_ row: Int) -> [UInt8] {
-        state.withLock { ANSIRenderer.row(row, of: $0.model) }
     }
 
     /// The screen's text, row by row (trailing spaces trimmed).

@@ -42,7 +42,9 @@ extension ANSIRenderer {
     public static func repaint(of m: ScreenModel, on viewport: inout Viewport) -> [UInt8] {
         _ = viewport.follow(m)
         var w = ANSIWriter(capacity: viewport.cols * viewport.rows * 2 + 256)
-        w.raw("\u{1b}[?25l\u{1b}[0m")
+        // What the stream may have left set on a terminal that took it until now: scroll region, origin and
+        // insert modes, autowrap off, a line-drawing charset.
+        w.raw("\u{1b}[?25l\u{1b}[0m\u{1b}[r\u{1b}[?6l\u{1b}[4l\u{1b}[?7h\u{1b}(B\u{1b})B\u{0f}")
         w.forgetPen()
         for row in 0..<viewport.rows { drawViewportRow(row, of: m, viewport: viewport, into: &w) }
         finish(m, viewport: viewport, into: &w)

@@ -52,21 +52,6 @@ public enum ANSIRenderer {
         w.raw(charsets(g0: .ascii, g1: .ascii, shifted: false))
     }
 
-    /// Row `y` drawn from where the cursor is, then the rest of the line erased (default pen after); a blank
-    /// line when `y` is past the last row.
-    public static func row(_ y: Int, of m: ScreenModel) -> [UInt8] {
-        var w = ANSIWriter(capacity: m.cols * 2 + 32)
-        w.raw("\u{1b}[0m")
-        if y >= 0 && y < m.rows {
-            let length = m.drawnLength(row: y)
-            if length > 0 { drawCells(of: m, row: y, from: 0, to: length, mainScreen: false, into: &w) }
-            w.endLineDrawing()
-            w.setPen(Pen())
-        }
-        w.raw("\u{1b}[0m\u{1b}[K")
-        return w.bytes
-    }
-
     /// Draws every row of one screen at its own position (rows that wrapped continue without a CUP, so the
     /// terminal keeps them joined).
     static func drawRows(of m: ScreenModel, mainScreen: Bool, into w: inout ANSIWriter) {

@@ -2,30 +2,29 @@
 import SwiftMateCore
 import Synchronization
 
-/// A `JoinDisplay` on a `ScreenModel` of the session's size. While the local terminal is the session's size
-/// the bytes pass through unchanged (the terminal parses them itself); when it is smaller the visible part
-/// is drawn with a notice line, when larger the rest is padded, and each output redraws only the damaged rows.
+/// A `JoinDisplay` on a `ScreenModel` of the session's size, shown through a `TerminalView`: while the local
+/// terminal is the session's size the bytes pass through unchanged (the terminal parses them itself); when it is
+/// smaller the visible part is drawn with a notice line, when larger the rest is padded, and each output redraws
+/// only the damaged rows. Messages go on the bottom row and what they covered comes back when they go.
 public final class ViewerScreen: JoinDisplay, Sendable {
     private struct State {
         var model: ScreenModel
-        var viewport: Viewport
-        var drawn = false
-        var sameSize: Bool { model.cols == viewport.cols && model.rows == viewport.rows }
+        var view: TerminalView
     }
     private let state: Mutex<State>
 
     /// A screen for a session of `cols` x `rows` shown on a terminal of `terminal`.
     public init(cols: UInt16 = 80, rows: UInt16 = 24, terminal: (cols: UInt16, rows: UInt16)) {
-        state = Mutex(State(model: ScreenModel(cols: Int(cols), rows: Int(rows), scrollback: 0),
-                            viewport: Viewport(cols: Int(terminal.cols), rows: Int(terminal.rows))))
+        let model = ScreenModel(cols: Int(cols), rows: Int(rows), scrollback: 0)
+        // When the sizes differ, the first output or keyframe draws the whole view.
+        state = Mutex(State(model: model, view: TerminalView(cols: Int(terminal.cols), rows: Int(terminal.rows), showing: model)))
     }
 
     /// Passes output through (same size) or redraws the rows it changed.
     public func output(_ bytes: [UInt8]) -> [UInt8] {
         state.withLock { s in
             s.model.feed(bytes)
-            if s.sameSize { return bytes }
-            return Self.draw(&s)
+            return s.view.output(bytes, model: &s.model)
         }
     }
 
@@ -34,9 +33,7 @@ public final class ViewerScreen: JoinDisplay, Sendable {
         state.withLock { s in
             s.model = ScreenModel(cols: Int(k.cols), rows: Int(k.rows), scrollback: 0)
             s.model.feed(k.bytes)
-            s.drawn = false
-            if s.sameSize { return k.bytes }
-            return Self.draw(&s)
+            return s.view.keyframe(k.bytes, model: &s.model)
         }
     }
 
@@ -44,35 +41,20 @@ public final class ViewerScreen: JoinDisplay, Sendable {
     public func sessionResized(cols: UInt16, rows: UInt16) -> [UInt8] {
         state.withLock { s in
             guard Int(cols) != s.model.cols || Int(rows) != s.model.rows else { return [] }
-            let wasSame = s.sameSize
             s.model.resize(cols: Int(cols), rows: Int(rows))
-            return Self.switched(&s, wasSame: wasSame)
+            return s.view.resized(terminal: nil, model: &s.model)
         }
     }
 
     /// The local terminal's size changed.
     public func terminalResized(cols: UInt16, rows: UInt16) -> [UInt8] {
         state.withLock { s in
-            let wasSame = s.sameSize
-            s.viewport = Viewport(cols: Int(cols), rows: Int(rows))
-            return Self.switched(&s, wasSame: wasSame)
+            s.view.resized(terminal: (Int(cols), Int(rows)), model: &s.model)
         }
     }
 
-    /// After a size change: a full keyframe when the sizes now agree (the terminal takes the stream again),
-    /// else a repaint of the viewport.
-    private static func switched(_ s: inout State, wasSame: Bool) -> [UInt8] {
-        s.drawn = false
-        if s.sameSize { return wasSame ? [] : ANSIRenderer.keyframe(of: s.model) }
-        return draw(&s)
-    }
-
-    private static func draw(_ s: inout State) -> [UInt8] {
-        if !s.drawn {
-            s.drawn = true
-            _ = s.model.takeDamage()
-            return ANSIRenderer.repaint(of: s.model, on: &s.viewport)
-        }
-        return ANSIRenderer.update(of: s.model, damage: s.model.takeDamage(), on: &s.viewport)
+    /// Shows `text` on the bottom row (nil takes it away and draws again what it covered).
+    public func message(_ text: String?) -> [UInt8] {
+        state.withLock { s in s.view.message(text, model: &s.model) }
     }
 }
