@@ -13,8 +13,8 @@ private struct HostView {
     init(session: (cols: Int, rows: Int), terminal: (cols: Int, rows: Int)) {
         screen = ANSIFrontend(cols: session.cols, rows: session.rows, scrollback: 0)
         self.terminal = ScreenModel(cols: terminal.cols, rows: terminal.rows, scrollback: 0)
-        self.terminal.feed(screen.resized(session: (UInt16(session.cols), UInt16(session.rows)),
-                                          terminal: (UInt16(terminal.cols), UInt16(terminal.rows))))
+        self.terminal.feed(screen.start(session: (UInt16(session.cols), UInt16(session.rows)),
+                                        terminal: (UInt16(terminal.cols), UInt16(terminal.rows))))
     }
 
     mutating func output(_ bytes: ArraySlice<UInt8>) {
@@ -133,6 +133,27 @@ private func differenceFromSessionWithDots(_ terminal: ScreenModel, _ session: S
         view.resized(session: (30, 8))
         view.output(Array("\r\nend".utf8)[...])
         #expect(ScreenState(view.terminal) == ScreenState(view.session()))
+    }
+
+    @Test func aSessionStartingBelowWhatTheHostPrintedKeepsTheRowsOfTheTerminalAndTheModelTogether() {
+        let screen = ANSIFrontend(cols: 30, rows: 6, scrollback: 0)
+        let terminal = ScreenModel(cols: 30, rows: 6, scrollback: 0)
+        terminal.feed("ssh session: ssh -p 1 T@h\r\nssh session read only: …\r\n")
+        terminal.feed(screen.start(session: (30, 6), terminal: (30, 6)))
+        // The host runner starts the stream with a line feed per row printed (the terminal is not sent them).
+        _ = screen.output(seq: 0, bytes: [0x0A, 0x0A])
+        var seq: UInt64 = 2
+        for line in ["host$ ls\r\n", "a b\r\n", "host$ "] {
+            terminal.feed(screen.output(seq: seq, bytes: Array(line.utf8)))
+            seq += UInt64(line.utf8.count)
+        }
+        terminal.feed(screen.message("a mate has joined"))
+        terminal.feed(screen.message(nil))
+        let session = ScreenModel(cols: 30, rows: 6, scrollback: 0)
+        session.feed(screen.keyframe().bytes)
+        #expect((0..<6).map { session.text(row: $0) } == ["", "", "host$ ls", "a b", "host$", ""], "viewers never see the strings")
+        #expect((0..<6).map { terminal.text(row: $0) }.dropFirst(2) == ["host$ ls", "a b", "host$", ""])
+        #expect(terminal.cursorY == session.cursorY && terminal.cursorX == session.cursorX)
     }
 
     @Test func aSmallerTerminalSeesThePartAroundTheCursorWithANotice() {

@@ -178,12 +178,23 @@ public final class HostRunner: HostTerminal, Sendable {
     public func run(client: HostClient) async throws -> Int32 {
         upstreamBox.withLock { $0 = client.upstream }
         let interactive = !options.headless && LocalTerminal.isInteractive
-        if let screen = options.screen {
-            let initial = size, terminal = interactive ? LocalTerminal.size() : nil
-            display { screen.resized(session: initial, terminal: terminal) }
-        }
         if interactive { LocalTerminal.enterRawMode() }
         defer { if interactive { LocalTerminal.restore() } }
+        // Where the connection strings left the host's cursor: the session's stream starts with as many line
+        // feeds (the local terminal, which is there already, is not sent them), so that the host's terminal, the
+        // model, viewers and recordings agree from the first byte; viewers never see the strings themselves.
+        var lead: [UInt8] = []
+        let initial = size, terminal = interactive ? LocalTerminal.size() : nil
+        if interactive {
+            let (row, typed) = LocalTerminal.cursorRow()
+            if !typed.isEmpty { input.write(typed) }
+            if let row {
+                if let terminal, terminal == initial { lead = [UInt8](repeating: 0x0A, count: min(row, Int(initial.rows) - 1)) }
+            } else {
+                writeStdout(Array("\u{1b}[H\u{1b}[2J".utf8)) // no answer: start both on a blank screen
+            }
+        }
+        if let screen = options.screen { display { screen.start(session: initial, terminal: terminal) } }
         let signals = SignalWatcher(interactive: interactive) { [self] event in
             switch event {
             case .windowChanged:
@@ -198,7 +209,8 @@ public final class HostRunner: HostTerminal, Sendable {
         var status: Int32 = 0
         var seq: UInt64 = 0 // offset in the output stream, continued across respawns
         repeat {
-            (status, seq) = try await runOnce(client: client, mirror: interactive, seq: seq)
+            (status, seq) = try await runOnce(client: client, mirror: interactive, seq: seq, lead: lead)
+            lead = []
             let stopping = state.withLock { $0.stopping }
             if stopping || !options.respawn { break }
             logger.info("the command exited with status \(status); starting it again (-F)")
@@ -209,8 +221,9 @@ public final class HostRunner: HostTerminal, Sendable {
         return status
     }
 
-    /// Runs the command once; returns its exit status and the stream offset after its output.
-    private func runOnce(client: HostClient, mirror: Bool, seq startSeq: UInt64) async throws -> (Int32, UInt64) {
+    /// Runs the command once; returns its exit status and the stream offset after its output. `lead` goes into
+    /// the stream first, to everything but the local terminal.
+    private func runOnce(client: HostClient, mirror: Bool, seq startSeq: UInt64, lead: [UInt8]) async throws -> (Int32, UInt64) {
         let size = self.size
         let pty = try PTYProcess(command: options.command, environment: options.environment, cols: size.cols, rows: size.rows)
         state.withLock { $0.pty = pty }
@@ -218,29 +231,37 @@ public final class HostRunner: HostTerminal, Sendable {
         let upstream = client.upstream
         let frontends = self.frontends
         let screen = options.screen
+        let logger = self.logger
+        /// One chunk of the session's output, to everyone: relay, local terminal (with `mirror`), model, frontends.
+        @Sendable func publish(_ bytes: [UInt8], seq: UInt64, mirror: Bool) {
+            // Upstream first: the relay's work then overlaps this thread's write to the local terminal.
+            // The link's tasks run on this thread, now, if their executor allows (see InlineWork).
+            InlineWork.perform {
+                if case .overflowed(let dropped) = upstream.push(.output(seq: seq, bytes: bytes)) {
+                    logger.warning("the relay link fell behind; \(dropped) bytes of output were not sent")
+                }
+            }
+            // After the upstream push: a keyframe never stands for output the relay has not been sent.
+            if let screen {
+                if mirror { display { screen.output(seq: seq, bytes: bytes) } } else { _ = screen.output(seq: seq, bytes: bytes) }
+            } else if mirror {
+                writeStdout(bytes)
+            }
+            frontends?.publish(.output(seq: seq, bytes: bytes))
+        }
         let (status, endSeq): (Int32, UInt64) = await withCheckedContinuation { continuation in
-            let reader = Thread { [self] in
+            let reader = Thread {
                 var seq = startSeq
+                if !lead.isEmpty {
+                    publish(lead, seq: seq, mirror: false)
+                    seq += UInt64(lead.count)
+                }
                 let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
                 defer { buffer.deallocate() }
                 while true {
                     let n = pty.read(into: buffer)
                     if n <= 0 { break }
-                    let bytes = [UInt8](UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-                    // Upstream first: the relay's work then overlaps this thread's write to the local terminal.
-                    // The link's tasks run on this thread, now, if their executor allows (see InlineWork).
-                    InlineWork.perform {
-                        if case .overflowed(let dropped) = upstream.push(.output(seq: seq, bytes: bytes)) {
-                            logger.warning("the relay link fell behind; \(dropped) bytes of output were not sent")
-                        }
-                    }
-                    // After the upstream push: a keyframe never stands for output the relay has not been sent.
-                    if let screen {
-                        if mirror { display { screen.output(seq: seq, bytes: bytes) } } else { _ = screen.output(seq: seq, bytes: bytes) }
-                    } else if mirror {
-                        writeStdout(bytes)
-                    }
-                    frontends?.publish(.output(seq: seq, bytes: bytes))
+                    publish([UInt8](UnsafeRawBufferPointer(rebasing: buffer[0..<n])), seq: seq, mirror: mirror)
                     seq += UInt64(n)
                 }
                 continuation.resume(returning: (pty.waitForExit(), seq))

@@ -1,5 +1,6 @@
 // The local terminal: size, raw mode, and restoring it on every way out.
 import CPTY
+import Foundation
 import SwiftMateCore
 import Glibc
 import Synchronization
@@ -24,6 +25,52 @@ public enum LocalTerminal {
     public static func statusLine(_ text: String, row: UInt16) -> [UInt8] {
         let shown = String(String.UnicodeScalarView(text.unicodeScalars.map { $0.isTerminalControl ? "?" : $0 }))
         return Array("\u{1b}7\u{1b}[\(row);1H\u{1b}[0;7m \(shown) \u{1b}[0m\u{1b}[K\u{1b}8".utf8)
+    }
+
+    /// The row (0-based) the terminal's cursor is on, asked with DSR 6 (every terminal a person uses answers it);
+    /// nil when no answer came within `timeout` seconds. Call it in raw mode, before anything else reads
+    /// standard input: keys typed meanwhile are returned in `typed`, to be passed on.
+    public static func cursorRow(timeout: Double = 0.5) -> (row: Int?, typed: [UInt8]) {
+        guard FileDescriptorIO.writeAll(1, Array("\u{1b}[6n".utf8)) else { return (nil, []) }
+        var received: [UInt8] = []
+        let deadline = Date().addingTimeInterval(timeout)
+        while received.count < 4096 {
+            if let (row, range) = Self.cursorReport(in: received) {
+                received.removeSubrange(range)
+                return (row, received)
+            }
+            let left = Int(deadline.timeIntervalSinceNow * 1000)
+            var poller = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
+            guard left > 0, poll(&poller, 1, Int32(left)) > 0, let bytes = FileDescriptorIO.read(0) else { break }
+            received += bytes
+        }
+        return (nil, received)
+    }
+
+    /// A cursor position report (`ESC [ row ; col R`) in `bytes`: its row (0-based) and where it is.
+    static func cursorReport(in bytes: [UInt8]) -> (Int, Range<Int>)? {
+        var start = 0
+        while let escape = bytes[start...].firstIndex(of: 0x1B) {
+            var i = escape + 1
+            guard i < bytes.count, bytes[i] == UInt8(ascii: "[") else { start = escape + 1; continue }
+            i += 1
+            var row = 0, digits = 0, sawSemicolon = false
+            while i < bytes.count, digits < 8 {
+                let b = bytes[i]
+                if b >= 0x30 && b <= 0x39 {
+                    if !sawSemicolon { row = row * 10 + Int(b - 0x30) }
+                    digits += 1
+                } else if b == UInt8(ascii: ";") && !sawSemicolon {
+                    sawSemicolon = true
+                } else {
+                    break
+                }
+                i += 1
+            }
+            if i < bytes.count, bytes[i] == UInt8(ascii: "R"), sawSemicolon, row > 0 { return (row - 1, escape..<(i + 1)) }
+            start = escape + 1
+        }
+        return nil
     }
 
     /// Puts standard input in raw mode (no echo, no line editing, no signals from keys), saving the

@@ -52,6 +52,15 @@ public final class ANSIFrontend: Frontend, HostScreen, Sendable {
         }
     }
 
+    /// The session starts (the `HostScreen` path): what the host's terminal shows of it from now on.
+    public func start(session: (cols: UInt16, rows: UInt16), terminal: (cols: UInt16, rows: UInt16)?) -> [UInt8] {
+        state.withLock { s in
+            s.model.resize(cols: Int(session.cols), rows: Int(session.rows))
+            s.view = terminal.map { TerminalView(cols: Int($0.cols), rows: Int($0.rows), showing: s.model) }
+            return []
+        }
+    }
+
     /// Output straight from the host's PTY reader (the `HostScreen` path); returns what the host's terminal is sent.
     public func output(seq: UInt64, bytes: [UInt8]) -> [UInt8] {
         state.withLock { s in
@@ -64,13 +73,7 @@ public final class ANSIFrontend: Frontend, HostScreen, Sendable {
     public func resized(session: (cols: UInt16, rows: UInt16), terminal: (cols: UInt16, rows: UInt16)?) -> [UInt8] {
         state.withLock { s in
             s.model.resize(cols: Int(session.cols), rows: Int(session.rows))
-            guard let terminal else { return s.view?.resized(terminal: nil, model: &s.model) ?? [] }
-            guard s.view != nil else {
-                // The first size: the terminal has had none of the stream yet.
-                s.view = TerminalView(cols: Int(terminal.cols), rows: Int(terminal.rows), showing: s.model)
-                return []
-            }
-            return s.view?.resized(terminal: (Int(terminal.cols), Int(terminal.rows)), model: &s.model) ?? []
+            return s.view?.resized(terminal: terminal.map { (Int($0.cols), Int($0.rows)) }, model: &s.model) ?? []
         }
     }
 

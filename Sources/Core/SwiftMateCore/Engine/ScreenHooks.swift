@@ -29,6 +29,8 @@ public protocol JoinDisplay: Sendable {
 /// each returns before the next call's bytes (one lock around the call and the write), so the terminal gets
 /// them in the order the model saw them.
 public protocol HostScreen: Sendable {
+    /// The session starts at `session` size on a host terminal of `terminal` (nil: none).
+    func start(session: (cols: UInt16, rows: UInt16), terminal: (cols: UInt16, rows: UInt16)?) -> [UInt8]
     /// Output at stream offset `seq`; must be quick (it runs between PTY reads).
     func output(seq: UInt64, bytes: [UInt8]) -> [UInt8]
     /// The session's size, and the host terminal's (nil: unchanged, or none).
