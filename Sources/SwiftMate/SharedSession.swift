@@ -134,6 +134,8 @@ public final class SharedSession: Sendable {
         let commandLine = options.command ?? config.command ?? [shell]
         if environment["TERM"] == nil || !options.interactive { environment["TERM"] = environment["TERM"] ?? "xterm-256color" }
         environment["SWIFTMATE"] = "1"
+        // As tmux's $TMUX: `swiftmate show-messages` (status, marker…) inside the shared shell finds this host.
+        if let socket = options.controlSocket { environment[ControlSockets.environmentVariable] = socket } else { environment[ControlSockets.environmentVariable] = nil }
         hostOptions.sessionOptions["term"] = environment["TERM"]
         hostOptions.sessionOptions["command"] = commandLine.joined(separator: " ")
         var frontendChoices = config.frontends

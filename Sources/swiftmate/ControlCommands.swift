@@ -1,17 +1,27 @@
-// `show-messages`, `wait-ready`, `status --json`, `marker`: ask a running host through its control socket (-S).
+// `show-messages`, `wait-ready`, `status`, `marker`: ask a running host through its control socket.
 import ArgumentParser
+import Foundation
 import SwiftMateCore
 import SwiftMateSystem
 
-/// The control socket option these commands need.
+/// The control socket option these commands take. Without it: `$SWIFTMATE_SOCKET` (set inside a shared shell), else
+/// the one host running for this user.
 struct SocketFlag: ParsableArguments {
-    @Option(name: .customShort("S"), help: ArgumentHelp("The host's control socket (as given to the host with -S).", valueName: "socket"))
-    var socket: String
+    @Option(name: .customShort("S"), help: ArgumentHelp(
+        "The host's control socket (as given to the host with -S). Default: $SWIFTMATE_SOCKET inside a shared shell, else the only host running for this user (in $TMPDIR/swiftmate-UID).",
+        valueName: "socket"))
+    var socket: String?
 }
 
+/// Sends `request` to the host `flag` names and returns its answer; a failure is one line on stderr and exit 1.
 private func ask(_ request: String, _ flag: SocketFlag) throws -> String {
     do {
-        return try ControlClient.send(request, to: flag.socket)
+        let path = try ControlSockets.resolve(explicit: flag.socket) { path in
+            guard let json = try? ControlClient.send("status-json", to: path),
+                  let snapshot = try? JSONDecoder().decode(HostStatus.Snapshot.self, from: Data(json.utf8)) else { return "" }
+            return "   session \(snapshot.sessionID) on \(snapshot.relay), \(snapshot.viewers.count) viewer(s)"
+        }
+        return try ControlClient.send(request, to: path)
     } catch let error as SwiftMateError {
         printError("swiftmate: \(error.message)")
         throw ExitCode(1)
@@ -31,11 +41,20 @@ struct WaitReadyCommand: AsyncParsableCommand {
 }
 
 struct StatusCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "Print the host's status: connection strings, viewers.")
+    static let configuration = CommandConfiguration(commandName: "status",
+        abstract: "Print the host's status: relay, connection strings, viewers (--json: as JSON).")
     @OptionGroup var flag: SocketFlag
-    @Flag(name: .long, help: "Print JSON (the only format for now).")
+    @Flag(name: .long, help: "Print JSON (for scripts).")
     var json = false
-    func run() async throws { print(try ask("status-json", flag), terminator: "") }
+    func run() async throws {
+        let answer = try ask("status-json", flag)
+        guard !json else { return print(answer, terminator: "") }
+        guard let snapshot = try? JSONDecoder().decode(HostStatus.Snapshot.self, from: Data(answer.utf8)) else {
+            printError("swiftmate: the host's answer was not a status: \(answer.prefix(200))")
+            throw ExitCode(1)
+        }
+        print(snapshot.summary.joined(separator: "\n"))
+    }
 }
 
 struct MarkerCommand: AsyncParsableCommand {

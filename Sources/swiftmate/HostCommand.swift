@@ -54,7 +54,11 @@ enum HostSession {
             guard let policy = SizePolicy(text) else { throw ValidationError("--size-policy '\(text)': expected \(SizePolicy.help)") }
             options.sizePolicy = policy
         }
-        options.controlSocket = flags.socket
+        do {
+            options.controlSocket = try flags.socket ?? ControlSockets.defaultPath()
+        } catch let error as SwiftMateError {
+            throw ValidationError(error.message)
+        }
         let session: SharedSession
         do {
             session = try await SharedSession.connect(options, setup: setup)
@@ -67,7 +71,7 @@ enum HostSession {
         }
         if interactive {
             let lines = session.connectionStrings.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
-            session.printLines(lines.isEmpty ? ["swiftmate: not connected to the relay yet; see swiftmate -S SOCKET show-messages"] : lines)
+            session.printLines(lines.isEmpty ? ["swiftmate: not connected to the relay yet; run swiftmate show-messages (in the shared shell too) to see why"] : lines)
         }
         return try await session.run()
     }

@@ -58,7 +58,14 @@ public final class ControlServer: Sendable {
         defer { Glibc.close(client) }
         var request: [UInt8] = []
         var byte: UInt8 = 0
-        while request.count < 1024, read(client, &byte, 1) == 1, byte != 0x0a { request.append(byte) }
+        var ended = false
+        while request.count < 1024 {
+            guard read(client, &byte, 1) == 1 else { ended = true; break }
+            if byte == 0x0a { break }
+            request.append(byte)
+        }
+        // A connection that closes without a request (someone checking whether a host listens here) gets nothing.
+        if ended && request.isEmpty { return }
         let box = ResultBox()
         let done = DispatchSemaphore(value: 0)
         let text = String(decoding: request, as: UTF8.self)
@@ -103,5 +110,21 @@ public enum ControlClient {
         var answer: [UInt8] = []
         while let chunk = FileDescriptorIO.read(fd) { answer += chunk }
         return String(decoding: answer, as: UTF8.self)
+    }
+}
+
+extension ControlClient {
+    /// Whether a host answers on `path`.
+    enum Probe { case listening, stale, other }
+
+    static func probe(_ path: String) -> Probe {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0, var address = try? ControlServer.address(path) else { return .other }
+        defer { close(fd) }
+        let rc = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        if rc == 0 { return .listening }
+        return errno == ECONNREFUSED ? .stale : .other
     }
 }

@@ -139,8 +139,25 @@ public actor HostStatus {
     /// The state as pretty JSON.
     public func json() -> String {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         guard let data = try? encoder.encode(snapshot) else { return "{}" }
         return String(decoding: data, as: UTF8.self)
+    }
+}
+
+extension HostStatus.Snapshot {
+    /// `swiftmate status` as people read it: the link, the connection strings (in tmate's order), the viewers.
+    public var summary: [String] {
+        var lines = [ready ? "connected to \(relay) (session \(sessionID), codec \(codec))" : "not connected to \(relay.isEmpty ? "a relay" : relay) yet; swiftmate show-messages says why"]
+        let order = ["ssh session", "ssh session read only", "tcp session", "tcp session read only"]
+        let labels = order.filter { connectionStrings[$0] != nil } + connectionStrings.keys.filter { !order.contains($0) }.sorted()
+        lines += labels.map { "\($0): \(connectionStrings[$0]!)" }
+        if viewers.isEmpty {
+            lines.append("no viewers")
+        } else {
+            lines.append("\(viewers.count) viewer\(viewers.count == 1 ? "" : "s"):")
+            lines += viewers.map { "  #\($0.id) \($0.readOnly ? "read-only " : "read-write") \($0.peer)" }
+        }
+        return lines
     }
 }
