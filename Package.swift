@@ -88,7 +88,7 @@ let package = Package(
                 path: "Sources/SwiftMate", swiftSettings: strict),
 
         .executableTarget(name: "swiftmate",
-                          dependencies: ["SwiftMate", "SwiftMateCore", "SwiftMateSystem", "SwiftMateRecorder", "SwiftMateANSI",
+                          dependencies: ["SwiftMate", "SwiftMateCore", "SwiftMateSystem", "SwiftMateRecorder", "SwiftMateANSI", "SwiftMateSSH",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                          .product(name: "Logging", package: "swift-log"),
                                          .product(name: "NIOCore", package: "swift-nio"),

@@ -78,8 +78,9 @@ public struct SwiftMateSetup: Sendable {
         }
     }
 
-    /// The relay's SSH host-key fingerprints in `stateDirectory` (created when missing).
-    public static func relayFingerprints(stateDirectory: String?) throws -> [String] {
-        try SSHTransport(options: .init(stateDirectory: stateDirectory ?? SSHTransport.defaultStateDirectory)).hostKeys().lines
+    /// The relay's SSH host keys in `stateDirectory` (created when missing): each key's type and `SHA256:…` fingerprint.
+    public static func relayHostKeys(stateDirectory: String?) throws -> [(type: String, fingerprint: String)] {
+        try SSHTransport(options: .init(stateDirectory: stateDirectory ?? SSHTransport.defaultStateDirectory)).hostKeys().keys
+            .map { ($0.type, $0.fingerprint) }
     }
 }

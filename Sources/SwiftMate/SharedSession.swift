@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import SwiftMateANSI
 import SwiftMateCore
+import SwiftMateSSH
 import SwiftMateSystem
 
 /// One shared command: what `swiftmate` runs, and what an embedder runs to share a command of its own.
@@ -34,10 +35,20 @@ public final class SharedSession: Sendable {
         public var apiKey: String?
         /// Record to this asciicast file (adds a `recorder` frontend).
         public var recordPath: String?
+        /// Let `recordPath` replace an existing file.
+        public var recordOverwrite = false
         /// How the session's size follows the host's terminal and the read-write viewers; nil: `session.size_policy`.
         public var sizePolicy: SizePolicy?
         /// A control socket for `show-messages`, `status`, `marker` (nil: none).
         public var controlSocket: String?
+        /// Host-key fingerprints pinned for an ssh relay, besides `host.relay_fingerprints`,
+        /// `transports.ssh.fingerprints` and the relay's lines in `knownRelaysFile`.
+        public var relayFingerprints: [String] = []
+        /// Relays trusted on first use (`HOST:PORT SHA256:… TYPE` lines); nil: `~/.config/swiftmate/known_relays`.
+        public var knownRelaysFile: String?
+        /// Asked about an ssh relay nothing is pinned for (with `host.trust_on_first_use`): true trusts its key,
+        /// which is then kept in the known relays file. Nil: such a relay is refused, with the key it presented.
+        public var trustOnFirstUse: (@Sendable (RelayHostKey) async -> Bool)?
         /// Frontends given as instances, beside the ones `host.frontends` names.
         public var frontends: [any Frontend] = []
         /// The command's environment; nil: this process's. `TERM` defaults to xterm-256color.
@@ -113,7 +124,10 @@ public final class SharedSession: Sendable {
     private static func connect(_ options: Options, setup: SwiftMateSetup, relayURL: Endpoint, embedded: RelayServer?,
                                 executor: ThreadExecutor, logger: Logger) async throws -> SharedSession {
         let config = setup.config, registry = setup.registry
-        let transport: any Transport = try embedded.map { LocalRelayTransport(relay: $0.relay) } ?? registry.transport(relayURL.scheme)
+        var transport: any Transport = try embedded.map { LocalRelayTransport(relay: $0.relay) } ?? registry.transport(relayURL.scheme)
+        if let ssh = transport as? SSHTransport {
+            transport = try await pinned(ssh, relay: relayURL, options: options, config: config)
+        }
         var hostOptions = HostOptions(relay: relayURL)
         // In-process there is no wire to save bytes on: compressing would only cost time (unless asked for).
         hostOptions.codecs = options.codecs ?? (embedded != nil ? ["none"] : config.hostCodecs)
@@ -140,8 +154,11 @@ public final class SharedSession: Sendable {
         hostOptions.sessionOptions["command"] = commandLine.joined(separator: " ")
         var frontendChoices = config.frontends
         if let path = options.recordPath {
-            frontendChoices.append(.init(name: "recorder", options: ConfigNode(path: "--record", value: .map([
-                (key: "path", value: ConfigNode(path: "--record", value: .scalar(path), file: "command line"))]), file: "command line")))
+            var entries = [(key: "path", value: ConfigNode(path: "--record", value: .scalar(path), file: "command line"))]
+            if options.recordOverwrite {
+                entries.append((key: "overwrite", value: ConfigNode(path: "--overwrite", value: .scalar("true"), file: "command line")))
+            }
+            frontendChoices.append(.init(name: "recorder", options: ConfigNode(path: "--record", value: .map(entries), file: "command line")))
         }
         for choice in frontendChoices { try registry.requireFrontend(choice.name, at: choice.options) }
 
@@ -184,6 +201,21 @@ public final class SharedSession: Sendable {
         }
         return SharedSession(connectionStrings: snapshot.connectionStrings, sessionID: sessionID, status: status, runner: runner,
                              client: client, hub: hub, link: link, embedded: embedded, control: control, startFrontends: start)
+    }
+
+    /// `ssh` with every fingerprint pinned for `relay`: the flags', the config's and known_relays'. When there are
+    /// none, an interactive host is asked about the key the relay presents (trust on first use), before anything
+    /// is shared; a key it trusts is kept in known_relays.
+    private static func pinned(_ ssh: SSHTransport, relay: Endpoint, options: Options, config: SwiftMateConfig) async throws -> SSHTransport {
+        var known = try KnownRelays(path: options.knownRelaysFile ?? KnownRelays.defaultPath)
+        let pinned = ssh.pinning(config.relayFingerprints + options.relayFingerprints + known.fingerprints(host: relay.host, port: relay.port))
+        guard pinned.options.fingerprints.isEmpty, config.trustOnFirstUse, let ask = options.trustOnFirstUse else { return pinned }
+        let key = try await pinned.presentedKey(relay)
+        guard await ask(key) else {
+            throw SwiftMateError(.refused, "the relay \(key.address) was not trusted; nothing was shared. \(key.notPinned)")
+        }
+        try known.add(key)
+        return pinned.pinning([key.fingerprint])
     }
 
     /// Runs the command (again and again with `respawn`) until it exits, then ends the session (viewers

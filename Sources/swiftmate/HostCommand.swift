@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import SwiftMate
 import SwiftMateCore
+import SwiftMateSSH
 import SwiftMateSystem
 
 struct HostCommand: AsyncParsableCommand {
@@ -50,6 +51,14 @@ enum HostSession {
         options.authorizedKeysFile = flags.authorizedKeys
         options.apiKey = flags.apiKey
         options.recordPath = flags.record
+        options.recordOverwrite = flags.overwrite
+        options.relayFingerprints = try flags.relayFingerprint.map { text in
+            guard let fingerprint = HostKeyFingerprint.parse(text) else {
+                throw ValidationError("--relay-fingerprint '\(text)' is not a host-key fingerprint; copy one from `swiftmate relay fingerprints` on the relay (SHA256:…)")
+            }
+            return fingerprint
+        }
+        if interactive { options.trustOnFirstUse = { key in TrustPrompt.ask(key) } }
         if let text = flags.sizePolicy {
             guard let policy = SizePolicy(text) else { throw ValidationError("--size-policy '\(text)': expected \(SizePolicy.help)") }
             options.sizePolicy = policy
@@ -64,7 +73,9 @@ enum HostSession {
             session = try await SharedSession.connect(options, setup: setup)
         } catch let error as SwiftMateError where error.code == .refused {
             let file = setup.config.file
-            printError("swiftmate: \(error.message)\(file == "(defaults)" ? "" : " (config: \(file))")")
+            printError("swiftmate: \(error.message)")
+            printError(file == "(defaults)" ? "(no config file in use: \(SwiftMateConfig.defaultPath) does not exist; -f FILE names one)"
+                                            : "(config file in use: \(file))")
             return 1
         } catch let error as SwiftMateError {
             throw ValidationError(error.message)
@@ -81,5 +92,30 @@ enum HostSession {
         let names = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         guard !names.isEmpty else { throw ValidationError("--codecs needs at least one codec") }
         return names
+    }
+}
+
+/// Trust on first use, as OpenSSH asks about a host it has never seen: the relay's key, and yes or no.
+enum TrustPrompt {
+    static func ask(_ key: RelayHostKey) -> Bool {
+        printError("""
+            The authenticity of relay '\(key.address)' can't be established.
+            \(key.type.uppercased()) key fingerprint is \(key.fingerprint).
+            Nothing is pinned for it. Check the fingerprint with the relay's operator (`swiftmate relay fingerprints` on the relay).
+            """)
+        var prompt = "Are you sure you want to trust it and continue connecting (yes/no/[fingerprint])? "
+        while true {
+            FileDescriptorIO.writeAll(2, Array(prompt.utf8))
+            guard let answer = readLine()?.trimmingCharacters(in: .whitespaces) else { return false }
+            switch answer.lowercased() {
+            case "yes":
+                printError("Trusted; its key is kept in \(KnownRelays.defaultPath).")
+                return true
+            case "no": return false
+            default:
+                if answer == key.fingerprint { return true }
+                prompt = "Please type 'yes', 'no' or the fingerprint: "
+            }
+        }
     }
 }

@@ -48,7 +48,10 @@ struct RelayServeCommand: AsyncParsableCommand {
 struct RelayFingerprintsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fingerprints",
-        abstract: "Print the relay's SSH host-key fingerprints (creating the keys if needed), for hosts' transports.ssh.fingerprints.")
+        abstract: "Print the relay's SSH host-key fingerprints (creating the keys if needed), for hosts to pin.",
+        discussion: """
+            One SHA256:… line per key, as a host's --relay-fingerprint and host.relay_fingerprints take them;             --yaml prints the block to paste into a host's config file.
+            """)
 
     @Option(name: .customShort("f"), help: ArgumentHelp("Configuration file (its relay.state_dir).", valueName: "config"))
     var config: String?
@@ -56,8 +59,14 @@ struct RelayFingerprintsCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Directory for the relay's state (SSH host keys).")
     var stateDir: String?
 
+    @Flag(name: .long, help: "Print the host config's YAML block (host.relay_fingerprints).")
+    var yaml = false
+
     func run() async throws {
         let setup = try SwiftMateSetup.load(configPath: config)
-        for line in try SwiftMateSetup.relayFingerprints(stateDirectory: stateDir ?? setup.config.stateDir) { print(line) }
+        let keys = try SwiftMateSetup.relayHostKeys(stateDirectory: stateDir ?? setup.config.stateDir)
+        guard yaml else { return keys.forEach { print($0.fingerprint) } }
+        print("host:\n  relay_fingerprints:")
+        for key in keys { print("    - \(key.fingerprint)   # \(key.type)") }
     }
 }

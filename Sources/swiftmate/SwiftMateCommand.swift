@@ -16,7 +16,7 @@ struct SwiftMateCommand: AsyncParsableCommand {
     /// move them after it, where swift-argument-parser reads them; `-V` is `--version`.
     static func tmateOrder(_ arguments: [String]) -> [String] {
         let names = Set(configuration.subcommands.map { $0._commandName })
-        let takesValue: Set<String> = ["-f", "-S", "-a", "-k", "--api-key", "--relay", "--codecs", "--record", "--size-policy"]
+        let takesValue: Set<String> = ["-f", "-S", "-a", "-k", "--api-key", "--relay", "--codecs", "--record", "--size-policy", "--relay-fingerprint"]
         var leading: [String] = []
         var index = 0
         while index < arguments.count {
@@ -69,4 +69,10 @@ struct HostFlags: ParsableArguments {
 
     @Option(name: .long, help: "Record the session to this asciicast v2 file ({session} and {date} are filled in); play it with swiftmate play or asciinema.")
     var record: String?
+
+    @Flag(name: .long, help: "Let --record replace an existing file (host.frontends' recorder: overwrite: true).")
+    var overwrite = false
+
+    @Option(name: .long, help: ArgumentHelp("Pin the ssh relay's host key (repeatable; from `swiftmate relay fingerprints` on the relay); host.relay_fingerprints in YAML.", valueName: "SHA256:…"))
+    var relayFingerprint: [String] = []
 }

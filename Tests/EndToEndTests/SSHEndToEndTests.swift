@@ -101,7 +101,7 @@ extension EndToEnd {
             let (relay, _, port) = try startSSHRelay(dir: dir)
             defer { relay.stop() }
             let printed = try run([swiftmateBinary, "relay", "fingerprints", "--state-dir", dir + "/state"])
-            let fingerprints = printed.stdout.split(separator: "\n").compactMap { $0.split(separator: " ").last.map(String.init) }
+            let fingerprints = printed.stdout.split(separator: "\n").map(String.init)
             #expect(fingerprints.count == 2 && fingerprints.allSatisfy { $0.hasPrefix("SHA256:") }, "\(printed.stdout)")
             #expect(relay.log.contains(fingerprints.first ?? "-"), "the relay logs its fingerprints at start")
 
@@ -112,10 +112,30 @@ extension EndToEnd {
 
             let refused = try run([swiftmateBinary, "-f", wrong, "--relay", "ssh://127.0.0.1:\(port)", "new-session", "echo", "ran"], timeout: 30)
             #expect(refused.status == 1)
-            #expect(refused.stderr.contains("presented host key \(fingerprints[0])"), "\(refused.stderr)")
-            #expect(refused.stderr.contains("expected: SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"))
-            #expect(refused.stderr.contains("transports.ssh.fingerprints") && refused.stderr.contains("(config: \(wrong))"))
+            #expect(refused.stderr.contains("WARNING: RELAY HOST KEY IS NOT THE PINNED ONE!"), "\(refused.stderr)")
+            #expect(refused.stderr.contains("presented ED25519 key \(fingerprints[0])"), "\(refused.stderr)")
+            #expect(refused.stderr.contains("Pinned for it: SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"))
+            #expect(refused.stderr.contains("transports.ssh.fingerprints") && refused.stderr.contains("(config file in use: \(wrong))"))
             #expect(!refused.stdout.contains("\nran"), "the command does not start")
+
+            // Nothing pinned (and no terminal to ask on): refused, with the key it presented and how to pin it.
+            let unpinned = try run(["env", "HOME=\(dir)", swiftmateBinary, "--relay", "ssh://127.0.0.1:\(port)", "new-session", "echo", "ran"], timeout: 30)
+            #expect(unpinned.status == 1)
+            #expect(unpinned.stderr.contains("the relay 127.0.0.1:\(port) is not pinned"), "\(unpinned.stderr)")
+            #expect(unpinned.stderr.contains("--relay-fingerprint \(fingerprints[0])"), "\(unpinned.stderr)")
+            #expect(unpinned.stderr.contains("relay_fingerprints: [\(fingerprints[0])]"), "\(unpinned.stderr)")
+            #expect(unpinned.stderr.contains("no config file in use: \(dir)/.config/swiftmate/config.yaml does not exist"), "\(unpinned.stderr)")
+            #expect(!unpinned.stderr.contains("relay refused"), "the relay refused nothing: \(unpinned.stderr)")
+            // Pinned in one step: the flag takes what `relay fingerprints` printed, and the --yaml block is a config.
+            let flagged = try run(["env", "HOME=\(dir)", swiftmateBinary, "--relay", "ssh://127.0.0.1:\(port)", "--relay-fingerprint", fingerprints[1],
+                                   "--relay-fingerprint", fingerprints[0], "new-session", "touch", dir + "/ran-flagged"], timeout: 30)
+            #expect(flagged.status == 0 && FileManager.default.fileExists(atPath: dir + "/ran-flagged"), "\(flagged)")
+            let yaml = try run([swiftmateBinary, "relay", "fingerprints", "--state-dir", dir + "/state", "--yaml"])
+            try yaml.stdout.write(toFile: dir + "/pinned.yaml", atomically: true, encoding: .utf8)
+            let fromYAML = try run([swiftmateBinary, "-f", dir + "/pinned.yaml", "--relay", "ssh://127.0.0.1:\(port)", "new-session", "touch", dir + "/ran-yaml"], timeout: 30)
+            #expect(fromYAML.status == 0 && FileManager.default.fileExists(atPath: dir + "/ran-yaml"), "\(yaml.stdout)\n\(fromYAML)")
+            let bad = try run([swiftmateBinary, "--relay-fingerprint", "SHA256:short", "new-session", "true"])
+            #expect(bad.status != 0 && bad.stderr.contains("--relay-fingerprint 'SHA256:short' is not a host-key fingerprint"), "\(bad)")
 
             let socket = dir + "/host.sock"
             let host = try Background([swiftmateBinary, "-f", good, "-S", socket, "--relay", "ssh://127.0.0.1:\(port)",
@@ -128,6 +148,43 @@ extension EndToEnd {
             try viewer.type("echo over-ssh-both-ways-$((3*3))")
             try viewer.send("Enter")
             #expect(viewer.waitFor("\nover-ssh-both-ways-9"), "\(viewer.screen())")
+        }
+
+        @Test func anInteractiveHostTrustsANewRelayOnceAndRefusesItWhenItsKeyChanges() throws {
+            let dir = try scratchDirectory()
+            let (relay, _, port) = try startSSHRelay(dir: dir)
+            let known = dir + "/.config/swiftmate/known_relays"
+            let fingerprint = try run([swiftmateBinary, "relay", "fingerprints", "--state-dir", dir + "/state"]).stdout
+                .split(separator: "\n").first.map(String.init) ?? "-"
+            let command = "\(swiftmateBinary) --relay ssh://127.0.0.1:\(port) new-session \(quietShell)"
+            let environment = shellEnvironment.merging(["HOME": dir, "TMPDIR": dir]) { a, _ in a }
+            let first = try TmuxPane(command, environment: environment)
+            #expect(first.waitFor("The authenticity of relay '127.0.0.1:\(port)' can't be established."), "\(first.screen())")
+            #expect(first.screen().contains("ED25519 key fingerprint is \(fingerprint)."), "\(first.screen())")
+            try first.type("maybe\r")
+            #expect(first.waitFor("Please type 'yes', 'no' or the fingerprint:"), "\(first.screen())")
+            try first.type("yes\r")
+            #expect(first.waitFor("host$"), "\(first.screen())")
+            first.kill()
+            let line = (try? String(contentsOfFile: known, encoding: .utf8)) ?? ""
+            #expect(line == "127.0.0.1:\(port) \(fingerprint) ed25519\n", "\(line)")
+            // Known now: no question the second time.
+            let second = try TmuxPane(command, environment: environment)
+            #expect(second.waitFor("host$"), "\(second.screen())")
+            #expect(!second.screen().contains("authenticity"), "\(second.screen())")
+            second.kill()
+            // The relay comes back on the same port with other keys: refused, as OpenSSH refuses a changed host key.
+            relay.stop()
+            let other = try Background([swiftmateBinary, "relay", "--listen", "ssh://127.0.0.1:\(port)", "--state-dir", dir + "/other-state"],
+                                       log: dir + "/other-relay.log")
+            defer { other.stop() }
+            #expect(waitUntil { other.log.contains("listening on ssh://127.0.0.1:\(port)") }, "\(other.log)")
+            let third = try TmuxPane(command + "; echo host-exit-$?", environment: environment)
+            defer { third.kill() }
+            #expect(third.waitFor("host-exit-1"), "\(third.screen())")
+            #expect(third.screen().contains("WARNING: RELAY HOST KEY IS NOT THE PINNED ONE!"), "\(third.screen())")
+            #expect(third.screen().contains("Pinned for it: \(fingerprint)"), "\(third.screen())")
+            #expect(!third.screen().contains("host$"), "the shell never started: \(third.screen())")
         }
 
         @Test func authorizedKeysAdmitOnlyListedKeysForBothTokens() throws {

@@ -25,7 +25,7 @@ private func stateDirectory() -> String {
     for key in first.keys {
         let mode = (try FileManager.default.attributesOfItem(atPath: key.path)[.posixPermissions] as? Int) ?? 0
         #expect(mode == 0o600, "\(key.path) is \(String(mode, radix: 8))")
-        #expect(SSHFingerprint.isWellFormed(key.fingerprint))
+        #expect(HostKeyFingerprint.isWellFormed(key.fingerprint))
     }
     #expect(try SSHHostKeys.loadOrCreate(in: dir).keys == first.keys, "the same keys after a restart")
 }
@@ -92,4 +92,37 @@ private func silentConnection(to endpoint: Endpoint) -> Int32 {
     await connection?.outbound.close()
     silent.dropFirst().forEach { close($0) }
     await listener.close()
+}
+
+@Suite struct RelayPinningTests {
+    private let fingerprint = "SHA256:eDEV4Vo81iSHzYE04X6c1X0rcxpbXSUPc8tE/os2x6k"
+
+    @Test func fingerprintsAreTakenAloneOrBesideTheirKeyType() {
+        #expect(HostKeyFingerprint.parse(fingerprint) == fingerprint)
+        #expect(HostKeyFingerprint.parse("ed25519 \(fingerprint)") == fingerprint)
+        #expect(HostKeyFingerprint.parse("\(fingerprint)\ted25519") == fingerprint)
+        for bad in ["", "SHA256:short", "MD5:aa:bb", "ed25519 rsa \(fingerprint)", "\(fingerprint) \(fingerprint)", "SHA256:" + String(repeating: "é", count: 43)] {
+            #expect(HostKeyFingerprint.parse(bad) == nil, "\(bad)")
+        }
+    }
+
+    @Test func knownRelaysKeepTrustedKeysAndNameABadLine() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("known-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var known = try KnownRelays(path: dir + "/swiftmate/known_relays")
+        #expect(known.fingerprints(host: "relay.example", port: 2222).isEmpty)
+        try known.add(RelayHostKey(host: "relay.example", port: 2222, type: "ed25519", fingerprint: fingerprint))
+        try known.add(RelayHostKey(host: "::1", port: 2222, type: "rsa", fingerprint: fingerprint))
+        let again = try KnownRelays(path: dir + "/swiftmate/known_relays")
+        #expect(again.fingerprints(host: "relay.example", port: 2222) == [fingerprint])
+        #expect(again.fingerprints(host: "relay.example", port: 2223).isEmpty)
+        #expect(again.fingerprints(host: "::1", port: 2222) == [fingerprint])
+        var info = stat()
+        #expect(stat(dir + "/swiftmate/known_relays", &info) == 0 && info.st_mode & 0o777 == 0o600)
+        try "# a comment\nrelay.example:2222 not-a-fingerprint\n".write(toFile: dir + "/bad", atomically: true, encoding: .utf8)
+        #expect(throws: SwiftMateError.self) { try KnownRelays(path: dir + "/bad") }
+        do { _ = try KnownRelays(path: dir + "/bad") } catch let error as SwiftMateError {
+            #expect(error.message.hasPrefix("\(dir)/bad:2: expected 'HOST:PORT SHA256:… TYPE'"), "\(error.message)")
+        }
+    }
 }

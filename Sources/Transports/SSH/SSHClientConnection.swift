@@ -52,10 +52,9 @@ final class SSHClientConnection: @unchecked Sendable {
         return SwiftMateError(.connectionLost, "ssh \(endpoint.host):\(endpoint.port): \(what)\(detail.isEmpty ? "" : ": \(detail)")")
     }
 
-    private func establish() throws -> (ssh_session, ssh_channel) {
+    /// A libssh session connected to the relay, key exchange done (the caller frees it).
+    private func connected() throws -> ssh_session {
         guard let session = ssh_new() else { throw fail(nil, "libssh cannot make a session") }
-        var ok = false
-        defer { if !ok { ssh_disconnect(session); ssh_free(session) } }
         var no: Int32 = 0
         var port = Int32(endpoint.port)
         var timeout = options.setupSeconds
@@ -68,7 +67,20 @@ final class SSHClientConnection: @unchecked Sendable {
         ssh_options_set(session, SSH_OPTIONS_NODELAY, &yes)
         ssh_options_set(session, SSH_OPTIONS_KNOWNHOSTS, "/dev/null")
         ssh_options_set(session, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, "/dev/null")
-        guard ssh_connect(session) == SSH_OK else { throw fail(session, "cannot connect") }
+        guard ssh_connect(session) == SSH_OK else {
+            let detail = String(cString: ssh_get_error(UnsafeMutableRawPointer(session)))
+            ssh_free(session)
+            // libssh's "Connection refused" after its own prefix, in the words the tcp transport uses.
+            let reason = detail.split(separator: ":").last.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+            throw SwiftMateError(.connectionLost, "cannot reach relay \(endpoint.host):\(endpoint.port)\(reason.isEmpty ? "" : ": \(reason)")")
+        }
+        return session
+    }
+
+    private func establish() throws -> (ssh_session, ssh_channel) {
+        let session = try connected()
+        var ok = false
+        defer { if !ok { ssh_disconnect(session); ssh_free(session) } }
         try checkHostKey(session)
         try authenticate(session)
         guard let channel = ssh_channel_new(session) else { throw fail(session, "cannot make a channel") }
@@ -78,6 +90,36 @@ final class SSHClientConnection: @unchecked Sendable {
         }
         ok = true
         return (session, channel)
+    }
+
+    /// The host key the relay at `endpoint` presents (key exchange only; nothing is sent): what a host shows
+    /// its user before trusting a relay for the first time.
+    static func presentedKey(_ endpoint: Endpoint, options: SSHTransport.Options) async throws -> RelayHostKey {
+        let link = try SSHClientConnection(endpoint: endpoint, options: options, logger: Logger(label: "swiftmate.ssh"))
+        return try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread {
+                do {
+                    let session = try link.connected()
+                    defer { ssh_disconnect(session); ssh_free(session) }
+                    continuation.resume(returning: try link.presentedKey(session))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+                link.finish()
+            }
+            thread.name = "swiftmate-ssh-probe"
+            thread.start()
+        }
+    }
+
+    private func presentedKey(_ session: ssh_session) throws -> RelayHostKey {
+        var key: ssh_key?
+        guard ssh_get_server_publickey(session, &key) == SSH_OK, let key else { throw fail(session, "no host key from the relay") }
+        defer { ssh_key_free(key) }
+        guard let fingerprint = SSHFingerprint.of(key) else { throw fail(session, "cannot fingerprint the relay's host key") }
+        let type = ssh_key_type_to_char(ssh_key_type(key)).map { String(cString: $0) } ?? "unknown"
+        return RelayHostKey(host: endpoint.host, port: endpoint.port, type: type.replacingOccurrences(of: "ssh-", with: ""),
+                            fingerprint: fingerprint)
     }
 
     /// With `identity` configured, that key (a relay that lists its hosts checks it). Otherwise `none` first (an
@@ -106,19 +148,9 @@ final class SSHClientConnection: @unchecked Sendable {
     }
 
     private func checkHostKey(_ session: ssh_session) throws {
-        var key: ssh_key?
-        guard ssh_get_server_publickey(session, &key) == SSH_OK, let key else { throw fail(session, "no host key from the relay") }
-        defer { ssh_key_free(key) }
-        guard let fingerprint = SSHFingerprint.of(key) else { throw fail(session, "cannot fingerprint the relay's host key") }
-        guard options.fingerprints.contains(fingerprint) else {
-            let expected = options.fingerprints.isEmpty ? "none configured" : options.fingerprints.joined(separator: ", ")
-            throw SwiftMateError(.refused, """
-                the relay \(endpoint.host):\(endpoint.port) presented host key \(fingerprint), which is not the one pinned \
-                (expected: \(expected)). If the relay's keys really changed, put the new fingerprint (from \
-                `swiftmate relay fingerprints` on the relay) in transports.ssh.fingerprints of your config; otherwise \
-                someone may be intercepting the connection
-                """)
-        }
+        let key = try presentedKey(session)
+        guard !options.fingerprints.contains(key.fingerprint) else { return }
+        throw SwiftMateError(.refused, options.fingerprints.isEmpty ? key.notPinned : key.changed(pinned: options.fingerprints))
     }
 
     private func serve(_ session: ssh_session, _ channel: ssh_channel) {

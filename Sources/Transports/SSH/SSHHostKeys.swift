@@ -18,13 +18,6 @@ public enum SSHFingerprint {
         let digest = Data(UnsafeBufferPointer(start: hash, count: length))
         return "SHA256:" + digest.base64EncodedString().replacingOccurrences(of: "=", with: "")
     }
-
-    /// Whether `text` looks like a fingerprint we can compare (`SHA256:` + 43 base64 characters).
-    public static func isWellFormed(_ text: String) -> Bool {
-        guard text.hasPrefix("SHA256:") else { return false }
-        let body = text.dropFirst(7)
-        return body.count == 43 && body.allSatisfy { $0.isLetter || $0.isNumber || $0 == "+" || $0 == "/" }
-    }
 }
 
 /// The relay's host keys in a state directory: `ssh_host_ed25519_key` and `ssh_host_rsa_key`.

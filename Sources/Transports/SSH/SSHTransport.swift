@@ -50,10 +50,10 @@ public struct SSHTransport: Transport {
             if let f = node["fingerprints"] {
                 fingerprints = try f.list().map { item in
                     let text = try item.string()
-                    guard SSHFingerprint.isWellFormed(text) else {
+                    guard let fingerprint = HostKeyFingerprint.parse(text) else {
                         throw item.error("'\(text)' is not a host-key fingerprint; copy one from `swiftmate relay fingerprints` (SHA256:…)")
                     }
-                    return text
+                    return fingerprint
                 }
             }
             if let t = node["setup_timeout"] { setupSeconds = try t.int(in: 1...600) }
@@ -69,7 +69,7 @@ public struct SSHTransport: Transport {
 
     /// The options in use.
     public let options: Options
-    private let logger: Logger
+    let logger: Logger
 
     /// A transport with `options`.
     public init(options: Options = Options(), logger: Logger = Logger(label: "swiftmate.ssh")) {

@@ -41,9 +41,21 @@ public struct TCPTransport: Transport {
                     }
                 }
         } catch {
-            throw SwiftMateError(.connectionLost, "cannot connect to \(endpoint): \(error)")
+            throw SwiftMateError(.connectionLost, "cannot reach relay \(endpoint.host):\(endpoint.port): \(Self.reason(error))")
         }
         return try await NIOConnectionBridge.open(channel, peer: endpoint.description)
+    }
+
+    /// Why a connect failed, in words (`connection refused`), not swift-nio's description of its error values.
+    static func reason(_ error: any Error) -> String {
+        if let e = error as? NIOConnectionError {
+            if let first = e.connectionErrors.first { return reason(first.error) }
+            if e.dnsAError != nil || e.dnsAAAAError != nil { return "the host name does not resolve" }
+            return "the host name has no address"
+        }
+        if let e = error as? IOError { return String(cString: strerror(e.errnoCode)).lowercased() }
+        if let e = error as? ChannelError, case .connectTimeout = e { return "no answer within 10 s" }
+        return "\(error)"
     }
 
     /// Binds `endpoint`; port 0 picks a free port (see `localEndpoint`).

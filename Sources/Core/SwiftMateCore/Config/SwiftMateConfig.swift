@@ -63,6 +63,12 @@ public struct SwiftMateConfig: Sendable {
     public var frontends: [FrontendChoice] = []
     /// `host.record_at_relay`: ask the relay to record this session.
     public var recordAtRelay = false
+    /// `host.relay_fingerprints`: host-key fingerprints (`SHA256:…`) pinned for the relay (an ssh relay's key
+    /// must be one of these, of `transports.ssh.fingerprints` or of the relay's known_relays lines).
+    public var relayFingerprints: [String] = []
+    /// `host.trust_on_first_use`: an interactive host asks once about a relay nothing is pinned for, and keeps its
+    /// key in known_relays (as OpenSSH's known_hosts).
+    public var trustOnFirstUse = true
     /// `host.api_key`: sent to the relay in the hello (a relay with `relay.hosts.api_keys` requires one).
     public var apiKey: String?
     /// `session.authorized_keys`: only these keys may join (an OpenSSH authorized_keys file).
@@ -200,7 +206,18 @@ public struct SwiftMateConfig: Sendable {
     }
 
     private mutating func readHost(_ host: ConfigNode, registry: PluginRegistry) throws {
-        try host.checkKeys(["relay", "codecs", "headless_size", "reconnect", "command", "frontends", "record_at_relay", "api_key"])
+        try host.checkKeys(["relay", "codecs", "headless_size", "reconnect", "command", "frontends", "record_at_relay", "api_key",
+                            "relay_fingerprints", "trust_on_first_use"])
+        if let t = host["trust_on_first_use"] { trustOnFirstUse = try t.bool() }
+        if let f = host["relay_fingerprints"] {
+            relayFingerprints = try f.list().map { item in
+                let text = try item.string()
+                guard let fingerprint = HostKeyFingerprint.parse(text) else {
+                    throw item.error("'\(text)' is not a host-key fingerprint; copy one from `swiftmate relay fingerprints` on the relay (SHA256:…)")
+                }
+                return fingerprint
+            }
+        }
         if let k = host["api_key"] { apiKey = try k.string() }
         if let r = host["record_at_relay"] { recordAtRelay = try r.bool() }
         if let r = host["relay"] { hostRelay = try Self.url(r, registry: registry) }

@@ -122,31 +122,46 @@ public final class HostClient: Sendable {
     public func run(size: @escaping @Sendable () -> (cols: UInt16, rows: UInt16)) async {
         var delay = options.reconnectDelaySeconds
         while !Task.isCancelled {
+            var reached = false
+            var why = ""
             do {
-                if try await connectOnce(size: size()) { return }
+                if try await connectOnce(size: size(), reached: &reached) { return }
                 delay = options.reconnectDelaySeconds
+                why = "the relay closed the link"
             } catch let error as SwiftMateError where error.code == .refused {
+                // Refused by the relay, or the relay's key is not the pinned one: retrying cannot help.
                 await status.refused(error.message)
-                await note("relay refused the session: \(error.message)")
-                terminal.showMessage("swiftmate: relay refused the session: \(error.message)")
+                await note(reached ? "the relay refused the session: \(error.message)" : error.message)
+                terminal.showMessage("swiftmate: \(reached ? "the relay refused the session: " : "")\(error.message)")
                 return
             } catch {
-                await note("relay connection lost: \(error)")
+                logger.debug("relay link error: \(String(reflecting: error))")
+                why = (error as? SwiftMateError)?.message ?? "\(error)"
+                if reached { delay = options.reconnectDelaySeconds }
             }
             for viewer in await status.disconnected() {
                 terminal.viewerLeft(viewer: viewer.id)
                 frontends?.publish(.viewerLeft(viewer: viewer.id, reason: "the relay connection was lost"))
             }
-            guard options.reconnect, !Task.isCancelled, !isFinished else { return }
-            terminal.showMessage("swiftmate: lost the relay \(options.relay); reconnecting in \(delay) s (the shell goes on)")
+            // (Transports say "cannot reach relay HOST:PORT: connection refused" when there was no link at all.)
+            let lost = reached ? "lost the relay \(options.relay): \(why)" : why
+            guard options.reconnect, !Task.isCancelled, !isFinished else {
+                await note(lost)
+                return
+            }
+            // One line per attempt; the details of the error are at debug level.
+            let line = lost + (reached ? "; reconnecting in \(delay) s (the shell goes on)" : "; retrying in \(delay) s")
+            await note(line)
+            terminal.showMessage("swiftmate: \(line)")
             try? await Task.sleep(for: .seconds(delay))
             delay = min(delay * 2, 30)
         }
     }
 
     /// One connection. Returns true when the session's end was delivered (no reconnect wanted).
-    private func connectOnce(size: (cols: UInt16, rows: UInt16)) async throws -> Bool {
+    private func connectOnce(size: (cols: UInt16, rows: UInt16), reached: inout Bool) async throws -> Bool {
         let connection = try await transport.connect(to: options.relay)
+        reached = true
         let receiver = MessageReceiver(connection, maxFrameSize: options.maxFrameSize)
         let sender = MessageSender(connection.outbound)
         defer { Task { await sender.close() } }
