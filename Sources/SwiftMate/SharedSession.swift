@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import SwiftMateANSI
 import SwiftMateCore
+import SwiftMateRecorder
 import SwiftMateSSH
 import SwiftMateSystem
 
@@ -64,6 +65,8 @@ public final class SharedSession: Sendable {
     public let connectionStrings: [String: String]
     /// The session's id at the relay (`local-PID` if the relay was not reached in time).
     public let sessionID: String
+    /// The files the host's recorders write (`--record`, `host.frontends`).
+    public let recordings: [String]
     /// The host's status: messages, viewers, connection strings.
     public let status: HostStatus
 
@@ -75,11 +78,12 @@ public final class SharedSession: Sendable {
     private let control: ControlServer?
     private let startFrontends: @Sendable () throws -> Void
 
-    private init(connectionStrings: [String: String], sessionID: String, status: HostStatus, runner: HostRunner, client: HostClient,
-                 hub: FrontendHub, link: Task<Void, Never>, embedded: RelayServer?, control: ControlServer?,
+    private init(connectionStrings: [String: String], sessionID: String, recordings: [String], status: HostStatus, runner: HostRunner,
+                 client: HostClient, hub: FrontendHub, link: Task<Void, Never>, embedded: RelayServer?, control: ControlServer?,
                  startFrontends: @escaping @Sendable () throws -> Void) {
         self.connectionStrings = connectionStrings
         self.sessionID = sessionID
+        self.recordings = recordings
         self.status = status
         self.runner = runner
         self.client = client
@@ -96,6 +100,13 @@ public final class SharedSession: Sendable {
                                logger: Logger = Logger(label: "swiftmate.host")) async throws -> SharedSession {
         let config = setup.config, registry = setup.registry
         for name in options.codecs ?? [] { try registry.requireCodec(name) }
+        // Everything that can be checked is checked before a relay is started or contacted, so that nothing is
+        // shared (and no connection string printed) for a session that cannot run.
+        let (commandLine, environment) = command(options, config: config)
+        try CommandLookup.check(commandLine, environment: environment)
+        for choice in frontendChoices(options, config: config) {
+            try registry.requireFrontend(choice.name, options: choice.options, at: choice.options)
+        }
         var relayURL = options.relay ?? config.hostRelay
         var embedded: RelayServer?
         // The host's link and an embedded relay's connections share one thread (see ThreadExecutor).
@@ -143,24 +154,10 @@ public final class SharedSession: Sendable {
             hostOptions.sessionOptions["authorized_keys"] = try AuthorizedKeys.parse(text, source: path).joined(separator: "\n")
         }
 
-        var environment = options.environment ?? ProcessInfo.processInfo.environment
-        let shell = environment["SHELL"].flatMap { $0.isEmpty ? nil : $0 } ?? "/bin/sh"
-        let commandLine = options.command ?? config.command ?? [shell]
-        if environment["TERM"] == nil || !options.interactive { environment["TERM"] = environment["TERM"] ?? "xterm-256color" }
-        environment["SWIFTMATE"] = "1"
-        // As tmux's $TMUX: `swiftmate show-messages` (status, marker…) inside the shared shell finds this host.
-        if let socket = options.controlSocket { environment[ControlSockets.environmentVariable] = socket } else { environment[ControlSockets.environmentVariable] = nil }
+        let (commandLine, environment) = command(options, config: config)
         hostOptions.sessionOptions["term"] = environment["TERM"]
         hostOptions.sessionOptions["command"] = commandLine.joined(separator: " ")
-        var frontendChoices = config.frontends
-        if let path = options.recordPath {
-            var entries = [(key: "path", value: ConfigNode(path: "--record", value: .scalar(path), file: "command line"))]
-            if options.recordOverwrite {
-                entries.append((key: "overwrite", value: ConfigNode(path: "--overwrite", value: .scalar("true"), file: "command line")))
-            }
-            frontendChoices.append(.init(name: "recorder", options: ConfigNode(path: "--record", value: .map(entries), file: "command line")))
-        }
-        for choice in frontendChoices { try registry.requireFrontend(choice.name, at: choice.options) }
+        let frontendChoices = frontendChoices(options, config: config)
 
         // The host's screen model: keyframes for late joiners and resynchronised viewers.
         // (Fed on the PTY reader's thread, not through the frontend hub: no task wake-up per keystroke.)
@@ -190,17 +187,51 @@ public final class SharedSession: Sendable {
         let snapshot = await status.current()
         let sessionID = snapshot.sessionID.isEmpty ? "local-\(getpid())" : snapshot.sessionID
         let context = FrontendContext(side: "host", sessionID: sessionID)
-        let given = options.frontends, choices = frontendChoices
+        let given = options.frontends
         let facts = environment.filter { ["TERM", "SHELL"].contains($0.key) }
+        // Made now, before the caller prints the connection strings: a recording that cannot be made stops here.
+        let built: [any Frontend]
+        do {
+            built = try frontendChoices.map { try registry.frontend($0.name, options: $0.options, context: context) }
+        } catch {
+            link.cancel()
+            control?.close()
+            throw error
+        }
+        let recordings = built.compactMap { ($0 as? AsciicastRecorder)?.path }
         let start: @Sendable () throws -> Void = {
-            let built = try choices.map { try registry.frontend($0.name, options: $0.options, context: context) }
             hub.start(built + given, injector: ClosureInjector { runner.inject($0) })
             let size = runner.size
             hub.publish(.start(SessionInfo(sessionID: sessionID, cols: size.cols, rows: size.rows, command: commandLine,
                                            environment: facts)))
         }
-        return SharedSession(connectionStrings: snapshot.connectionStrings, sessionID: sessionID, status: status, runner: runner,
-                             client: client, hub: hub, link: link, embedded: embedded, control: control, startFrontends: start)
+        return SharedSession(connectionStrings: snapshot.connectionStrings, sessionID: sessionID, recordings: recordings, status: status,
+                             runner: runner, client: client, hub: hub, link: link, embedded: embedded, control: control, startFrontends: start)
+    }
+
+    /// The command line to share and its environment.
+    private static func command(_ options: Options, config: SwiftMateConfig) -> ([String], [String: String]) {
+        var environment = options.environment ?? ProcessInfo.processInfo.environment
+        let shell = environment["SHELL"].flatMap { $0.isEmpty ? nil : $0 } ?? "/bin/sh"
+        let commandLine = options.command ?? config.command ?? [shell]
+        if environment["TERM"] == nil || !options.interactive { environment["TERM"] = environment["TERM"] ?? "xterm-256color" }
+        environment["SWIFTMATE"] = "1"
+        // As tmux's $TMUX: `swiftmate show-messages` (status, marker…) inside the shared shell finds this host.
+        environment[ControlSockets.environmentVariable] = options.controlSocket
+        return (commandLine, environment)
+    }
+
+    /// The frontends `host.frontends` names, and a recorder for `--record`.
+    private static func frontendChoices(_ options: Options, config: SwiftMateConfig) -> [SwiftMateConfig.FrontendChoice] {
+        var choices = config.frontends
+        if let path = options.recordPath {
+            var entries = [(key: "path", value: ConfigNode(path: "--record", value: .scalar(path), file: "command line"))]
+            if options.recordOverwrite {
+                entries.append((key: "overwrite", value: ConfigNode(path: "--overwrite", value: .scalar("true"), file: "command line")))
+            }
+            choices.append(.init(name: "recorder", options: ConfigNode(path: "--record", value: .map(entries), file: "command line")))
+        }
+        return choices
     }
 
     /// `ssh` with every fingerprint pinned for `relay`: the flags', the config's and known_relays'. When there are

@@ -40,6 +40,16 @@ struct NewSessionCommand: AsyncParsableCommand {
 /// The host from the command line: flags → `SharedSession.Options`; the library does the wiring.
 enum HostSession {
     static func run(flags: HostFlags, command: [String]?) async throws -> Int32 {
+        do {
+            return try await share(flags: flags, command: command)
+        } catch let error as SwiftMateError {
+            // Not a usage error: what is wrong (a command, a file, a relay) and what to do, on one line.
+            printError("swiftmate: \(error.message)")
+            return 1
+        }
+    }
+
+    private static func share(flags: HostFlags, command: [String]?) async throws -> Int32 {
         let interactive = !flags.foreground && LocalTerminal.isInteractive
         SwiftMateSetup.bootstrapLogging(toStdout: flags.foreground, level: interactive ? .critical : .info)
         let setup = try SwiftMateSetup.load(configPath: flags.config)
@@ -63,11 +73,7 @@ enum HostSession {
             guard let policy = SizePolicy(text) else { throw ValidationError("--size-policy '\(text)': expected \(SizePolicy.help)") }
             options.sizePolicy = policy
         }
-        do {
-            options.controlSocket = try flags.socket ?? ControlSockets.defaultPath()
-        } catch let error as SwiftMateError {
-            throw ValidationError(error.message)
-        }
+        options.controlSocket = try flags.socket ?? ControlSockets.defaultPath()
         let session: SharedSession
         do {
             session = try await SharedSession.connect(options, setup: setup)
@@ -77,12 +83,11 @@ enum HostSession {
             printError(file == "(defaults)" ? "(no config file in use: \(SwiftMateConfig.defaultPath) does not exist; -f FILE names one)"
                                             : "(config file in use: \(file))")
             return 1
-        } catch let error as SwiftMateError {
-            throw ValidationError(error.message)
         }
         if interactive {
             let lines = session.connectionStrings.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
-            session.printLines(lines.isEmpty ? ["swiftmate: not connected to the relay yet; run swiftmate show-messages (in the shared shell too) to see why"] : lines)
+            let recording = session.recordings.map { "recording to \($0) (swiftmate play \($0))" }
+            session.printLines((lines.isEmpty ? ["swiftmate: not connected to the relay yet; run swiftmate show-messages (in the shared shell too) to see why"] : lines) + recording)
         }
         return try await session.run()
     }

@@ -241,10 +241,35 @@ public final class AsciicastRecorder: Frontend {
     }
 }
 
+extension AsciicastRecorder.Options {
+    /// Checks, before a session starts, that the file can be made: its directory can be created and written, and a
+    /// path that names no `{session}` or `{date}` is not an existing file (unless `overwrite`). Throws at `node`.
+    public func checkPath(at node: ConfigNode) throws {
+        let sample = AsciicastRecorder.expand(path, session: "session")
+        var info = stat()
+        if stat(sample, &info) == 0 {
+            if (info.st_mode & S_IFMT) == S_IFDIR { throw node.error("the recording path \(sample) is a directory; give a file name") }
+            if !overwrite && !path.contains("{session}") && !path.contains("{date}") {
+                throw node.error("the recording \(sample) exists; remove it, pick another name (e.g. with {date}) or allow replacing it (--overwrite, overwrite: true)")
+            }
+        }
+        // The nearest directory that exists must let us make what is missing below it.
+        var dir = (sample as NSString).deletingLastPathComponent
+        if dir.isEmpty { dir = "." }
+        while stat(dir, &info) != 0 && dir != "/" && !dir.isEmpty { dir = (dir as NSString).deletingLastPathComponent }
+        if (info.st_mode & S_IFMT) != S_IFDIR {
+            throw node.error("cannot record to \(sample): \(dir) is not a directory")
+        }
+        if access(dir, W_OK | X_OK) != 0 {
+            throw node.error("cannot record to \(sample): \(dir) is not writable (\(String(cString: strerror(errno)).lowercased())); give another path")
+        }
+    }
+}
+
 extension PluginRegistry {
     /// Registers the `recorder` frontend.
     public mutating func registerRecorder() {
-        register(frontend: "recorder", check: { _ = try AsciicastRecorder.Options($0) }) { node, context in
+        register(frontend: "recorder", check: { node in try AsciicastRecorder.Options(node).checkPath(at: node) }) { node, context in
             try AsciicastRecorder(options: AsciicastRecorder.Options(node), context: context)
         }
     }

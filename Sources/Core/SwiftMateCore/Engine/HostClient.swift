@@ -146,7 +146,7 @@ public final class HostClient: Sendable {
             // (Transports say "cannot reach relay HOST:PORT: connection refused" when there was no link at all.)
             let lost = reached ? "lost the relay \(options.relay): \(why)" : why
             guard options.reconnect, !Task.isCancelled, !isFinished else {
-                await note(lost)
+                if !isFinished { await note(lost) } // (at the session's end the relay closing is no news)
                 return
             }
             // One line per attempt; the details of the error are at debug level.
