@@ -48,16 +48,18 @@ public struct RelayServer: Sendable {
         }
         let relay = Relay(registry: registry, options: options, logger: logger, executor: executor)
         var listeners: [any Listener] = []
+        var provingKeys: Set<String> = []
         do {
             for endpoint in listen {
                 let transport = try registry.transport(endpoint.scheme)
                 listeners.append(try await transport.listen(on: endpoint, access: relay.access))
+                if transport.provesPublicKeys { provingKeys.insert(endpoint.scheme) }
             }
         } catch {
             for listener in listeners { await listener.close() }
             throw error
         }
-        await relay.advertise(listeners.map(\.localEndpoint))
+        await relay.advertise(listeners.map(\.localEndpoint), provingKeys: provingKeys)
         let tasks = listeners.map { listener in
             Task {
                 do {

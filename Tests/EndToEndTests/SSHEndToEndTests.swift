@@ -57,6 +57,7 @@ extension EndToEnd {
                 durations.append(Date().timeIntervalSince(started))
                 #expect(durations.last! >= 0.05, "the refusal waits the random delay")
                 #expect(result.stdout.contains("Invalid or expired session token"), "\(result.stdout)")
+                #expect(result.status == 1, "ssh exits 1 for a refused token, as for a failed command: \(result.status)")
                 outputs.append(result.stdout)
             }
             #expect(outputs[0] == outputs[1], "the same answer whether or not the token could exist")
@@ -64,6 +65,7 @@ extension EndToEnd {
             let exec = try run(["sh", "-c", "ssh \(sshOptions) -p \(port) sometoken@127.0.0.1 ls"], timeout: 30)
             #expect(exec.status == 1)
             #expect(exec.stdout.contains("only serves interactive sessions"), "\(exec.stdout)")
+            #expect(exec.stdout.contains("connect with: ssh -t -p \(port) sometoken@HOST"), "the hint keeps the port: \(exec.stdout)")
         }
 
         @Test func fiftyViewersAtOnceAllGetTheMarkerAndLeaveCleanly() throws {
@@ -207,6 +209,8 @@ extension EndToEnd {
                 return try Background(["ssh"] + sshOptions.split(separator: " ").map(String.init) + identity
                                       + ["-tt", "-p", "\(port)", "\(token)@127.0.0.1"], log: dir + "/\(label).log")
             }
+            #expect(strings["tcp session"] == nil && strings["tcp session read only"] == nil,
+                    "no tcp strings for a session tcp cannot serve: \(strings)")
             let rw = sshToken(strings["ssh session"]), ro = sshToken(strings["ssh session read only"])
             let admitted = [try viewer("listed-rw", token: rw, key: "listed"), try viewer("listed-ro", token: ro, key: "listed")]
             defer { admitted.forEach { $0.stop() } }

@@ -166,4 +166,13 @@ private func differenceFromSessionWithDots(_ terminal: ScreenModel, _ session: S
         view.message(nil)
         #expect(view.terminal.text(row: 9).contains("session 60x20, window 40x10"), "the notice is back")
     }
+
+    @Test func theNoticeOfASmallerWindowIsTheLongestWordingThatFits() {
+        for width in 8...200 {
+            let text = ANSIRenderer.notice(session: (300, 90), window: (width, 20), columns: (101, 100 + width), rows: (71, 89))
+            #expect(text.unicodeScalars.count <= max(width, " 300x90 in \(width)x20 ".count), "\(width): \(text)")
+            if width >= 60 { #expect(text.contains("session 300x90, window \(width)x20"), "\(width): \(text)") }
+            if width >= 130 { #expect(text.hasSuffix("enlarge the window to see it all "), "\(width): \(text)") }
+        }
+    }
 }

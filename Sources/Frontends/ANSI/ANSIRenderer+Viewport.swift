@@ -83,8 +83,8 @@ extension ANSIRenderer {
         } else if row < v.rows - (v.clips(m) ? 1 : 0) {
             pad(from: 0, to: v.cols, row: row, into: &w)
         } else {
-            // Most important first: narrow windows cut the end.
-            let text = " swiftmate: session \(m.cols)x\(m.rows), window \(v.cols)x\(v.rows): showing columns \(v.originX + 1)-\(v.originX + min(m.cols, v.cols)), rows \(v.originY + 1)-\(v.originY + shown); enlarge the window to see it all "
+            let text = notice(session: (m.cols, m.rows), window: (v.cols, v.rows),
+                              columns: (v.originX + 1, v.originX + min(m.cols, v.cols)), rows: (v.originY + 1, v.originY + shown))
             var reverse = Pen()
             reverse.attributes = .inverse
             w.setPen(reverse)
@@ -92,6 +92,21 @@ extension ANSIRenderer {
             w.setPen(Pen())
             w.raw("\u{1b}[K")
         }
+    }
+
+    /// The notice line of a window smaller than the session: the longest wording that fits the window's width, so
+    /// a narrow window gets a short one rather than the start of a long one.
+    public static func notice(session: (cols: Int, rows: Int), window: (cols: Int, rows: Int), columns: (Int, Int), rows: (Int, Int)) -> String {
+        let sizes = "session \(session.cols)x\(session.rows), window \(window.cols)x\(window.rows)"
+        let part = "columns \(columns.0)-\(columns.1), rows \(rows.0)-\(rows.1)"
+        let wordings = [
+            " swiftmate: \(sizes): showing \(part); enlarge the window to see it all ",
+            " swiftmate: \(sizes): showing \(part) ",
+            " \(sizes): \(part) ",
+            " \(sizes) ",
+            " \(session.cols)x\(session.rows) in \(window.cols)x\(window.rows) ",
+        ]
+        return wordings.first { $0.unicodeScalars.count <= window.cols } ?? wordings[wordings.count - 1]
     }
 
     /// Dim dots outside the session's area (where the window is larger), as tmux marks it.

@@ -194,7 +194,8 @@ final class SSHListener: Listener, @unchecked Sendable {
                 continue
             }
             do {
-                let s = try SSHServerSession(session: session, peer: peer, setupSeconds: options.setupSeconds,
+                let s = try SSHServerSession(session: session, peer: peer, listenPort: localEndpoint.port == 22 ? nil : localEndpoint.port,
+                                             setupSeconds: options.setupSeconds,
                                              access: access, logger: logger)
                 s.start(handler: handler, onSetUp: setUp.release, onEnd: { setUp.release(); release() })
             } catch {

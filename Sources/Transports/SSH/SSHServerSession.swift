@@ -22,10 +22,14 @@ enum SSHChannelRequest: Equatable {
 final class SSHServerSession: @unchecked Sendable {
     private let session: ssh_session
     private let peer: String
+    /// The port the relay listens on (for the hint to a client that sent a command).
+    private let listenPort: Int?
     private let logger: Logger
     private let setupSeconds: Int
     private let access: (any AccessPolicy)?
     fileprivate let outbox: SSHOutbox
+    /// The relay turned the viewer away (`SSHChannelWriter.refuse`): the channel ends with exit status 1.
+    fileprivate let refused = Mutex(false)
     /// Made when the client's shell or subsystem request is accepted (on the session thread, in the
     /// callback, so bytes that arrive in the same read are kept): what the client sends.
     private var inbound: DirectInbound?
@@ -44,8 +48,9 @@ final class SSHServerSession: @unchecked Sendable {
     private var peerClosed = false
 
     /// A session for an accepted socket that `ssh_bind_accept_fd` has already taken.
-    init(session: ssh_session, peer: String, setupSeconds: Int, access: (any AccessPolicy)?, logger: Logger) throws {
+    init(session: ssh_session, peer: String, listenPort: Int?, setupSeconds: Int, access: (any AccessPolicy)?, logger: Logger) throws {
         self.session = session
+        self.listenPort = listenPort
         self.access = access
         self.peer = peer
         self.setupSeconds = setupSeconds
@@ -126,7 +131,7 @@ final class SSHServerSession: @unchecked Sendable {
             let (chunks, closing) = outbox.take()
             for chunk in chunks where !SSHOutbox.write(chunk, to: channel) { return }
             if closing {
-                finishChannel(event: event, channel: channel, exitStatus: 0)
+                finishChannel(event: event, channel: channel, exitStatus: refused.withLock { $0 } ? 1 : 0)
                 return
             }
             if ssh_is_connected(session) == 0 || ssh_channel_is_closed(channel) != 0 {
@@ -155,8 +160,9 @@ final class SSHServerSession: @unchecked Sendable {
     }
 
     private func refuseExec(_ channel: ssh_channel, command: String) {
+        let port = listenPort.map { "-p \($0) " } ?? ""
         let text = "swiftmate: this relay only serves interactive sessions, not commands ('\(command.prefix(60))'); "
-            + "connect with: ssh -t \(user)@HOST\r\n"
+            + "connect with: ssh -t \(port)\(user)@HOST\r\n"
         _ = Array(text.utf8).withUnsafeBytes { ssh_channel_write_stderr(channel, $0.baseAddress, UInt32($0.count)) }
     }
 
@@ -290,4 +296,10 @@ struct SSHChannelWriter: ByteWriter {
     func write(_ bytes: [UInt8]) async throws { try await session.outbox.send(bytes) }
     func offer(_ bytes: [UInt8]) -> Bool { session.outbox.offer(bytes) }
     func close() async { session.outbox.requestClose() }
+    /// The message, then the channel ends with exit status 1 (`ssh` exits 1, as when a command fails).
+    func refuse(_ message: [UInt8]) async {
+        session.refused.withLock { $0 = true }
+        try? await session.outbox.send(message)
+        session.outbox.requestClose()
+    }
 }

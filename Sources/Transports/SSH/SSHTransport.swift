@@ -81,6 +81,9 @@ public struct SSHTransport: Transport {
     /// `ssh`.
     public var name: String { "ssh" }
 
+    /// Viewers log in with a key when the session lists keys (`Connection.publicKey`).
+    public var provesPublicKeys: Bool { true }
+
     /// The relay's host keys (created when missing).
     public func hostKeys() throws -> SSHHostKeys {
         try SSHHostKeys.loadOrCreate(in: options.stateDirectory)

@@ -12,6 +12,8 @@ public actor Relay {
     private var sessions: [String: RelaySession] = [:]
     private var byToken: [String: (session: RelaySession, readOnly: Bool)] = [:]
     private var advertised: [Endpoint] = []
+    /// Schemes of the advertised endpoints whose transport proves viewers' keys (`Transport.provesPublicKeys`).
+    private var keyProvingSchemes: Set<String> = []
     private nonisolated let executor: (any TaskExecutor)?
     /// What transports with logins ask during authentication (pass it to `Transport.listen(on:access:)`).
     public nonisolated let access: RelayAccess
@@ -32,16 +34,20 @@ public actor Relay {
     }
 
     /// The endpoints named in connection strings (the listeners' public addresses).
-    public func advertise(_ endpoints: [Endpoint]) {
+    public func advertise(_ endpoints: [Endpoint], provingKeys: Set<String> = []) {
         advertised = endpoints
+        keyProvingSchemes = provingKeys
     }
 
     /// Live sessions.
     public var sessionCount: Int { sessions.count }
 
+    /// The connection strings of a session: one pair per advertised endpoint, except, for a session that admits
+    /// listed keys only, endpoints whose transport cannot prove a key (their joins would be refused).
     private func connectionStrings(rw: String, ro: String) -> [String] {
         var lines: [String] = []
-        for e in advertised {
+        let keysOnly = access.requiresPublicKey(token: rw)
+        for e in advertised where !keysOnly || keyProvingSchemes.contains(e.scheme) {
             let host = options.publicHost ?? e.host
             let label = e.scheme
             lines.append("\(label) session=\(JoinStrings.command(scheme: e.scheme, host: host, port: e.port, token: rw))")
@@ -317,16 +323,16 @@ public actor Relay {
     private nonisolated func handleTerminal(_ connection: Connection, token: String, cols: UInt16, rows: UInt16) async {
         guard let (session, readOnly) = await lookup(token) else {
             await refusalDelay()
-            try? await connection.outbound.write(Array("Invalid or expired session token\r\n".utf8))
+            await connection.outbound.refuse(Array("Invalid or expired session token\r\n".utf8))
             logger.info("\(connection.peer): refused an unknown token")
             return
         }
         if await lacksListedKey(connection, token: token) {
-            try? await connection.outbound.write(Array("This session admits only listed SSH keys; yours is not one of them.\r\n".utf8))
+            await connection.outbound.refuse(Array("This session admits only listed SSH keys; yours is not one of them.\r\n".utf8))
             return
         }
         guard let viewer = session.addViewer(readOnly: readOnly, peer: connection.peer, cols: cols, rows: rows, link: .terminal) else {
-            try? await connection.outbound.write(Array("This session has reached its viewer limit.\r\n".utf8))
+            await connection.outbound.refuse(Array("This session has reached its viewer limit.\r\n".utf8))
             return
         }
         if let direct = connection.directInbound {

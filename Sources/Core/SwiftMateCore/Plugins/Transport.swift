@@ -93,11 +93,20 @@ public protocol ByteWriter: Sendable {
     func offer(_ bytes: [UInt8]) -> Bool
     /// Closes the connection (both directions): the peer sees end of stream and `inbound` ends.
     func close() async
+    /// Writes `message` and closes, telling the peer it was turned away where the transport can say so (an ssh
+    /// viewer's client then exits with status 1, as for a failed command). The default writes and closes.
+    func refuse(_ message: [UInt8]) async
 }
 
 extension ByteWriter {
     /// Takes nothing: the caller writes instead.
     public func offer(_ bytes: [UInt8]) -> Bool { false }
+
+    /// Writes `message` and closes.
+    public func refuse(_ message: [UInt8]) async {
+        try? await write(message)
+        await close()
+    }
 }
 
 /// One accepted or connected link.
@@ -159,9 +168,15 @@ public protocol Transport: Sendable {
     func listen(on endpoint: Endpoint) async throws -> any Listener
     /// Like `listen(on:)`, consulting `access` during logins (transports without logins ignore it).
     func listen(on endpoint: Endpoint, access: (any AccessPolicy)?) async throws -> any Listener
+    /// Whether its connections carry a public key the peer proved (`Connection.publicKey`): only such transports
+    /// can serve a session that admits listed keys only, so only their connection strings are given out for one.
+    var provesPublicKeys: Bool { get }
 }
 
 extension Transport {
+    /// No key logins.
+    public var provesPublicKeys: Bool { false }
+
     /// Transports without their own logins: `access` does not apply.
     public func listen(on endpoint: Endpoint, access: (any AccessPolicy)?) async throws -> any Listener {
         try await listen(on: endpoint)
