@@ -136,9 +136,6 @@ public final class SharedSession: Sendable {
                                 executor: ThreadExecutor, logger: Logger) async throws -> SharedSession {
         let config = setup.config, registry = setup.registry
         var transport: any Transport = try embedded.map { LocalRelayTransport(relay: $0.relay) } ?? registry.transport(relayURL.scheme)
-        if let ssh = transport as? SSHTransport {
-            transport = try await pinned(ssh, relay: relayURL, options: options, config: config)
-        }
         var hostOptions = HostOptions(relay: relayURL)
         // In-process there is no wire to save bytes on: compressing would only cost time (unless asked for).
         hostOptions.codecs = options.codecs ?? (embedded != nil ? ["none"] : config.hostCodecs)
@@ -152,6 +149,10 @@ public final class SharedSession: Sendable {
                 throw SwiftMateError(.badConfig, "cannot read the authorized_keys file \(path); give an OpenSSH authorized_keys file")
             }
             hostOptions.sessionOptions["authorized_keys"] = try AuthorizedKeys.parse(text, source: path).joined(separator: "\n")
+        }
+        // Last of the checks: this may ask the user about the relay's key (trust on first use).
+        if let ssh = transport as? SSHTransport {
+            transport = try await pinned(ssh, relay: relayURL, options: options, config: config)
         }
 
         let (commandLine, environment) = command(options, config: config)

@@ -51,7 +51,14 @@ enum HostSession {
 
     private static func share(flags: HostFlags, command: [String]?) async throws -> Int32 {
         let interactive = !flags.foreground && LocalTerminal.isInteractive
-        SwiftMateSetup.bootstrapLogging(toStdout: flags.foreground, level: interactive ? .critical : .info)
+        var level: Logger.Level = interactive ? .critical : .info
+        if let text = flags.logLevel {
+            guard let chosen = Logger.Level(rawValue: text) else {
+                throw ValidationError("unknown log level '\(text)'; known: trace, debug, info, notice, warning, error, critical")
+            }
+            level = chosen
+        }
+        SwiftMateSetup.bootstrapLogging(toStdout: flags.foreground, level: level)
         let setup = try SwiftMateSetup.load(configPath: flags.config)
         var options = SharedSession.Options(command: command)
         options.relay = try flags.relay.map { try Endpoint(parsing: $0) }

@@ -16,7 +16,7 @@ struct SwiftMateCommand: AsyncParsableCommand {
     /// move them after it, where swift-argument-parser reads them; `-V` is `--version`.
     static func tmateOrder(_ arguments: [String]) -> [String] {
         let names = Set(configuration.subcommands.map { $0._commandName })
-        let takesValue: Set<String> = ["-f", "-S", "-a", "-k", "--api-key", "--relay", "--codecs", "--record", "--size-policy", "--relay-fingerprint"]
+        let takesValue: Set<String> = ["-f", "-S", "-a", "-k", "--api-key", "--relay", "--codecs", "--record", "--size-policy", "--relay-fingerprint", "--log-level"]
         var leading: [String] = []
         var index = 0
         while index < arguments.count {
@@ -69,6 +69,9 @@ struct HostFlags: ParsableArguments {
 
     @Option(name: .long, help: "Record the session to this asciicast v2 file ({session} and {date} are filled in); play it with swiftmate play or asciinema.")
     var record: String?
+
+    @Option(name: .long, help: ArgumentHelp("Log level of the host's log (stdout with -F, else stderr once the terminal is back; show-messages has it all): trace, debug, info, notice, warning, error, critical. Default: info with -F or without a terminal, else critical.", valueName: "level"))
+    var logLevel: String?
 
     @Flag(name: .long, help: "Let --record replace an existing file (host.frontends' recorder: overwrite: true).")
     var overwrite = false

@@ -34,11 +34,14 @@ public struct SwiftMateError: Error, Sendable, Equatable, CustomStringConvertibl
     public let code: Code
     /// A human message: what was wrong and what to do.
     public let message: String
+    /// What the library underneath said (swift-nio's or libssh's error), for debug logs only.
+    public let detail: String?
 
     /// Makes an error.
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, detail: String? = nil) {
         self.code = code
         self.message = message
+        self.detail = detail
     }
 
     /// The message, as shown to people.

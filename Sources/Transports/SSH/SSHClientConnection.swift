@@ -72,7 +72,8 @@ final class SSHClientConnection: @unchecked Sendable {
             ssh_free(session)
             // libssh's "Connection refused" after its own prefix, in the words the tcp transport uses.
             let reason = detail.split(separator: ":").last.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
-            throw SwiftMateError(.connectionLost, "cannot reach relay \(endpoint.host):\(endpoint.port)\(reason.isEmpty ? "" : ": \(reason)")")
+            throw SwiftMateError(.connectionLost, "cannot reach relay \(endpoint.host):\(endpoint.port)\(reason.isEmpty ? "" : ": \(reason)")",
+                                 detail: "libssh: \(detail)")
         }
         return session
     }

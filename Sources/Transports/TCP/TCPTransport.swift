@@ -41,7 +41,8 @@ public struct TCPTransport: Transport {
                     }
                 }
         } catch {
-            throw SwiftMateError(.connectionLost, "cannot reach relay \(endpoint.host):\(endpoint.port): \(Self.reason(error))")
+            throw SwiftMateError(.connectionLost, "cannot reach relay \(endpoint.host):\(endpoint.port): \(Self.reason(error))",
+                                 detail: String(reflecting: error))
         }
         return try await NIOConnectionBridge.open(channel, peer: endpoint.description)
     }

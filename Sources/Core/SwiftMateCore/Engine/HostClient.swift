@@ -135,7 +135,7 @@ public final class HostClient: Sendable {
                 terminal.showMessage("swiftmate: \(reached ? "the relay refused the session: " : "")\(error.message)")
                 return
             } catch {
-                logger.debug("relay link error: \(String(reflecting: error))")
+                logger.debug("relay link error: \((error as? SwiftMateError)?.detail ?? String(reflecting: error))")
                 why = (error as? SwiftMateError)?.message ?? "\(error)"
                 if reached { delay = options.reconnectDelaySeconds }
             }
