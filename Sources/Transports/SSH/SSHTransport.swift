@@ -47,15 +47,7 @@ public struct SSHTransport: Transport {
             }
             if let m = node["max_connections"] { maxConnections = try m.int(in: 1...100_000) }
             if let d = node["state_dir"] { stateDirectory = try d.string() }
-            if let f = node["fingerprints"] {
-                fingerprints = try f.list().map { item in
-                    let text = try item.string()
-                    guard let fingerprint = HostKeyFingerprint.parse(text) else {
-                        throw item.error("'\(text)' is not a host-key fingerprint; copy one from `swiftmate relay fingerprints` (SHA256:…)")
-                    }
-                    return fingerprint
-                }
-            }
+            if let f = node["fingerprints"] { fingerprints = try f.fingerprints() }
             if let t = node["setup_timeout"] { setupSeconds = try t.int(in: 1...600) }
         }
     }

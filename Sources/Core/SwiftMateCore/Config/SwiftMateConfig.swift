@@ -209,15 +209,7 @@ public struct SwiftMateConfig: Sendable {
         try host.checkKeys(["relay", "codecs", "headless_size", "reconnect", "command", "frontends", "record_at_relay", "api_key",
                             "relay_fingerprints", "trust_on_first_use"])
         if let t = host["trust_on_first_use"] { trustOnFirstUse = try t.bool() }
-        if let f = host["relay_fingerprints"] {
-            relayFingerprints = try f.list().map { item in
-                let text = try item.string()
-                guard let fingerprint = HostKeyFingerprint.parse(text) else {
-                    throw item.error("'\(text)' is not a host-key fingerprint; copy one from `swiftmate relay fingerprints` on the relay (SHA256:…)")
-                }
-                return fingerprint
-            }
-        }
+        if let f = host["relay_fingerprints"] { relayFingerprints = try f.fingerprints() }
         if let k = host["api_key"] { apiKey = try k.string() }
         if let r = host["record_at_relay"] { recordAtRelay = try r.bool() }
         if let r = host["relay"] { hostRelay = try Self.url(r, registry: registry) }

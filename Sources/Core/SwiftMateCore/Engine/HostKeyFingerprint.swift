@@ -19,3 +19,16 @@ public enum HostKeyFingerprint {
         return candidates[0]
     }
 }
+
+extension ConfigNode {
+    /// A list of fingerprints (`host.relay_fingerprints`, `transports.ssh.fingerprints`), each as `parse` takes it.
+    public func fingerprints() throws -> [String] {
+        try list().map { item in
+            let text = try item.string()
+            guard let fingerprint = HostKeyFingerprint.parse(text) else {
+                throw item.error("'\(text)' is not a host-key fingerprint; copy one from `swiftmate relay fingerprints` on the relay (SHA256:…)")
+            }
+            return fingerprint
+        }
+    }
+}
