@@ -22,22 +22,22 @@ func scratchDirectory() throws -> String {
     return dir
 }
 
-/// A free TCP port on 127.0.0.1 (bound, read, released).
+/// A free TCP port on 127.0.0.1, below Linux's ephemeral range (32768 and up): a port the kernel hands out for
+/// outgoing connections (the tests' many ssh clients) could be taken between this check and the server's bind.
 func freePort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p -> Int32 in
-            _ = bind(fd, p, length)
-            return getsockname(fd, p, &length)
+    while true {
+        let port = Int.random(in: 20000..<32768)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
+        close(fd)
+        if bound == 0 { return port }
     }
-    return Int(UInt16(bigEndian: address.sin_port))
 }
 
 /// A child process started with posix_spawn (stdin from /dev/null, stdout and stderr to a file).
