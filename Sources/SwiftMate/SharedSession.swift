@@ -104,9 +104,9 @@ public final class SharedSession: Sendable {
         // shared (and no connection string printed) for a session that cannot run.
         let (commandLine, environment) = command(options, config: config)
         try CommandLookup.check(commandLine, environment: environment)
-        for choice in frontendChoices(options, config: config) {
-            try registry.requireFrontend(choice.name, options: choice.options, at: choice.options)
-        }
+        let choices = frontendChoices(options, config: config)
+        for choice in choices { try registry.requireFrontend(choice.name, options: choice.options, at: choice.options) }
+        let prepared = Prepared(commandLine: commandLine, environment: environment, frontendChoices: choices)
         var relayURL = options.relay ?? config.hostRelay
         var embedded: RelayServer?
         // The host's link and an embedded relay's connections share one thread (see ThreadExecutor).
@@ -125,15 +125,23 @@ public final class SharedSession: Sendable {
         }
         guard let relayURL else { throw SwiftMateError(.badURL, "no relay URL") }
         do {
-            return try await connect(options, setup: setup, relayURL: relayURL, embedded: embedded, executor: executor, logger: logger)
+            return try await connect(options, prepared, setup: setup, relayURL: relayURL, embedded: embedded, executor: executor,
+                                     logger: logger)
         } catch {
             await embedded?.stop()
             throw error
         }
     }
 
-    private static func connect(_ options: Options, setup: SwiftMateSetup, relayURL: Endpoint, embedded: RelayServer?,
-                                executor: ThreadExecutor, logger: Logger) async throws -> SharedSession {
+    /// What the checks before sharing worked out, used as it is from then on.
+    private struct Prepared {
+        var commandLine: [String]
+        var environment: [String: String]
+        var frontendChoices: [SwiftMateConfig.FrontendChoice]
+    }
+
+    private static func connect(_ options: Options, _ prepared: Prepared, setup: SwiftMateSetup, relayURL: Endpoint,
+                                embedded: RelayServer?, executor: ThreadExecutor, logger: Logger) async throws -> SharedSession {
         let config = setup.config, registry = setup.registry
         var transport: any Transport = try embedded.map { LocalRelayTransport(relay: $0.relay) } ?? registry.transport(relayURL.scheme)
         var hostOptions = HostOptions(relay: relayURL)
@@ -155,10 +163,9 @@ public final class SharedSession: Sendable {
             transport = try await pinned(ssh, relay: relayURL, options: options, config: config)
         }
 
-        let (commandLine, environment) = command(options, config: config)
+        let (commandLine, environment, frontendChoices) = (prepared.commandLine, prepared.environment, prepared.frontendChoices)
         hostOptions.sessionOptions["term"] = environment["TERM"]
         hostOptions.sessionOptions["command"] = commandLine.joined(separator: " ")
-        let frontendChoices = frontendChoices(options, config: config)
 
         // The host's screen model: keyframes for late joiners and resynchronised viewers.
         // (Fed on the PTY reader's thread, not through the frontend hub: no task wake-up per keystroke.)

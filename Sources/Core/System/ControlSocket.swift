@@ -96,16 +96,11 @@ private final class ResultBox: @unchecked Sendable {
 public enum ControlClient {
     /// Connects to `path`, sends `request`, reads the answer until the host closes.
     public static func send(_ request: String, to path: String) throws -> String {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw SwiftMateError(.system, "socket(): \(String(cString: strerror(errno)))") }
+        let (fd, failure) = try connected(to: path)
+        guard fd >= 0 else {
+            throw SwiftMateError(.system, "no host is listening on \(path): \(String(cString: strerror(failure))); start one with swiftmate -S \(path)")
+        }
         defer { close(fd) }
-        var address = try ControlServer.address(path)
-        let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard rc == 0 else {
-            throw SwiftMateError(.system, "no host is listening on \(path): \(String(cString: strerror(errno))); start one with swiftmate -S \(path)")
-        }
         FileDescriptorIO.writeAll(fd, Array((request + "\n").utf8))
         var answer: [UInt8] = []
         while let chunk = FileDescriptorIO.read(fd) { answer += chunk }
@@ -118,13 +113,25 @@ extension ControlClient {
     enum Probe { case listening, stale, other }
 
     static func probe(_ path: String) -> Probe {
+        guard let (fd, failure) = try? connected(to: path) else { return .other }
+        if fd >= 0 {
+            close(fd)
+            return .listening
+        }
+        return failure == ECONNREFUSED ? .stale : .other
+    }
+
+    /// A socket connected to `path` (the caller closes it), or -1 and connect's errno.
+    private static func connected(to path: String) throws -> (fd: Int32, failure: Int32) {
+        var address = try ControlServer.address(path)
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0, var address = try? ControlServer.address(path) else { return .other }
-        defer { close(fd) }
+        guard fd >= 0 else { throw SwiftMateError(.system, "socket(): \(String(cString: strerror(errno)))") }
         let rc = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
-        if rc == 0 { return .listening }
-        return errno == ECONNREFUSED ? .stale : .other
+        guard rc != 0 else { return (fd, 0) }
+        let failure = errno
+        close(fd)
+        return (-1, failure)
     }
 }

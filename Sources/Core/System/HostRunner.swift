@@ -52,8 +52,7 @@ public final class HostRunner: HostTerminal, Sendable {
     private let options: Options
     private let state: Mutex<State>
     private let stdoutLock = Mutex(())
-    /// Counts messages shown, so only the last one's timer takes it away.
-    private let messageGeneration = Mutex(0)
+    private let messages = TimedMessage()
     private let input: CommandInput
     private let frontends: FrontendHub?
     private let logger: Logger
@@ -120,17 +119,7 @@ public final class HostRunner: HostTerminal, Sendable {
             writeStdout(LocalTerminal.statusLine(text, row: LocalTerminal.size()?.rows ?? size.rows))
             return
         }
-        let generation = messageGeneration.withLock { g -> Int in
-            g += 1
-            return g
-        }
-        display { screen.message(text) }
-        let seconds = options.messageSeconds
-        Task.detached { [self] in
-            try? await Task.sleep(for: .seconds(seconds))
-            guard messageGeneration.withLock({ $0 == generation }) else { return }
-            display { screen.message(nil) }
-        }
+        messages.show(text, for: options.messageSeconds) { [self] shown in display { screen.message(shown) } }
     }
 
     /// Writes what `draw` returns to the local terminal, with the terminal's lock held across both: what the screen

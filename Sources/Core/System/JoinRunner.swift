@@ -8,8 +8,7 @@ import Synchronization
 public final class JoinRunner: JoinTerminal, Sendable {
     private let stdoutLock = Mutex(())
     private let readOnly = Mutex(false)
-    /// Counts messages shown, so only the last one's timer takes it away.
-    private let messageGeneration = Mutex(0)
+    private let messages = TimedMessage()
     private let screen: (any JoinDisplay)?
 
     /// A runner for standard input and output; with `screen`, output is drawn through it (clipped or padded
@@ -48,16 +47,7 @@ public final class JoinRunner: JoinTerminal, Sendable {
             write(LocalTerminal.statusLine(text, row: LocalTerminal.size()?.rows ?? 24))
             return
         }
-        let generation = messageGeneration.withLock { g -> Int in
-            g += 1
-            return g
-        }
-        write(screen.message(text))
-        Task.detached { [self] in
-            try? await Task.sleep(for: .seconds(3))
-            guard messageGeneration.withLock({ $0 == generation }) else { return }
-            write(screen.message(nil))
-        }
+        messages.show(text, for: 3) { [self] shown in write(screen.message(shown)) }
     }
 
     /// Joins with `client` until the session ends or the person types Enter `~.`.

@@ -2,6 +2,10 @@
 import SwiftMateCore
 
 extension ANSIRenderer {
+    /// Origin and insert modes off, ASCII in G0 and G1: what drawing at absolute positions needs on a terminal
+    /// whose modes the stream set (the model's are put back after).
+    static let streamModesOff = "\u{1b}[?6l\u{1b}[4l\u{1b}(B\u{1b})B\u{0f}"
+
     /// `text` in reverse video on the terminal's bottom row, then the terminal put back as it was: on a terminal
     /// that takes the stream (`viewport` nil) the cursor, pen, charsets and modes of `m`; on a drawn one the
     /// cursor and pen the drawing left. Control characters in `text` (it may come from the network: a peer's
@@ -11,7 +15,7 @@ extension ANSIRenderer {
         var w = ANSIWriter(capacity: cols * 2 + 128)
         w.raw("\u{1b}[?25l\u{1b}[0m")
         w.forgetPen()
-        if viewport == nil { w.raw("\u{1b}[?6l\u{1b}[4l\u{1b}(B\u{1b})B\u{0f}") }
+        if viewport == nil { w.raw(streamModesOff) }
         w.move(x: 0, y: row)
         var reverse = Pen()
         reverse.attributes = .inverse
@@ -29,16 +33,11 @@ extension ANSIRenderer {
     /// (what a message covered, or scrolled up), then its cursor, pen, charsets and modes put back.
     public static func redraw(rows: [Int], of m: ScreenModel) -> [UInt8] {
         var w = ANSIWriter(capacity: rows.count * m.cols * 2 + 128)
-        w.raw("\u{1b}[?25l\u{1b}[0m\u{1b}[?6l\u{1b}[4l\u{1b}(B\u{1b})B\u{0f}")
+        w.raw("\u{1b}[?25l\u{1b}[0m" + streamModesOff)
         w.forgetPen()
-        for y in rows where y >= 0 && y < m.rows {
-            w.move(x: 0, y: y)
-            let length = m.drawnLength(row: y)
-            if length > 0 { drawCells(of: m, row: y, from: 0, to: length, mainScreen: false, into: &w) }
-            w.endLineDrawing()
-            w.setPen(Pen())
-            if length < m.cols { w.raw("\u{1b}[K") }
-        }
+        // The terminal is the model's size: the viewport's own row drawing, at origin 0.
+        let whole = Viewport(cols: m.cols, rows: m.rows)
+        for y in rows where y >= 0 && y < m.rows { drawViewportRow(y, of: m, viewport: whole, into: &w) }
         restore(m, viewport: nil, into: &w)
         return w.bytes
     }
@@ -52,8 +51,6 @@ extension ANSIRenderer {
             w.raw(modes(m.modes, including: true))
             return
         }
-        w.setPen(m.pen)
-        w.move(x: m.cursorX - viewport.originX, y: m.cursorY - viewport.originY)
-        w.raw(modes(m.modes, including: false))
+        finish(m, viewport: viewport, into: &w)
     }
 }

@@ -42,9 +42,9 @@ extension ANSIRenderer {
     public static func repaint(of m: ScreenModel, on viewport: inout Viewport) -> [UInt8] {
         _ = viewport.follow(m)
         var w = ANSIWriter(capacity: viewport.cols * viewport.rows * 2 + 256)
-        // What the stream may have left set on a terminal that took it until now: scroll region, origin and
-        // insert modes, autowrap off, a line-drawing charset.
-        w.raw("\u{1b}[?25l\u{1b}[0m\u{1b}[r\u{1b}[?6l\u{1b}[4l\u{1b}[?7h\u{1b}(B\u{1b})B\u{0f}")
+        // What the stream may have left set on a terminal that took it until now: scroll region, autowrap off,
+        // and the modes and charsets `streamModesOff` resets.
+        w.raw("\u{1b}[?25l\u{1b}[0m\u{1b}[r\u{1b}[?7h" + streamModesOff)
         w.forgetPen()
         for row in 0..<viewport.rows { drawViewportRow(row, of: m, viewport: viewport, into: &w) }
         finish(m, viewport: viewport, into: &w)
@@ -66,7 +66,7 @@ extension ANSIRenderer {
         return w.bytes
     }
 
-    private static func drawViewportRow(_ row: Int, of m: ScreenModel, viewport v: Viewport, into w: inout ANSIWriter) {
+    static func drawViewportRow(_ row: Int, of m: ScreenModel, viewport v: Viewport, into w: inout ANSIWriter) {
         w.move(x: 0, y: row)
         let shown = v.sessionRows(m)
         if row < shown {
@@ -119,7 +119,7 @@ extension ANSIRenderer {
         w.setPen(Pen())
     }
 
-    private static func finish(_ m: ScreenModel, viewport v: Viewport, into w: inout ANSIWriter) {
+    static func finish(_ m: ScreenModel, viewport v: Viewport, into w: inout ANSIWriter) {
         w.setPen(m.pen)
         w.move(x: m.cursorX - v.originX, y: m.cursorY - v.originY)
         w.raw(modes(m.modes, including: false))

@@ -23,7 +23,10 @@ public struct RelayHostKey: Sendable, Equatable {
     }
 
     /// `HOST:PORT` (`[HOST]:PORT` for an IPv6 address), as known_relays writes it.
-    public var address: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    public var address: String { Self.address(host: host, port: port) }
+
+    /// `HOST:PORT`, or `[HOST]:PORT` for an IPv6 address.
+    public static func address(host: String, port: Int) -> String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
     /// The refusal for a relay nothing is pinned for: what it presented, and the flag and YAML that pin it.
     public var notPinned: String {
@@ -93,7 +96,7 @@ public struct KnownRelays: Sendable {
 
     /// The fingerprints trusted for `host`:`port`.
     public func fingerprints(host: String, port: Int) -> [String] {
-        let address = RelayHostKey(host: host, port: port, type: "", fingerprint: "").address
+        let address = RelayHostKey.address(host: host, port: port)
         return entries.filter { $0.address == address }.map(\.fingerprint)
     }
 
