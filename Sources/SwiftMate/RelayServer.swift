@@ -78,6 +78,13 @@ public struct RelayServer: Sendable {
         tasks.forEach { $0.cancel() }
     }
 
+    /// Stops listening and waits (at most `limit`) for the connections still open to finish: a session that
+    /// ended delivers its last output and its goodbye to every viewer before the process exits.
+    public func finish(within limit: Duration) async {
+        await stop()
+        await relay.idle(within: limit)
+    }
+
     /// Serves until stopped (or the task is cancelled).
     public func wait() async {
         for task in tasks { await task.value }

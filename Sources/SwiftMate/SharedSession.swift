@@ -279,7 +279,8 @@ public final class SharedSession: Sendable {
         }
         await link.value
         grace.cancel()
-        await embedded?.stop()
+        // An embedded relay's viewers get the end of the session before this process may exit.
+        await embedded?.finish(within: .seconds(3))
         return exitStatus
     }
 

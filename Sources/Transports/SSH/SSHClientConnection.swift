@@ -15,6 +15,8 @@ final class SSHClientConnection: @unchecked Sendable {
     fileprivate let outbox: SSHOutbox
     private let inboundFeed: AsyncThrowingStream<[UInt8], any Error>.Continuation
     private let inbound: AsyncThrowingStream<[UInt8], any Error>
+    /// Left when the link's thread is done with libssh (the session freed).
+    private let running = WaitGroup(count: 1)
 
     private init(endpoint: Endpoint, options: SSHTransport.Options, logger: Logger) throws {
         self.endpoint = endpoint
@@ -99,14 +101,14 @@ final class SSHClientConnection: @unchecked Sendable {
         let link = try SSHClientConnection(endpoint: endpoint, options: options, logger: Logger(label: "swiftmate.ssh"))
         return try await withCheckedThrowingContinuation { continuation in
             let thread = Thread {
-                do {
+                // Answered once the session is freed (the caller may exit at once).
+                let result = Result { () throws -> RelayHostKey in
                     let session = try link.connected()
                     defer { ssh_disconnect(session); ssh_free(session) }
-                    continuation.resume(returning: try link.presentedKey(session))
-                } catch {
-                    continuation.resume(throwing: error)
+                    return try link.presentedKey(session)
                 }
                 link.finish()
+                continuation.resume(with: result)
             }
             thread.name = "swiftmate-ssh-probe"
             thread.start()
@@ -193,6 +195,15 @@ final class SSHClientConnection: @unchecked Sendable {
     private func finish() {
         inboundFeed.finish()
         outbox.finish()
+        running.leave()
+    }
+
+    /// Asks the thread to close the channel after what is queued and waits (at most `limit`) until it has freed
+    /// the libssh session: a process that exits while that thread is still in libcrypto can crash in OpenSSL's
+    /// exit handlers.
+    fileprivate func close(within limit: Duration) async {
+        outbox.requestClose()
+        await running.wait(atMost: limit)
     }
 
 }
@@ -201,5 +212,5 @@ final class SSHClientConnection: @unchecked Sendable {
 struct SSHClientWriter: ByteWriter {
     let link: SSHClientConnection
     func write(_ bytes: [UInt8]) async throws { try await link.outbox.send(bytes) }
-    func close() async { link.outbox.requestClose() }
+    func close() async { await link.close(within: .seconds(3)) }
 }

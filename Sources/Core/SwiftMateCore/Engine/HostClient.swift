@@ -164,7 +164,21 @@ public final class HostClient: Sendable {
         reached = true
         let receiver = MessageReceiver(connection, maxFrameSize: options.maxFrameSize)
         let sender = MessageSender(connection.outbound)
-        defer { Task { await sender.close() } }
+        // The link is closed, and its transport done with it, before this returns: a host that exits next
+        // must not leave a transport's thread running.
+        do {
+            let delivered = try await share(over: connection, size: size, receiver: receiver, sender: sender)
+            await sender.close()
+            return delivered
+        } catch {
+            await sender.close()
+            throw error
+        }
+    }
+
+    /// The session over one connection, from hello to its end.
+    private func share(over connection: Connection, size: (cols: UInt16, rows: UInt16), receiver: MessageReceiver,
+                       sender: MessageSender) async throws -> Bool {
         // An in-process relay hands keystrokes over as a call (taken before hello, so none comes earlier).
         let terminal = self.terminal
         connection.localRoute?.acceptInput { viewer, bytes in terminal.writeToCommand(bytes, viewer: viewer) }

@@ -19,6 +19,8 @@ public actor Relay {
     public nonisolated let access: RelayAccess
     /// What connections still in their handshake may hold, across every listener.
     public nonisolated let handshakes: HandshakeBudget
+    /// The connections `handle(_:)` is serving.
+    private nonisolated let serving = WaitGroup()
 
     /// A relay using `registry` for codecs. With `executor`, every connection's tasks run there (an
     /// embedded relay shares its host's thread, so a keystroke crosses no thread between them).
@@ -95,7 +97,15 @@ public actor Relay {
 
     /// Runs one accepted connection until it ends. Never throws: failures close that connection only.
     public nonisolated func handle(_ connection: Connection) async {
+        serving.enter()
         await withTaskExecutorPreference(executor) { await self.serve(connection) }
+        serving.leave()
+    }
+
+    /// Waits until no connection is being served, or `limit` has passed: what a process embedding a relay
+    /// does before it exits, so that viewers get the end of a session (its last output, its goodbye).
+    public nonisolated func idle(within limit: Duration) async {
+        await serving.wait(atMost: limit)
     }
 
     private nonisolated func serve(_ connection: Connection) async {
@@ -298,7 +308,12 @@ public actor Relay {
         }
         var reason = "disconnected"
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { [options] in await Self.pump(viewer.queue, to: sender, pacing: options.viewerPacing) }
+            group.addTask { [options] in
+                // Once the queue is done (the session's goodbye sent), the link closes: a viewer that never
+                // hangs up does not hold it open.
+                await Self.pump(viewer.queue, to: sender, pacing: options.viewerPacing)
+                await sender.close()
+            }
             do {
                 loop: while let message = try await receiver.next() {
                     switch message {
