@@ -52,7 +52,7 @@ public struct RelayServer: Sendable {
         do {
             for endpoint in listen {
                 let transport = try registry.transport(endpoint.scheme)
-                listeners.append(try await transport.listen(on: endpoint, access: relay.access))
+                listeners.append(try await transport.listen(on: endpoint, context: ListenContext(access: relay.access, inboundBytes: options.inboundBytes)))
                 if transport.provesPublicKeys { provingKeys.insert(endpoint.scheme) }
             }
         } catch {

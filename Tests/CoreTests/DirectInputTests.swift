@@ -22,7 +22,7 @@ private func onPlainThread(_ body: @escaping @Sendable () -> Void) async {
 }
 
 @Test func chunksBeforeADivertReachItsHandlerFirstAndInOrder() async throws {
-    let inbound = DirectInbound()
+    let inbound = DirectInbound(limitBytes: 1 << 20)
     let seen = Mutex<[[UInt8]]>([])
     await onPlainThread {
         for i in 0..<100 { inbound.deliver([UInt8(i)]) }
@@ -40,7 +40,7 @@ private func onPlainThread(_ body: @escaping @Sendable () -> Void) async {
 
 @Test func chunksDeliveredDuringADivertKeepTheirOrder() async throws {
     for _ in 0..<20 {
-        let inbound = DirectInbound()
+        let inbound = DirectInbound(limitBytes: 1 << 20)
         let seen = Mutex<[UInt8]>([])
         for i in 0..<50 { inbound.deliver([UInt8(i)]) }
         let racing = Task.detached {
@@ -53,7 +53,7 @@ private func onPlainThread(_ body: @escaping @Sendable () -> Void) async {
 }
 
 @Test func aDirectInboundIsReadInOrderUntilItEnds() async throws {
-    let inbound = DirectInbound()
+    let inbound = DirectInbound(limitBytes: 1 << 20)
     let reader = Task {
         var got: [UInt8] = []
         for try await chunk in inbound { got += chunk }
@@ -66,19 +66,28 @@ private func onPlainThread(_ body: @escaping @Sendable () -> Void) async {
     #expect(try await reader.value == (0..<1000).map { UInt8($0 % 256) })
 }
 
-@Test func aDirectInboundBoundsWhatWaitsAndPassesOnFailures() async throws {
-    let inbound = DirectInbound(maxPendingChunks: 3)
-    #expect(inbound.deliver([1]) && inbound.deliver([2]) && inbound.deliver([3]))
-    #expect(!inbound.deliver([4]), "past the limit a chunk is dropped")
-    inbound.finish(throwing: SwiftMateError(.connectionLost, "gone"))
-    #expect(!inbound.deliver([5]), "nothing is taken after the end")
+@Test func aDirectInboundBoundsWhatWaitsInBytesAndAsksForMoreOnceRead() async throws {
+    let wakes = Mutex(0)
+    let inbound = DirectInbound(limitBytes: 10) { wakes.withLock { $0 += 1 } }
+    #expect(inbound.room == 10)
+    #expect(inbound.deliver([1, 2, 3, 4]) && inbound.deliver([5, 6, 7, 8]))
+    #expect(inbound.room == 2, "room is the limit less what waits unread")
+    #expect(inbound.deliver([9, 10]))
+    #expect(inbound.room == 0, "full: the transport leaves the rest unread")
     var iterator = inbound.makeAsyncIterator()
-    #expect(try await iterator.next() == [1])
-    #expect(try await iterator.next() == [2])
-    #expect(try await iterator.next() == [3])
+    #expect(try await iterator.next() == [1, 2, 3, 4])
+    #expect(wakes.withLock { $0 } == 0, "6 bytes still wait: more than half the limit")
+    #expect(try await iterator.next() == [5, 6, 7, 8])
+    #expect(wakes.withLock { $0 } == 1, "at half the limit the transport is asked to read on, once")
+    #expect(inbound.room == 8)
+    #expect(try await iterator.next() == [9, 10])
+    #expect(wakes.withLock { $0 } == 1, "no wake-up without a transport waiting for room")
+
+    inbound.finish(throwing: SwiftMateError(.connectionLost, "gone"))
+    #expect(!inbound.deliver([11]), "nothing is taken after the end")
     await #expect(throws: SwiftMateError.self) { _ = try await iterator.next() }
 
-    let waiting = DirectInbound()
+    let waiting = DirectInbound(limitBytes: 1 << 20)
     let cancelled = Task { () -> [UInt8]? in
         var it = waiting.makeAsyncIterator()
         return try await it.next()
@@ -94,7 +103,7 @@ private func onPlainThread(_ body: @escaping @Sendable () -> Void) async {
     #expect(await e.status.waitReady(timeout: .seconds(5)))
 
     // A read-write terminal viewer whose transport delivers on its own thread.
-    let typing = DirectInbound(maxPendingChunks: 4096)
+    let typing = DirectInbound(limitBytes: 64 << 10)
     let viewer = Task {
         await relay.handle(Connection(inbound: typing, outbound: CollectingWriter(), peer: "rw",
                                       kind: .terminal(token: await e.token(), cols: 80, rows: 24)))
@@ -108,7 +117,7 @@ private func onPlainThread(_ body: @escaping @Sendable () -> Void) async {
     }
 
     // A read-only viewer's typing is dropped.
-    let ignored = DirectInbound(maxPendingChunks: 4096)
+    let ignored = DirectInbound(limitBytes: 64 << 10)
     let reader = Task {
         await relay.handle(Connection(inbound: ignored, outbound: CollectingWriter(), peer: "ro",
                                       kind: .terminal(token: await e.token(readOnly: true), cols: 80, rows: 24)))

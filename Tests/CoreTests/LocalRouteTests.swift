@@ -110,7 +110,7 @@ func aTerminalViewersEchoGoesOutOnTheThreadThatHasItAndBurstsKeepTheirOrder(refu
     let e = await EmbeddedRelay()
     #expect(await e.status.waitReady(timeout: .seconds(5)))
     let link = OfferingWriter(refuseEveryOther: refusing)
-    let typing = DirectInbound()
+    let typing = DirectInbound(limitBytes: 64 << 10)
     let viewer = Task {
         await e.relay.handle(Connection(inbound: typing, outbound: link, peer: "v",
                                         kind: .terminal(token: await e.token(), cols: 80, rows: 24)))

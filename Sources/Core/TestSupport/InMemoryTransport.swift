@@ -4,9 +4,10 @@ import Synchronization
 
 /// Two connected ends of an in-memory link: what one writes, the other reads, in order.
 public enum InMemoryLink {
-    /// Makes a connected pair (Core's `LocalLink`, without a byte budget); closing either end ends both directions.
-    public static func pair(peerA: String = "memory-a", peerB: String = "memory-b") -> (Connection, Connection) {
-        LocalLink.pair(limitBytes: Int.max / 2, peerA: peerA, peerB: peerB)
+    /// Makes a connected pair (Core's `LocalLink`): a writer waits while `limitBytes` are unread, as with a socket's
+    /// buffer; closing either end ends both directions.
+    public static func pair(peerA: String = "memory-a", peerB: String = "memory-b", limitBytes: Int = 1 << 20) -> (Connection, Connection) {
+        LocalLink.pair(limitBytes: limitBytes, peerA: peerA, peerB: peerB)
     }
 }
 

@@ -13,8 +13,8 @@ final class SSHClientConnection: @unchecked Sendable {
     private let options: SSHTransport.Options
     private let logger: Logger
     fileprivate let outbox: SSHOutbox
-    private let inboundFeed: AsyncThrowingStream<[UInt8], any Error>.Continuation
-    private let inbound: AsyncThrowingStream<[UInt8], any Error>
+    /// What the relay sent, bounded in bytes: with no room the link's thread stops reading the socket.
+    private let inbound: DirectInbound
     /// Left when the link's thread is done with libssh (the session freed).
     private let running = WaitGroup(count: 1)
 
@@ -22,8 +22,9 @@ final class SSHClientConnection: @unchecked Sendable {
         self.endpoint = endpoint
         self.options = options
         self.logger = logger
-        outbox = try SSHOutbox(name: "\(endpoint.host):\(endpoint.port)")
-        (inbound, inboundFeed) = AsyncThrowingStream.makeStream(of: [UInt8].self, bufferingPolicy: .unbounded)
+        let outbox = try SSHOutbox(name: "\(endpoint.host):\(endpoint.port)")
+        self.outbox = outbox
+        inbound = DirectInbound(limitBytes: options.inboundBytes) { outbox.wake() }
     }
 
     /// Connects, checks the relay's host key against `options.fingerprints`, authenticates and opens the
@@ -168,7 +169,7 @@ final class SSHClientConnection: @unchecked Sendable {
         while true {
             let (chunks, closing) = outbox.take()
             for chunk in chunks where !SSHOutbox.write(chunk, to: channel) {
-                inboundFeed.finish(throwing: fail(session, "writing to the relay failed"))
+                inbound.finish(throwing: fail(session, "writing to the relay failed"))
                 return
             }
             if closing {
@@ -176,24 +177,28 @@ final class SSHClientConnection: @unchecked Sendable {
                 ssh_channel_close(channel)
                 return
             }
-            let n = ssh_channel_read_nonblocking(channel, buffer, UInt32(64 << 10), 0)
-            if n > 0 {
-                inboundFeed.yield([UInt8](UnsafeRawBufferPointer(start: buffer, count: Int(n))))
-                continue
+            // With no room for more (the host is behind), the socket is left unread until the reader wakes us.
+            let room = inbound.room
+            if room > 0 {
+                let n = ssh_channel_read_nonblocking(channel, buffer, UInt32(min(room, 64 << 10)), 0)
+                if n > 0 {
+                    inbound.deliver([UInt8](UnsafeRawBufferPointer(start: buffer, count: Int(n))))
+                    continue
+                }
+                if n < 0 || ssh_channel_is_eof(channel) != 0 || ssh_channel_is_closed(channel) != 0 {
+                    if n == SSH_ERROR { inbound.finish(throwing: fail(session, "the connection failed")) } else { inbound.finish() }
+                    return
+                }
             }
-            if n < 0 || ssh_channel_is_eof(channel) != 0 || ssh_channel_is_closed(channel) != 0 {
-                if n == SSH_ERROR { inboundFeed.finish(throwing: fail(session, "the connection failed")) } else { inboundFeed.finish() }
-                return
-            }
-            var fds = [pollfd(fd: ssh_get_fd(session), events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: outbox.wakeFD, events: Int16(POLLIN), revents: 0)]
-            if poll(&fds, 2, 5000) < 0 && errno != EINTR { return }
-            if fds[1].revents != 0 { outbox.clearWake() }
+            var fds = [pollfd(fd: outbox.wakeFD, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: ssh_get_fd(session), events: Int16(POLLIN), revents: 0)]
+            if poll(&fds, room > 0 ? 2 : 1, 5000) < 0 && errno != EINTR { return }
+            if fds[0].revents != 0 { outbox.clearWake() }
         }
     }
 
     private func finish() {
-        inboundFeed.finish()
+        inbound.finish()
         outbox.finish()
         running.leave()
     }

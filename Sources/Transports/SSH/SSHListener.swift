@@ -14,17 +14,17 @@ final class SSHListener: Listener, @unchecked Sendable {
     private let stopPipe: (read: Int32, write: Int32)
     private let bind: ssh_bind // used on the accept thread only, after init
     private let options: SSHTransport.Options
-    private let access: (any AccessPolicy)?
+    private let context: ListenContext
     private let logger: Logger
     private let state = Mutex<(stopped: Bool, done: CheckedContinuation<Void, Never>?, live: Int)>((false, nil, 0))
     /// Connections per client address still in key exchange or login (bounded by `maxSetupsPerAddress`): the
     /// relay's own per-address count, holding no bytes.
     private let settingUp: HandshakeBudget
 
-    init(endpoint: Endpoint, keys: SSHHostKeys, options: SSHTransport.Options, access: (any AccessPolicy)?, logger: Logger) throws {
+    init(endpoint: Endpoint, keys: SSHHostKeys, options: SSHTransport.Options, context: ListenContext, logger: Logger) throws {
         self.options = options
         settingUp = HandshakeBudget(totalBytes: 0, perAddress: options.maxSetupsPerAddress)
-        self.access = access
+        self.context = context
         self.logger = logger
         (socket, localEndpoint) = try Self.listen(endpoint)
         var fds: [Int32] = [0, 0]
@@ -196,7 +196,7 @@ final class SSHListener: Listener, @unchecked Sendable {
             do {
                 let s = try SSHServerSession(session: session, peer: peer, listenPort: localEndpoint.port == 22 ? nil : localEndpoint.port,
                                              setupSeconds: options.setupSeconds,
-                                             access: access, logger: logger)
+                                             context: context, logger: logger)
                 s.start(handler: handler, onSetUp: setUp.release, onEnd: { setUp.release(); release() })
             } catch {
                 logger.error("ssh \(peer): \(error)")

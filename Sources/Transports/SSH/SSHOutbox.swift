@@ -69,6 +69,11 @@ final class SSHOutbox: Sendable {
         }) { signal() }
     }
 
+    /// Wakes the owning thread (once per wake-up) to look again at what it waits for (room to read, say).
+    func wake() {
+        if state.withLock({ Self.needsWake(&$0) }) { signal() }
+    }
+
     /// Under the lock: whether this writer must wake the owning thread (once per wake-up, not per chunk).
     private static func needsWake(_ s: inout State) -> Bool {
         guard !s.finished, !s.signalled else { return false }

@@ -27,6 +27,8 @@ final class SSHServerSession: @unchecked Sendable {
     private let logger: Logger
     private let setupSeconds: Int
     private let access: (any AccessPolicy)?
+    /// Most unread bytes from the client (`ListenContext.inboundBytes`).
+    private let inboundBytes: Int
     fileprivate let outbox: SSHOutbox
     /// The relay turned the viewer away (`SSHChannelWriter.refuse`): the channel ends with exit status 1.
     fileprivate let refused = Mutex(false)
@@ -46,12 +48,17 @@ final class SSHServerSession: @unchecked Sendable {
     private var rows: UInt16 = 24
     private var request: SSHChannelRequest?
     private var peerClosed = false
+    /// The data callback left bytes in libssh's channel buffer for want of room: read them once there is room.
+    private var leftUnread = false
+    /// The client sent past its SSH window (libssh buffers such data anyway): the connection closes.
+    private var overran = false
 
     /// A session for an accepted socket that `ssh_bind_accept_fd` has already taken.
-    init(session: ssh_session, peer: String, listenPort: Int?, setupSeconds: Int, access: (any AccessPolicy)?, logger: Logger) throws {
+    init(session: ssh_session, peer: String, listenPort: Int?, setupSeconds: Int, context: ListenContext, logger: Logger) throws {
         self.session = session
         self.listenPort = listenPort
-        self.access = access
+        self.access = context.access
+        self.inboundBytes = context.inboundBytes
         self.peer = peer
         self.setupSeconds = setupSeconds
         self.logger = logger
@@ -127,7 +134,11 @@ final class SSHServerSession: @unchecked Sendable {
 
     /// Moves bytes until the relay closes the connection or the client goes away.
     private func serve(event: ssh_event, channel: ssh_channel) {
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: 64 << 10, alignment: 16)
+        defer { buffer.deallocate() }
         while true {
+            if overran { return }
+            if leftUnread { readUnread(channel, into: buffer) }
             let (chunks, closing) = outbox.take()
             for chunk in chunks where !SSHOutbox.write(chunk, to: channel) { return }
             if closing {
@@ -138,6 +149,13 @@ final class SSHServerSession: @unchecked Sendable {
                 inbound?.finish()
                 // Keep serving writes until the relay closes (it does once inbound ends).
                 if ssh_is_connected(session) == 0 { return }
+            }
+            if leftUnread {
+                // No room for what the client sent: the socket is left unread (the client's TCP window then
+                // closes) until the relay's reader makes room and wakes this thread.
+                var wake = pollfd(fd: outbox.wakeFD, events: Int16(POLLIN), revents: 0)
+                if poll(&wake, 1, 1000) > 0 { outbox.clearWake() }
+                continue
             }
             if ssh_event_dopoll(event, -1) == SSH_ERROR {
                 inbound?.finish(throwing: SwiftMateError(.connectionLost, "ssh \(peer): the connection failed"))
@@ -157,6 +175,47 @@ final class SSHServerSession: @unchecked Sendable {
         while !peerClosed && ContinuousClock.now < deadline && ssh_is_connected(session) != 0 {
             if ssh_event_dopoll(event, 50) == SSH_ERROR { break }
         }
+    }
+
+    /// Hands the relay what the data callback left in libssh's channel buffer, as far as there is room (reading it
+    /// there reopens the client's SSH window).
+    private func readUnread(_ channel: ssh_channel, into buffer: UnsafeMutableRawPointer) {
+        guard let inbound else { return }
+        leftUnread = false
+        while true {
+            let room = inbound.room
+            guard room > 0 else {
+                leftUnread = true
+                return
+            }
+            let n = ssh_channel_read_nonblocking(channel, buffer, UInt32(min(room, 64 << 10)), 0)
+            guard n > 0 else { return }
+            let bytes = [UInt8](UnsafeRawBufferPointer(start: buffer, count: Int(n)))
+            InlineWork.perform { inbound.deliver(bytes) }
+        }
+    }
+
+    /// Takes what the client sent (`length` bytes buffered by libssh) as far as the inbound side has room; returns
+    /// how many were taken (libssh keeps the rest and does not reopen the window for it).
+    fileprivate func received(_ data: UnsafeMutableRawPointer, length: Int) -> Int {
+        guard let inbound else { return length } // before shell/subsystem there is no reader: dropped
+        // While the relay has no room the socket is not read, so libssh's buffer holds at most what came in during
+        // a write to this client (libssh 0.10 reopens the SSH window even for bytes left in its buffer). More is a
+        // client that floods while it does not read what it is sent.
+        if length > inboundBytes + (8 << 20) {
+            overran = true
+            logger.warning("ssh \(peer): sent \(length) bytes past its SSH window; closing the connection")
+            inbound.finish(throwing: SwiftMateError(.protocolViolation, "ssh \(peer): the client sent past its SSH window"))
+            return length
+        }
+        let taken = min(length, inbound.room)
+        if taken < length { leftUnread = true }
+        guard taken > 0 else { return 0 }
+        let bytes = [UInt8](UnsafeRawBufferPointer(start: data, count: taken))
+        // A diverted reader's handler runs here, now (the relay's, for a viewer's keystrokes); else the task
+        // taking this runs here if its executor allows (a host's embedded relay does).
+        InlineWork.perform { inbound.deliver(bytes) }
+        return taken
     }
 
     private func refuseExec(_ channel: ssh_channel, command: String) {
@@ -247,14 +306,8 @@ final class SSHServerSession: @unchecked Sendable {
             return 0
         }
         cb.pointee.channel_data_function = { _, _, data, length, isStderr, userdata in
-            guard let s = SSHServerSession.from(userdata), let data else { return Int32(length) }
-            if isStderr == 0 && length > 0 { // before shell/subsystem there is no feed: dropped
-                let bytes = [UInt8](UnsafeRawBufferPointer(start: data, count: Int(length)))
-                // A diverted reader's handler runs here, now (the relay's, for a viewer's keystrokes); else the
-                // task taking this runs here if its executor allows (a host's embedded relay does).
-                InlineWork.perform { s.inbound?.deliver(bytes) }
-            }
-            return Int32(length)
+            guard let s = SSHServerSession.from(userdata), let data, isStderr == 0, length > 0 else { return Int32(length) }
+            return Int32(s.received(data, length: Int(length)))
         }
         // No EOF callback: a client that will type no more (`ssh -tt … < /dev/null`) still watches until it closes.
         cb.pointee.channel_close_function = { _, _, userdata in
@@ -275,13 +328,12 @@ final class SSHServerSession: @unchecked Sendable {
         return String(cString: type) + " " + String(cString: base64)
     }
 
-    /// Accepts the channel's request and opens the inbound side. A viewer's keystrokes are bounded: one
-    /// that floods faster than the relay takes them loses the excess (libssh reopens the SSH window as we
-    /// consume, so SSH flow control does not bound it). The framed protocol must not lose a byte, and the
-    /// relay reads it as it comes.
+    /// Accepts the channel's request and opens the inbound side, bounded in bytes: past `inboundBytes` unread,
+    /// the rest stays in libssh's buffer, whose SSH window then stays shut, so the client waits (a keystroke
+    /// flood or a host's bulk output alike) and no byte is lost.
     private func accept(_ accepted: SSHChannelRequest) {
         request = accepted
-        inbound = DirectInbound(maxPendingChunks: accepted == .subsystem ? nil : 4096)
+        inbound = DirectInbound(limitBytes: inboundBytes) { [outbox] in outbox.wake() }
     }
 
     private static func clamp(_ value: Int32, default fallback: UInt16) -> UInt16 {

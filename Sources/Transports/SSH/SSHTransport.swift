@@ -24,6 +24,8 @@ public struct SSHTransport: Transport {
         public var maxConnections = 2000
         /// Most connections one client address may have in key exchange or login at once (`max_setups_per_address`).
         public var maxSetupsPerAddress = 32
+        /// Most bytes from the relay a host's link holds unread (`inbound_bytes`); past it the link stops reading.
+        public var inboundBytes = 1 << 20
         /// The private key a host proves to a relay that lists its hosts (`identity`); nil: ssh-agent and
         /// `~/.ssh/id_ed25519`, `id_ecdsa`, `id_rsa`, tried only when the relay refuses a login without a key.
         public var identity: String?
@@ -33,10 +35,12 @@ public struct SSHTransport: Transport {
             self.stateDirectory = stateDirectory
         }
 
-        /// Reads `{state_dir, fingerprints, setup_timeout, max_connections, max_setups_per_address, identity}`.
+        /// Reads `{state_dir, fingerprints, setup_timeout, max_connections, max_setups_per_address, identity, inbound_bytes}`.
         public init(_ node: ConfigNode) throws {
             self.init()
-            try node.checkKeys(["state_dir", "fingerprints", "setup_timeout", "max_connections", "max_setups_per_address", "identity"])
+            try node.checkKeys(["state_dir", "fingerprints", "setup_timeout", "max_connections", "max_setups_per_address", "identity",
+                                "inbound_bytes"])
+            if let b = node["inbound_bytes"] { inboundBytes = try b.int(in: 4096...(1 << 30)) }
             if let m = node["max_setups_per_address"] { maxSetupsPerAddress = try m.int(in: 1...100_000) }
             if let i = node["identity"] {
                 let path = NSString(string: try i.string()).expandingTildeInPath
@@ -83,15 +87,15 @@ public struct SSHTransport: Transport {
 
     /// Listens on `endpoint` with the host keys from the state directory; every login is accepted.
     public func listen(on endpoint: Endpoint) async throws -> any Listener {
-        try await listen(on: endpoint, access: nil)
+        try await listen(on: endpoint, context: ListenContext())
     }
 
-    /// Listens on `endpoint` (logging the host-key fingerprints); `access` decides which tokens need a
-    /// listed public key.
-    public func listen(on endpoint: Endpoint, access: (any AccessPolicy)?) async throws -> any Listener {
+    /// Listens on `endpoint` (logging the host-key fingerprints); `context.access` decides which tokens need a
+    /// listed public key, and no connection's peer gets more than `context.inboundBytes` ahead of the relay.
+    public func listen(on endpoint: Endpoint, context: ListenContext) async throws -> any Listener {
         let keys = try hostKeys()
         for line in keys.lines { logger.info("ssh host key \(line)") }
-        return try SSHListener(endpoint: endpoint, keys: keys, options: options, access: access, logger: logger)
+        return try SSHListener(endpoint: endpoint, keys: keys, options: options, context: context, logger: logger)
     }
 
     /// Connects to a relay over SSH and opens the `swiftmate` subsystem, checking the relay's host key.

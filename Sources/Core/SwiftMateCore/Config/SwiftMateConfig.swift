@@ -26,7 +26,7 @@ import Foundation
 ///   recording: {mode: all, directory: /var/lib/swiftmate/casts, record_input: true}   # mode: all | requested
 ///   hosts: {authorized_keys: /etc/swiftmate/hosts.pub, api_keys: [KEY]}   # who may open sessions (default: anyone)
 ///   limits: {viewer_queue_bytes: 8388608, max_sessions: 1000, max_viewers: 200, tail_bytes: 65536, max_frame_bytes: 1048576,
-///            hello_bytes: 262144, handshake_bytes: 33554432, handshakes_per_address: 32}   # every limit: examples/relay.yaml
+///            hello_bytes: 262144, handshake_bytes: 33554432, handshakes_per_address: 32, inbound_bytes: 1048576}   # every limit: examples/relay.yaml
 /// ```
 public struct SwiftMateConfig: Sendable {
     /// A frontend chosen in YAML: its name and options section.
@@ -242,7 +242,7 @@ public struct SwiftMateConfig: Sendable {
         if let c = node["codecs"] { relay.codecs = try Self.codecList(c, registry: registry) }
         if let limits = node["limits"] {
             try limits.checkKeys(["viewer_queue_bytes", "host_queue_bytes", "max_sessions", "max_viewers", "tail_bytes", "max_frame_bytes",
-                                  "hello_bytes", "handshake_bytes", "handshakes_per_address", "hello_timeout_seconds"])
+                                  "hello_bytes", "handshake_bytes", "handshakes_per_address", "hello_timeout_seconds", "inbound_bytes"])
             if let v = limits["viewer_queue_bytes"] { relay.viewerQueueBytes = try v.int(in: 65536...(1 << 30)) }
             if let v = limits["max_sessions"] { relay.maxSessions = try v.int(in: 1...1_000_000) }
             if let v = limits["max_viewers"] { relay.maxViewersPerSession = try v.int(in: 1...100_000) }
@@ -252,6 +252,7 @@ public struct SwiftMateConfig: Sendable {
             if let v = limits["hello_bytes"] { relay.helloBytes = try v.int(in: 4096...(16 << 20)) }
             if let v = limits["handshake_bytes"] { relay.handshakeBytes = try v.int(in: 0...(1 << 32)) }
             if let v = limits["handshakes_per_address"] { relay.handshakesPerAddress = try v.int(in: 1...1_000_000) }
+            if let v = limits["inbound_bytes"] { relay.inboundBytes = try v.int(in: 4096...(1 << 30)) }
             if let v = limits["hello_timeout_seconds"] { relay.helloTimeoutSeconds = try v.int(in: 1...3600) }
         }
     }

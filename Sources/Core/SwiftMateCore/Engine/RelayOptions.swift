@@ -8,6 +8,9 @@ public struct RelayOptions: Sendable {
     public var viewerQueueBytes = 8 << 20
     /// Bytes queued towards a host (viewer input and events) before they are dropped.
     public var hostQueueBytes = 1 << 20
+    /// Bytes a connection's peer may have sent that the relay has not read yet (`relay.limits.inbound_bytes`);
+    /// past it the transport stops reading from that peer (which then waits) until the relay catches up.
+    public var inboundBytes = 1 << 20
     /// Largest frame accepted from a peer.
     public var maxFrameSize = Framing.defaultMaxFrameSize
     /// Largest first frame (`hello`) accepted from a connection (`relay.limits.hello_bytes`); a host's hello

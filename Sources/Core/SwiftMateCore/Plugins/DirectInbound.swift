@@ -9,8 +9,13 @@ import Synchronization
 /// with cold caches and costs tens of microseconds). After `divert` the sequence yields no more chunks and
 /// ends when the transport finishes.
 ///
-/// Threading: `deliver` and `finish` from the transport's thread; iteration and `divert` from the one
-/// reader task. Handlers must not block (the transport's other connections do not wait, but this one does).
+/// Bounded in bytes: the transport takes from its peer only what `room` allows and leaves the rest unread
+/// (libssh then stops opening the SSH window, so the peer waits, as a full socket buffer makes it wait).
+/// Once the reader has taken enough to make room again, `onRoom` asks the transport's thread to read on.
+///
+/// Threading: `room`, `deliver`, `wantsMore` and `finish` from the transport's thread; iteration and `divert`
+/// from the one reader task. Handlers must not block (the transport's other connections do not wait, but this
+/// one does).
 public final class DirectInbound: AsyncSequence, Sendable {
     /// A chunk of bytes.
     public typealias Element = [UInt8]
@@ -24,10 +29,15 @@ public final class DirectInbound: AsyncSequence, Sendable {
         /// `divert` is handing over chunks that came before it: new ones wait behind them.
         var draining = false
         var end: (any Error)??
+        /// Bytes in `pending`.
+        var pendingBytes = 0
+        /// The transport left bytes unread for want of room: `onRoom` is due once there is room again.
+        var starved = false
 
         mutating func pop() -> [UInt8] {
             let chunk = pending[head]
             head += 1
+            pendingBytes -= chunk.count
             if head == pending.count {
                 pending.removeAll(keepingCapacity: true)
                 head = 0
@@ -37,21 +47,41 @@ public final class DirectInbound: AsyncSequence, Sendable {
             }
             return chunk
         }
+
+        /// Whether the transport waits for room and now has enough (half the limit), clearing the wait.
+        mutating func takeWake(limit: Int) -> Bool {
+            guard starved, end == nil, pendingBytes <= limit / 2 else { return false }
+            starved = false
+            return true
+        }
     }
 
     private let state = Mutex(State())
-    private let maxPendingChunks: Int?
+    private let limitBytes: Int
+    private let onRoom: @Sendable () -> Void
 
-    /// Inbound bytes holding at most `maxPendingChunks` unread chunks (nil: no limit; a framed protocol
-    /// must not lose a byte). Past the limit new chunks are dropped, as a terminal drops a flood of typing.
-    public init(maxPendingChunks: Int? = nil) {
-        self.maxPendingChunks = maxPendingChunks
+    /// Inbound bytes of which at most `limitBytes` wait unread; `onRoom` (called on the reader's thread, must not
+    /// block) wakes the transport's thread after it was told there was no room.
+    public init(limitBytes: Int, onRoom: @escaping @Sendable () -> Void = {}) {
+        self.limitBytes = Swift.max(1, limitBytes)
+        self.onRoom = onRoom
     }
 
     // MARK: The transport's thread
 
-    /// One chunk from the peer. Returns false when it was dropped (the reader is the limit behind, or the
-    /// inbound side has finished).
+    /// How many bytes `deliver` may be given now (0: leave them unread; `onRoom` is called when that changes).
+    /// After `finish`, any number: they are dropped.
+    public var room: Int {
+        state.withLock { s in
+            if s.end != nil || (s.handler != nil && !s.draining) { return Int.max }
+            let room = limitBytes - s.pendingBytes
+            if room <= 0 { s.starved = true }
+            return Swift.max(0, room)
+        }
+    }
+
+    /// One chunk from the peer, at most `room` bytes of it (the rest is kept: the limit may be passed by one
+    /// chunk, never more). Returns false when it was dropped (the inbound side has finished).
     @discardableResult
     public func deliver(_ bytes: [UInt8]) -> Bool {
         enum Step { case handle(@Sendable ([UInt8]) -> Void), resume(UnsafeContinuation<[UInt8]?, any Error>), kept, dropped }
@@ -62,8 +92,8 @@ public final class DirectInbound: AsyncSequence, Sendable {
                 s.waiter = nil
                 return .resume(waiter)
             }
-            if let limit = maxPendingChunks, s.pending.count - s.head >= limit { return .dropped }
             s.pending.append(bytes)
+            s.pendingBytes += bytes.count
             return .kept
         }
         switch step {
@@ -97,11 +127,17 @@ public final class DirectInbound: AsyncSequence, Sendable {
             s.draining = true
         }
         while true {
+            var wake = false
             let batch = state.withLock { s -> ArraySlice<[UInt8]> in
-                defer { (s.pending, s.head) = ([], 0) }
-                if s.pending.count == s.head { s.draining = false }
+                defer { (s.pending, s.head, s.pendingBytes) = ([], 0, 0) }
+                if s.pending.count == s.head {
+                    s.draining = false
+                    wake = s.starved && s.end == nil
+                    s.starved = false
+                }
                 return s.pending[s.head...]
             }
+            if wake { onRoom() }
             if batch.isEmpty { return }
             for chunk in batch { handler(chunk) }
         }
@@ -111,13 +147,20 @@ public final class DirectInbound: AsyncSequence, Sendable {
     func next() async throws -> [UInt8]? {
         try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (c: UnsafeContinuation<[UInt8]?, any Error>) in
+                var wake = false
                 let ready: Result<[UInt8]?, any Error>? = state.withLock { s in
-                    if s.head < s.pending.count && s.handler == nil { return .success(s.pop()) }
+                    if s.head < s.pending.count && s.handler == nil {
+                        let chunk = s.pop()
+                        wake = s.takeWake(limit: limitBytes)
+                        return .success(chunk)
+                    }
                     if let end = s.end { return end.map { .failure($0) } ?? .success(nil) }
+                    wake = s.takeWake(limit: limitBytes)
                     if Task.isCancelled { return .success(nil) }
                     s.waiter = c
                     return nil
                 }
+                if wake { onRoom() }
                 if let ready { c.resume(with: ready) }
             }
         } onCancel: {

@@ -144,6 +144,21 @@ public struct Connection: Sendable {
     }
 }
 
+/// What the relay tells a listener it starts: who may log in, and how much a peer may leave unread.
+public struct ListenContext: Sendable {
+    /// Consulted during logins by transports that have their own (SSH); nil: every login is accepted.
+    public var access: (any AccessPolicy)?
+    /// Most bytes a connection's peer may have sent that the relay has not read yet (`relay.limits.inbound_bytes`):
+    /// past it the transport stops reading from that peer, which then waits, as with a full socket buffer.
+    public var inboundBytes: Int
+
+    /// A context; the defaults accept every login and allow 1 MiB unread.
+    public init(access: (any AccessPolicy)? = nil, inboundBytes: Int = 1 << 20) {
+        self.access = access
+        self.inboundBytes = inboundBytes
+    }
+}
+
 /// A bound listener: its real address (after port 0 was resolved) and a loop that serves it.
 public protocol Listener: Sendable {
     /// The address actually bound.
@@ -166,8 +181,9 @@ public protocol Transport: Sendable {
     func connect(to endpoint: Endpoint) async throws -> Connection
     /// Binds `endpoint` (port 0 picks a free port) and returns the listener, not yet accepting.
     func listen(on endpoint: Endpoint) async throws -> any Listener
-    /// Like `listen(on:)`, consulting `access` during logins (transports without logins ignore it).
-    func listen(on endpoint: Endpoint, access: (any AccessPolicy)?) async throws -> any Listener
+    /// Like `listen(on:)`, with what the relay tells its listeners (logins, inbound limit); transports without
+    /// logins or inbound buffers of their own may ignore it.
+    func listen(on endpoint: Endpoint, context: ListenContext) async throws -> any Listener
     /// Whether its connections carry a public key the peer proved (`Connection.publicKey`): only such transports
     /// can serve a session that admits listed keys only, so only their connection strings are given out for one.
     var provesPublicKeys: Bool { get }
@@ -177,8 +193,8 @@ extension Transport {
     /// No key logins.
     public var provesPublicKeys: Bool { false }
 
-    /// Transports without their own logins: `access` does not apply.
-    public func listen(on endpoint: Endpoint, access: (any AccessPolicy)?) async throws -> any Listener {
+    /// Transports without their own logins or inbound buffers: the context does not apply.
+    public func listen(on endpoint: Endpoint, context: ListenContext) async throws -> any Listener {
         try await listen(on: endpoint)
     }
 }
