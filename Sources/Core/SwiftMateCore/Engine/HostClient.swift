@@ -183,18 +183,11 @@ public final class HostClient: Sendable {
         let terminal = self.terminal
         connection.localRoute?.acceptInput { viewer, bytes in terminal.writeToCommand(bytes, viewer: viewer) }
         defer { connection.localRoute?.close() }
-        try await sender.send(.hello(Hello(role: .host, codecs: options.codecs, cols: size.cols, rows: size.rows,
-                                           options: options.sessionOptions)))
-        let welcome: Welcome
-        switch try await receiver.next() {
-        case .welcome(let w)?: welcome = w
-        case .refused(_, let reason)?: throw SwiftMateError(.refused, reason)
-        case nil: throw SwiftMateError(.connectionLost, "the relay closed the connection during the handshake")
-        default: throw SwiftMateError(.protocolViolation, "the relay answered hello with something other than welcome")
-        }
-        let codec = try registry.codec(welcome.codec)
-        try await sender.startCompressing(codec)
-        receiver.startDecompressing(try codec.makeDecompressor(limit: options.maxFrameSize))
+        let handshake = ClientHandshake(hello: Hello(role: .host, codecs: options.codecs, cols: size.cols, rows: size.rows,
+                                                     options: options.sessionOptions))
+        try await sender.send(.hello(handshake.hello))
+        let welcome = try handshake.answer(try await receiver.next())
+        try await startCodec(try registry.codec(welcome.codec), sender: sender, receiver: receiver, maxFrameSize: options.maxFrameSize)
         let route = connection.localRoute
         // An in-process relay takes output, sizes and keyframes as calls from here on (see LocalRoute).
         if let route { divertUpstream(to: route) }

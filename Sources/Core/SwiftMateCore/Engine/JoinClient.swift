@@ -51,22 +51,16 @@ public struct JoinClient: Sendable {
         let connection = try await transport.connect(to: endpoint)
         let receiver = MessageReceiver(connection)
         let sender = MessageSender(connection.outbound)
-        try await sender.send(.hello(Hello(role: .viewer, codecs: codecs, token: endpoint.path, cols: size.cols, rows: size.rows)))
+        let handshake = ClientHandshake(hello: Hello(role: .viewer, codecs: codecs, token: endpoint.path, cols: size.cols, rows: size.rows))
+        try await sender.send(.hello(handshake.hello))
         let welcome: Welcome
-        switch try await receiver.next() {
-        case .welcome(let w)?: welcome = w
-        case .refused(_, let reason)?:
+        do {
+            welcome = try handshake.answer(try await receiver.next())
+        } catch {
             await sender.close()
-            throw SwiftMateError(.refused, reason)
-        case nil:
-            throw SwiftMateError(.connectionLost, "the relay closed the connection during the handshake")
-        default:
-            await sender.close()
-            throw SwiftMateError(.protocolViolation, "the relay answered hello with something other than welcome")
+            throw error
         }
-        let codec = try registry.codec(welcome.codec)
-        try await sender.startCompressing(codec)
-        receiver.startDecompressing(try codec.makeDecompressor(limit: Framing.defaultMaxFrameSize))
+        try await startCodec(try registry.codec(welcome.codec), sender: sender, receiver: receiver, maxFrameSize: Framing.defaultMaxFrameSize)
         onWelcome(welcome)
 
         let detached = Mutex(false)

@@ -135,85 +135,64 @@ public actor Relay {
 
     private nonisolated func handleFramed(_ connection: Connection) async {
         let sender = MessageSender(connection.outbound)
-        guard let ticket = handshakes.admit(peer: connection.peer) else {
-            logger.info("\(connection.peer): refused: its address has \(options.handshakesPerAddress) connections in their handshake already")
-            try? await sender.send(.refused(code: .overloaded,
-                reason: "too many connections from your address are still in their handshake (limit \(options.handshakesPerAddress)); close some and try again"))
-            return
-        }
+        let peer = connection.peer
+        var handshake = RelayHandshake(codecs: options.codecs.filter { registry.hasCodec($0) },
+                                       handshakesPerAddress: options.handshakesPerAddress)
+        var action: RelayHandshake.Action
         // Until its hello is in, a connection may send only a hello-sized frame, and what it holds counts
         // against the relay's handshake budget.
         let receiver = MessageReceiver(connection, maxFrameSize: options.helloBytes)
-        receiver.handshake = ticket
-        let hello: Hello
-        do {
+        if let ticket = handshakes.admit(peer: peer) {
+            receiver.handshake = ticket
             let seconds = options.helloTimeoutSeconds
             let watchdog = Task {
                 try await Task.sleep(for: .seconds(seconds))
                 await connection.outbound.close()
             }
+            do {
+                action = handshake.received(try await receiver.next())
+            } catch {
+                action = handshake.failed(error)
+            }
             // Cancelled on every way out, so a refused connection is not kept until the timeout.
-            defer { watchdog.cancel() }
-            let first = try await receiver.next()
+            watchdog.cancel()
             ticket.release()
             receiver.handshake = nil
             receiver.maxFrameSize = options.maxFrameSize
-            guard case .hello(let h)? = first else {
-                logger.info("\(connection.peer): first message was not hello; closing")
-                try? await sender.send(.refused(code: .badRequest, reason: "expected a hello message first"))
-                return
-            }
-            hello = h
-        } catch let error as SwiftMateError where error.code == .overloaded {
-            logger.warning("\(connection.peer): refused: \(error.message) (\(options.handshakeBytes) bytes)")
-            try? await sender.send(.refused(code: .overloaded, reason: error.message))
-            return
-        } catch let error as SwiftMateError where error.code == .frameTooLarge || error.code == .malformedMessage {
-            logger.info("\(connection.peer): bad handshake: \(error.message)")
-            try? await sender.send(.refused(code: .badRequest, reason: "bad hello: \(error.message)"))
-            return
-        } catch {
-            logger.info("\(connection.peer): bad handshake: \(error)")
-            return
+        } else {
+            action = handshake.tooManyFromAddress()
         }
-        guard hello.protocolVersion == Hello.currentProtocolVersion else {
-            try? await sender.send(.refused(code: .protocolVersion,
-                reason: "protocol version \(hello.protocolVersion) is not supported (this relay speaks \(Hello.currentProtocolVersion)); upgrade the older side"))
-            return
-        }
-        let enabled = options.codecs.filter { registry.hasCodec($0) }
-        guard let codecName = negotiateCodec(offered: hello.codecs, enabled: enabled),
-              let codec = try? registry.codec(codecName) else {
-            try? await sender.send(.refused(code: .noCommonCodec,
-                reason: "no common codec: offered \(hello.codecs.joined(separator: ", ")); this relay allows \(enabled.joined(separator: ", "))"))
-            return
-        }
-        switch hello.role {
-        case .host:
-            // The in-process host of an embedded relay is this process itself; everyone else proves a key.
-            if connection.localRoute == nil, let hosts = options.hostAccess, !hosts.admits(publicKey: connection.publicKey, apiKey: hello.options["api_key"]) {
-                await refusalDelay()
-                logger.info("\(connection.peer): refused a host: no listed host key or API key")
-                try? await sender.send(.refused(code: .notAllowed,
-                    reason: "this relay lets only listed hosts open sessions; connect over ssh with a key in its relay.hosts.authorized_keys, or give an API key from its relay.hosts.api_keys (-k KEY, host.api_key)"))
+        var viewerSession: (session: RelaySession, readOnly: Bool)?
+        while true {
+            switch action {
+            case .refuse(let code, let reason, let delay, let log):
+                if delay { await refusalDelay() }
+                if let log { logger.info("\(peer): \(log)") }
+                try? await sender.send(.refused(code: code, reason: reason))
+                return
+            case .close(let log):
+                logger.info("\(peer): \(log)")
+                return
+            case .checkHost(let hello):
+                // The in-process host of an embedded relay is this process itself; everyone else proves a key.
+                let admitted = connection.localRoute != nil
+                    || options.hostAccess?.admits(publicKey: connection.publicKey, apiKey: hello.options["api_key"]) ?? true
+                action = handshake.hostChecked(admitted: admitted)
+            case .lookUpToken(let token):
+                viewerSession = await lookup(token)
+                let keyAdmitted = !access.requiresPublicKey(token: token)
+                    || (connection.publicKey.map { access.admits(token: token, key: $0) } ?? false)
+                action = handshake.tokenLookedUp(found: viewerSession != nil, keyAdmitted: keyAdmitted)
+            case .openSession(let hello, let codecName):
+                guard let codec = try? registry.codec(codecName) else { return }
+                await runHost(hello: hello, codec: codec, receiver: receiver, sender: sender, peer: peer, hostRoute: connection.localRoute)
+                return
+            case .join(let hello, let codecName):
+                guard let (session, readOnly) = viewerSession, let codec = try? registry.codec(codecName) else { return }
+                await runFramedViewer(session: session, readOnly: readOnly, hello: hello, codec: codec,
+                                      receiver: receiver, sender: sender, peer: peer)
                 return
             }
-            await runHost(hello: hello, codec: codec, receiver: receiver, sender: sender, peer: connection.peer,
-                          hostRoute: connection.localRoute)
-        case .viewer:
-            guard let (session, readOnly) = await lookup(hello.token) else {
-                await refusalDelay()
-                try? await sender.send(.refused(code: .invalidToken, reason: "Invalid or expired session token"))
-                logger.info("\(connection.peer): refused an unknown token")
-                return
-            }
-            if await lacksListedKey(connection, token: hello.token) {
-                try? await sender.send(.refused(code: .invalidToken,
-                    reason: "this session admits only listed SSH keys; join it with ssh (the key must be in the host's authorized_keys)"))
-                return
-            }
-            await runFramedViewer(session: session, readOnly: readOnly, hello: hello, codec: codec,
-                                  receiver: receiver, sender: sender, peer: connection.peer)
         }
     }
 
@@ -241,8 +220,7 @@ public actor Relay {
         do {
             try await sender.send(.welcome(Welcome(codec: codec.name, sessionID: session.id, readWriteToken: session.readWriteToken,
                                                    readOnlyToken: session.readOnlyToken, connectionStrings: strings)))
-            try await sender.startCompressing(codec)
-            receiver.startDecompressing(try codec.makeDecompressor(limit: options.maxFrameSize))
+            try await startCodec(codec, sender: sender, receiver: receiver, maxFrameSize: options.maxFrameSize)
         } catch {
             await dropSession(session)
             await session.end(reason: "the handshake with the host failed", exitStatus: -1)
@@ -299,8 +277,7 @@ public actor Relay {
                                              receiver: MessageReceiver, sender: MessageSender, peer: String) async {
         do {
             try await sender.send(.welcome(Welcome(codec: codec.name, sessionID: session.id, readOnly: readOnly)))
-            try await sender.startCompressing(codec)
-            receiver.startDecompressing(try codec.makeDecompressor(limit: options.maxFrameSize))
+            try await startCodec(codec, sender: sender, receiver: receiver, maxFrameSize: options.maxFrameSize)
         } catch { return }
         guard let viewer = session.addViewer(readOnly: readOnly, peer: peer, cols: hello.cols, rows: hello.rows) else {
             try? await sender.send(.goodbye(reason: "this session has reached its viewer limit", exitStatus: -1))
