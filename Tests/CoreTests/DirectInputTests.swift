@@ -3,6 +3,7 @@ import Foundation
 import Testing
 import Synchronization
 import SwiftMateCore
+import SwiftMateTestSupport
 
 /// A viewer's terminal link as the relay writes to it.
 private final class CollectingWriter: ByteWriter {

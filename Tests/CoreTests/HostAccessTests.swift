@@ -9,8 +9,7 @@ private let apiKey = "k3y-0f-the-listed-h0st-abcdef"
 /// A host link to `relay` as a remote host's (no in-process route), proving `publicKey` if given.
 private func hostHello(_ relay: Relay, publicKey: String?, apiKey: String?) async throws -> Message? {
     var (client, server) = LocalLink.pair(peerA: "10.1.1.1:4000", peerB: "relay")
-    client.localRoute = nil
-    server.localRoute = nil
+    // (no in-process route: the relay checks this host as a remote one)
     server.publicKey = publicKey
     Task { await relay.handle(server) }
     let sender = MessageSender(client.outbound), receiver = MessageReceiver(client)
@@ -49,8 +48,8 @@ private func hostHello(_ relay: Relay, publicKey: String?, apiKey: String?) asyn
 @Test func theEmbeddedHostNeedsNoKeyAndViewersAreUnaffected() async throws {
     var options = RelayOptions()
     options.hostAccess = HostAccess(apiKeys: [apiKey])
-    // The harness's host links in memory with the in-process route, as an embedded relay's host does.
-    let h = try await Harness(options: options)
+    // The harness's host links with the in-process route, as an embedded relay's host does.
+    let h = try await Harness(options: options, embeddedHost: true)
     let status = HostStatus()
     let host = h.startHost(FakeHostTerminal(), status: status)
     await status.waitReady()

@@ -3,6 +3,7 @@ import Foundation
 import Testing
 import Synchronization
 import SwiftMateCore
+import SwiftMateTestSupport
 
 /// Pushes `pieces` as output from `seq` on, from a plain thread as the PTY reader does (a pause after small ones).
 private func pushOutput(_ pieces: [[UInt8]], to client: HostClient, from seq: UInt64) async {

@@ -1,35 +1,11 @@
-// Host ⇄ relay ⇄ viewers in memory: fan-out, read-only input dropped, bad tokens refused, late joiners, the end.
+// Host ⇄ relay ⇄ viewers in memory: the shared scenarios (RelayScenarios), late joiners without keyframes, the end.
 import Testing
 import Synchronization
 import SwiftMateCore
 import SwiftMateTestSupport
 
-final class FakeHostTerminal: HostTerminal {
-    let typed = Mutex<[UInt8]>([])
-    let messages = Mutex<[String]>([])
-    func writeToCommand(_ bytes: [UInt8], viewer: UInt32) { typed.withLock { $0 += bytes } }
-    func viewerResized(viewer: UInt32, cols: UInt16, rows: UInt16) {}
-    func viewerLeft(viewer: UInt32) {}
-    func showMessage(_ text: String) { messages.withLock { $0.append(text) } }
-}
-
-final class FakeViewerTerminal: JoinTerminal {
-    let shown = Mutex<[UInt8]>([])
-    func display(_ bytes: [UInt8]) { shown.withLock { $0 += bytes } }
-    func sessionResized(cols: UInt16, rows: UInt16) {}
-    func showMessage(_ text: String) {}
-    var text: String { String(decoding: shown.withLock { $0 }, as: UTF8.self) }
-}
-
-/// Polls `condition` for up to `seconds`.
-func eventually(_ seconds: Double = 5, _ condition: () async -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-    while ContinuousClock.now < deadline {
-        if await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(10))
-    }
-    return await condition()
-}
+typealias FakeHostTerminal = RecordingHostTerminal
+typealias FakeViewerTerminal = RecordingViewerTerminal
 
 struct Harness {
     let transport = InMemoryTransport()
@@ -37,8 +13,11 @@ struct Harness {
     let relay: Relay
     let endpoint: Endpoint
     let serving: Task<Void, Never>
+    /// The host links as an embedded relay's host does (in-process route), not over the encoded in-memory link.
+    let embeddedHost: Bool
 
-    init(options: RelayOptions = RelayOptions()) async throws {
+    init(options: RelayOptions = RelayOptions(), embeddedHost: Bool = false) async throws {
+        self.embeddedHost = embeddedHost
         var options = options
         options.codecs = ["none"]
         options.refusalDelayMillis = 50...60
@@ -54,7 +33,8 @@ struct Harness {
         var options = HostOptions(relay: endpoint)
         options.codecs = ["none"]
         options.reconnect = false
-        let client = HostClient(transport: transport, registry: registry, options: options, terminal: terminal, status: status,
+        let link: any Transport = embeddedHost ? LocalRelayTransport(relay: relay) : transport
+        let client = HostClient(transport: link, registry: registry, options: options, terminal: terminal, status: status,
                                 frontends: frontends)
         Task { await client.run(size: { (80, 24) }) }
         return client
@@ -76,61 +56,9 @@ struct Harness {
     }
 }
 
-@Test func hostOutputReachesViewersAndOnlyReadWriteInputReachesTheHost() async throws {
-    let h = try await Harness()
-    let hostTerminal = FakeHostTerminal()
-    let status = HostStatus()
-    let host = h.startHost(hostTerminal, status: status)
-    await status.waitReady()
-    let rw = await h.token(status, readOnly: false)
-    let ro = await h.token(status, readOnly: true)
-    #expect(rw != ro && rw.count == 22 && ro.count == 22)
-
-    host.upstream.push(.output(seq: 0, bytes: Array("prompt$ ".utf8)))
-    let rwView = FakeViewerTerminal(), roView = FakeViewerTerminal()
-    let (rwInput, rwTyping) = AsyncStream<[UInt8]>.makeStream()
-    let (roInput, roTyping) = AsyncStream<[UInt8]>.makeStream()
-    let rwTask = h.join(token: rw, terminal: rwView, input: rwInput)
-    let roTask = h.join(token: ro, terminal: roView, input: roInput)
-    #expect(await eventually { await status.current().viewers.count == 2 })
-    // Late joiners saw the output from before they joined.
-    #expect(await eventually { rwView.text.contains("prompt$") && roView.text.contains("prompt$") })
-
-    host.upstream.push(.output(seq: 8, bytes: Array("marker-1\r\n".utf8)))
-    #expect(await eventually { rwView.text.hasSuffix("marker-1\r\n") && roView.text.hasSuffix("marker-1\r\n") })
-
-    roTyping.yield(Array("from-ro".utf8))
-    rwTyping.yield(Array("from-rw".utf8))
-    #expect(await eventually { String(decoding: hostTerminal.typed.withLock { $0 }, as: UTF8.self) == "from-rw" })
-    try await Task.sleep(for: .milliseconds(100))
-    #expect(String(decoding: hostTerminal.typed.withLock { $0 }, as: UTF8.self) == "from-rw")
-    #expect(hostTerminal.messages.withLock { $0 }.contains { $0.contains("read-only") })
-
-    host.finish(exitStatus: 3)
-    let rwOutcome = try await rwTask.value
-    #expect(rwOutcome.exitStatus == 3)
-    _ = try await roTask.value
-    rwTyping.finish()
-    roTyping.finish()
-    #expect(await eventually { await h.relay.sessionCount == 0 })
-    h.serving.cancel()
-}
-
-@Test func unknownTokensAreRefusedAfterADelay() async throws {
-    let h = try await Harness()
-    for token in ["ThisTokenDoesNotExist000", "x", "../../etc/passwd", ""] {
-        let start = ContinuousClock.now
-        let task = h.join(token: token, terminal: FakeViewerTerminal(), input: AsyncStream { $0.finish() })
-        do {
-            _ = try await task.value
-            Issue.record("token '\(token)' was accepted")
-        } catch let error as SwiftMateError {
-            #expect(error.code == .refused)
-            #expect(error.message == "Invalid or expired session token")
-        }
-        #expect(ContinuousClock.now - start >= .milliseconds(50))
-    }
-    h.serving.cancel()
+@Test func theRelayScenariosPassInMemory() async throws {
+    // The encoded path, as over a socket (the in-memory link has no in-process route).
+    try await RelayScenarios.check(InMemoryTransport(), endpoint: Endpoint(scheme: "memory", host: "relay", port: 0))
 }
 
 @Test func withoutKeyframesLateViewersGetAResetAndTheTailFromALineBoundary() async throws {

@@ -126,3 +126,11 @@ private func silentConnection(to endpoint: Endpoint) -> Int32 {
         }
     }
 }
+
+@Test func theRelayScenariosPassOverSSH() async throws {
+    let dir = stateDirectory()
+    let keys = try SSHHostKeys.loadOrCreate(in: dir)
+    var options = SSHTransport.Options(stateDirectory: dir)
+    options.fingerprints = keys.keys.map(\.fingerprint)
+    try await RelayScenarios.check(SSHTransport(options: options), endpoint: Endpoint(scheme: "ssh", host: "127.0.0.1", port: 0))
+}

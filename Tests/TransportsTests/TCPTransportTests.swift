@@ -20,3 +20,7 @@ import SwiftMateTestSupport
         #expect(error.message == "cannot reach relay 127.0.0.1:1: connection refused", "in words, not swift-nio's values")
     }
 }
+
+@Test func theRelayScenariosPassOverTCP() async throws {
+    try await RelayScenarios.check(TCPTransport(), endpoint: Endpoint(scheme: "tcp", host: "127.0.0.1", port: 0))
+}

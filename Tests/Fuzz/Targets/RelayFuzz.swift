@@ -70,9 +70,7 @@ private struct Script {
 
     /// One end of a link whose other end the relay serves; the encoded path (no local route).
     private func connect(_ tasks: inout [Task<Void, Never>]) -> Connection {
-        var (client, server) = LocalLink.pair(limitBytes: 1 << 16)
-        client.localRoute = nil
-        server.localRoute = nil
+        let (client, server) = LocalLink.pair(limitBytes: 1 << 16)
         let relay = self.relay
         tasks.append(Task { await relay.handle(server) })
         return client

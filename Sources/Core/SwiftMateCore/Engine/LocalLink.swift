@@ -19,7 +19,7 @@ public struct LocalRelayTransport: Transport {
 
     /// A new pair: the far end is handed to the relay as an accepted connection.
     public func connect(to endpoint: Endpoint) async throws -> Connection {
-        let (client, server) = LocalLink.pair(limitBytes: limitBytes, peerA: "local host", peerB: "local")
+        let (client, server) = LocalLink.pair(limitBytes: limitBytes, peerA: "local host", peerB: "local", inProcessRoute: true)
         let relay = self.relay
         Task { await relay.handle(server) }
         return client
@@ -35,10 +35,12 @@ public struct LocalRelayTransport: Transport {
 public enum LocalLink {
     /// A connected pair: what one end writes the other reads, in order; a writer waits while `limitBytes`
     /// are unread; closing either end ends both directions. The first end's `peer` is `peerB`, the
-    /// second's `peerA`.
-    public static func pair(limitBytes: Int = 1 << 20, peerA: String = "local", peerB: String = "local host") -> (Connection, Connection) {
+    /// second's `peerA`. With `inProcessRoute` both ends carry a `LocalRoute` (only the embedded relay's link:
+    /// its host is this process); without one the link carries encoded frames, as a remote link does.
+    public static func pair(limitBytes: Int = 1 << 20, peerA: String = "local", peerB: String = "local host",
+                            inProcessRoute: Bool = false) -> (Connection, Connection) {
         let toB = LocalPipe(limitBytes: limitBytes), toA = LocalPipe(limitBytes: limitBytes)
-        let route = LocalRoute()
+        let route = inProcessRoute ? LocalRoute() : nil
         let a = Connection(inbound: LocalInbound(pipe: toA), outbound: LocalWriter(pipe: toB, other: toA, route: route), peer: peerB,
                            localRoute: route)
         let b = Connection(inbound: LocalInbound(pipe: toB), outbound: LocalWriter(pipe: toA, other: toB, route: route), peer: peerA,
@@ -77,10 +79,10 @@ final class LocalPipe: Sendable {
 struct LocalWriter: ByteWriter {
     let pipe: LocalPipe
     let other: LocalPipe
-    let route: LocalRoute
+    let route: LocalRoute?
     func write(_ bytes: [UInt8]) async throws { try await pipe.write(bytes) }
     func close() async {
-        route.close()
+        route?.close()
         pipe.close()
         other.close()
     }
