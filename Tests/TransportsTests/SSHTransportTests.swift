@@ -10,12 +10,19 @@ private func stateDirectory() -> String {
     NSTemporaryDirectory() + "swiftmate-ssh-" + UUID().uuidString.prefix(8)
 }
 
-@Test func sshPassesTheTransportContract() async throws {
+/// An ssh transport with fresh host keys that its own client side pins.
+private func pinnedTransport() throws -> SSHTransport {
     let dir = stateDirectory()
     let keys = try SSHHostKeys.loadOrCreate(in: dir)
     var options = SSHTransport.Options(stateDirectory: dir)
     options.fingerprints = keys.keys.map(\.fingerprint)
-    try await TransportContract.check(SSHTransport(options: options), endpoint: Endpoint(scheme: "ssh", host: "127.0.0.1", port: 0))
+    return SSHTransport(options: options)
+}
+
+private let loopback = Endpoint(scheme: "ssh", host: "127.0.0.1", port: 0)
+
+@Test func sshPassesTheTransportContract() async throws {
+    try await TransportContract.check(try pinnedTransport(), endpoint: loopback)
 }
 
 @Test func hostKeysAreCreatedOncePrivateAndKept() throws {
@@ -128,9 +135,5 @@ private func silentConnection(to endpoint: Endpoint) -> Int32 {
 }
 
 @Test func theRelayScenariosPassOverSSH() async throws {
-    let dir = stateDirectory()
-    let keys = try SSHHostKeys.loadOrCreate(in: dir)
-    var options = SSHTransport.Options(stateDirectory: dir)
-    options.fingerprints = keys.keys.map(\.fingerprint)
-    try await RelayScenarios.check(SSHTransport(options: options), endpoint: Endpoint(scheme: "ssh", host: "127.0.0.1", port: 0))
+    try await RelayScenarios.check(try pinnedTransport(), endpoint: loopback)
 }
