@@ -6,8 +6,8 @@ import Logging
 import SwiftMateCore
 import Synchronization
 
-/// Accepts SSH connections on a thread of its own (libssh's accept and key exchange block) and runs
-/// each on its own `SSHServerSession` thread, so one slow or hostile client stalls no one else.
+/// Accepts SSH connections on a thread of its own and hands each to one of a few loops (`SSHServerLoop`), where it
+/// is served non-blocking beside the others, so one slow or hostile client stalls no one else.
 final class SSHListener: Listener, @unchecked Sendable {
     let localEndpoint: Endpoint
     private let socket: Int32
@@ -20,10 +20,13 @@ final class SSHListener: Listener, @unchecked Sendable {
     /// Connections per client address still in key exchange or login (bounded by `maxSetupsPerAddress`): the
     /// relay's own per-address count, holding no bytes.
     private let settingUp: HandshakeBudget
+    /// The loops that serve the connections (one per core unless `transports.ssh.loops` says otherwise).
+    private let loops: SSHServerLoops
 
     init(endpoint: Endpoint, keys: SSHHostKeys, options: SSHTransport.Options, context: ListenContext, logger: Logger) throws {
         self.options = options
         settingUp = HandshakeBudget(totalBytes: 0, perAddress: options.maxSetupsPerAddress)
+        loops = try SSHServerLoops(count: options.loops ?? ProcessInfo.processInfo.activeProcessorCount, name: "swiftmate-ssh", logger: logger)
         self.context = context
         self.logger = logger
         (socket, localEndpoint) = try Self.listen(endpoint)
@@ -139,6 +142,7 @@ final class SSHListener: Listener, @unchecked Sendable {
         defer {
             Glibc.close(socket)
             ssh_bind_free(bind)
+            loops.stop()
         }
         while !state.withLock({ $0.stopped }) {
             var fds = [pollfd(fd: socket, events: Int16(POLLIN), revents: 0), pollfd(fd: stopPipe.read, events: Int16(POLLIN), revents: 0)]
@@ -197,7 +201,7 @@ final class SSHListener: Listener, @unchecked Sendable {
                 let s = try SSHServerSession(session: session, peer: peer, listenPort: localEndpoint.port == 22 ? nil : localEndpoint.port,
                                              setupSeconds: options.setupSeconds,
                                              context: context, logger: logger)
-                s.start(handler: handler, onSetUp: setUp.release, onEnd: { setUp.release(); release() })
+                s.start(on: loops, handler: handler, onSetUp: setUp.release, onEnd: { setUp.release(); release() })
             } catch {
                 logger.error("ssh \(peer): \(error)")
                 ssh_free(session)

@@ -52,6 +52,19 @@ final class SSHServerSession: @unchecked Sendable {
     private var leftUnread = false
     /// The client sent past its SSH window (libssh buffers such data anyway): the connection closes.
     private var overran = false
+    private var phase = Phase.settingUp(deadline: .now)
+    /// The loop's event this session is in (set by `attach`).
+    private var loopEvent: ssh_event?
+    /// The session's socket is out of the loop's event for want of room (see `serve`).
+    private var paused = false
+    /// Output taken from the outbox that the client's SSH window did not take yet.
+    private var pendingOut: [UInt8] = []
+    /// The relay closed the link: the channel closes once `pendingOut` is sent.
+    private var closeAfterPending = false
+    private let readBuffer = UnsafeMutableRawPointer.allocate(byteCount: 64 << 10, alignment: 16)
+    private var handler: @Sendable (Connection) async -> Void = { _ in }
+    private var onSetUp: @Sendable () -> Void = {}
+    private var onEnd: @Sendable () -> Void = {}
 
     /// A session for an accepted socket that `ssh_bind_accept_fd` has already taken.
     init(session: ssh_session, peer: String, listenPort: Int?, setupSeconds: Int, context: ListenContext, logger: Logger) throws {
@@ -71,115 +84,174 @@ final class SSHServerSession: @unchecked Sendable {
     }
 
     deinit {
+        readBuffer.deallocate()
         serverCallbacks.deallocate()
         channelCallbacks.deallocate()
     }
 
-    /// Starts the session's thread; `handler` gets the connection once the client asked for a shell or
-    /// the `swiftmate` subsystem (`onSetUp` is called just before).
-    func start(handler: @escaping @Sendable (Connection) async -> Void, onSetUp: @escaping @Sendable () -> Void,
-               onEnd: @escaping @Sendable () -> Void) {
-        let thread = Thread {
-            self.run(handler: handler, onSetUp: onSetUp)
-            onEnd()
-        }
-        thread.name = "swiftmate-ssh"
-        thread.start()
+    /// Hands the session to one of `loops`; `handler` gets the connection once the client asked for a shell or the
+    /// `swiftmate` subsystem (`onSetUp` is called just before); `onEnd` once the session is freed.
+    func start(on loops: SSHServerLoops, handler: @escaping @Sendable (Connection) async -> Void,
+               onSetUp: @escaping @Sendable () -> Void, onEnd: @escaping @Sendable () -> Void) {
+        self.handler = handler
+        self.onSetUp = onSetUp
+        self.onEnd = onEnd
+        loops.adopt(self)
     }
 
-    // MARK: The session thread
+    // MARK: The loop's thread
 
-    private func run(handler: @escaping @Sendable (Connection) async -> Void, onSetUp: @Sendable () -> Void) {
-        defer { cleanUp() }
+    /// What the loop does with the session after a step.
+    enum Step {
+        /// Poll again, at the latest after this long.
+        case wait(Duration)
+        /// The session is over: detach and free it.
+        case done
+    }
+
+    private enum Phase {
+        /// Key exchange, login and the channel request, until the deadline.
+        case settingUp(deadline: ContinuousClock.Instant)
+        /// Bytes both ways.
+        case serving
+        /// The channel was closed from this side: sending what is queued, waiting a moment for the client's close.
+        case closing(deadline: ContinuousClock.Instant)
+    }
+
+    /// Non-blocking from here on; starts the key exchange and joins the loop's `event`. False: the session is
+    /// already over (and freed).
+    func attach(to event: ssh_event) -> Bool {
         installServerCallbacks()
-        var timeout = Int(setupSeconds)
-        ssh_options_set(session, SSH_OPTIONS_TIMEOUT, &timeout)
-        guard ssh_handle_key_exchange(session) == SSH_OK else {
+        ssh_set_blocking(session, 0)
+        guard ssh_handle_key_exchange(session) != SSH_ERROR else {
             logger.info("ssh \(peer): key exchange failed: \(String(cString: ssh_get_error(UnsafeMutableRawPointer(session))))")
-            return
+            end()
+            return false
         }
-        guard let event = ssh_event_new() else { return }
-        defer { ssh_event_free(event) }
+        loopEvent = event
         ssh_event_add_session(event, session)
-        defer { ssh_event_remove_session(event, session) }
         let me = Unmanaged.passUnretained(self).toOpaque()
         ssh_event_add_fd(event, outbox.wakeFD, Int16(POLLIN), { _, _, userdata in
             SSHServerSession.from(userdata)?.outbox.clearWake()
             return 0
         }, me)
-        defer { ssh_event_remove_fd(event, outbox.wakeFD) }
-
-        let deadline = ContinuousClock.now + .seconds(setupSeconds)
-        while request == nil {
-            if ssh_event_dopoll(event, 500) == SSH_ERROR { return }
-            if ContinuousClock.now > deadline {
-                logger.info("ssh \(peer): no shell or subsystem request within \(setupSeconds) s; closing")
-                return
-            }
-        }
-        guard let channel, let request else { return }
-        if case .exec(let command) = request {
-            refuseExec(channel, command: command)
-            finishChannel(event: event, channel: channel, exitStatus: 1)
-            return
-        }
-        let kind: ConnectionKind = request == .subsystem ? .framed : .terminal(token: user, cols: cols, rows: rows)
-        guard let inbound else { return }
-        let connection = Connection(inbound: inbound, outbound: SSHChannelWriter(session: self), peer: peer,
-                                    kind: kind, windowChanges: windows, publicKey: publicKey)
-        onSetUp()
-        Task { await handler(connection) }
-        serve(event: event, channel: channel)
+        phase = .settingUp(deadline: .now + .seconds(setupSeconds))
+        return true
     }
+
+    /// Leaves the loop's `event` and frees the session.
+    func detach(from event: ssh_event) {
+        if !paused { ssh_event_remove_session(event, session) }
+        ssh_event_remove_fd(event, outbox.wakeFD)
+        end()
+    }
+
+    private var closed: Bool { ssh_get_status(session) & (SSH_CLOSED | SSH_CLOSED_ERROR) != 0 }
+
+    /// Does what the session can do now without blocking.
+    func step(now: ContinuousClock.Instant) -> Step {
+        switch phase {
+        case .settingUp(let deadline):
+            if closed {
+                logger.info("ssh \(peer): closed during key exchange or login: \(String(cString: ssh_get_error(UnsafeMutableRawPointer(session))))")
+                return .done
+            }
+            guard let channel, let request else {
+                if now > deadline {
+                    logger.info("ssh \(peer): no shell or subsystem request within \(setupSeconds) s; closing")
+                    return .done
+                }
+                return .wait(deadline - now)
+            }
+            if case .exec(let command) = request {
+                refuseExec(channel, command: command)
+                return finishChannel(channel, exitStatus: 1, now: now)
+            }
+            guard let inbound else { return .done }
+            let kind: ConnectionKind = request == .subsystem ? .framed : .terminal(token: user, cols: cols, rows: rows)
+            let connection = Connection(inbound: inbound, outbound: SSHChannelWriter(session: self), peer: peer,
+                                        kind: kind, windowChanges: windows, publicKey: publicKey)
+            phase = .serving
+            onSetUp()
+            let handler = self.handler
+            Task { await handler(connection) }
+            return serve(channel, now: now)
+        case .serving:
+            guard let channel else { return .done }
+            return serve(channel, now: now)
+        case .closing(let deadline):
+            if closed || now > deadline || (peerClosed && !hasQueuedOutput) { return .done }
+            return .wait(.milliseconds(20))
+        }
+    }
+
+    /// Whether libssh still holds output for the socket.
+    private var hasQueuedOutput: Bool { ssh_get_poll_flags(session) & Int32(SSH_WRITE_PENDING) != 0 }
 
     /// Moves bytes until the relay closes the connection or the client goes away.
-    private func serve(event: ssh_event, channel: ssh_channel) {
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: 64 << 10, alignment: 16)
-        defer { buffer.deallocate() }
+    private func serve(_ channel: ssh_channel, now: ContinuousClock.Instant) -> Step {
+        if overran { return .done }
+        if leftUnread { readUnread(channel) }
+        // No room for what the client sent: its socket is left unread (its TCP window then closes) until the
+        // relay's reader makes room and wakes this session through the outbox's eventfd.
+        if leftUnread != paused, let event = loopEvent {
+            if leftUnread { ssh_event_remove_session(event, session) } else { ssh_event_add_session(event, session) }
+            paused = leftUnread
+        }
+        // Output: at most what the client's SSH window takes now; the rest waits for its window to reopen.
         while true {
-            if overran { return }
-            if leftUnread { readUnread(channel, into: buffer) }
-            let (chunks, closing) = outbox.take()
-            for chunk in chunks where !SSHOutbox.write(chunk, to: channel) { return }
-            if closing {
-                finishChannel(event: event, channel: channel, exitStatus: refused.withLock { $0 } ? 1 : 0)
-                return
+            if pendingOut.isEmpty {
+                let (chunks, closing) = outbox.take()
+                pendingOut = chunks.flatMap { $0 }
+                if pendingOut.isEmpty && closing {
+                    return finishChannel(channel, exitStatus: refused.withLock { $0 } ? 1 : 0, now: now)
+                }
+                if closing { closeAfterPending = true }
+                if pendingOut.isEmpty { break }
             }
-            if ssh_is_connected(session) == 0 || ssh_channel_is_closed(channel) != 0 {
-                inbound?.finish()
-                // Keep serving writes until the relay closes (it does once inbound ends).
-                if ssh_is_connected(session) == 0 { return }
+            let room = Int(ssh_channel_window_size(channel))
+            guard room > 0 else { break }
+            let n = pendingOut.withUnsafeBytes { raw in
+                ssh_channel_write(channel, raw.baseAddress, UInt32(min(room, raw.count)))
             }
-            if leftUnread {
-                // No room for what the client sent: the socket is left unread (the client's TCP window then
-                // closes) until the relay's reader makes room and wakes this thread.
-                var wake = pollfd(fd: outbox.wakeFD, events: Int16(POLLIN), revents: 0)
-                if poll(&wake, 1, 1000) > 0 { outbox.clearWake() }
-                continue
-            }
-            if ssh_event_dopoll(event, -1) == SSH_ERROR {
+            if n == 0 || n == SSH_AGAIN { break }
+            if n < 0 {
                 inbound?.finish(throwing: SwiftMateError(.connectionLost, "ssh \(peer): the connection failed"))
-                return
+                return .done
+            }
+            pendingOut.removeFirst(Int(n))
+            if pendingOut.isEmpty && closeAfterPending {
+                return finishChannel(channel, exitStatus: refused.withLock { $0 } ? 1 : 0, now: now)
             }
         }
+        if closed {
+            inbound?.finish(throwing: SwiftMateError(.connectionLost, "ssh \(peer): the connection failed"))
+            return .done
+        }
+        if ssh_channel_is_closed(channel) != 0 {
+            // Keep serving writes until the relay closes (it does once inbound ends).
+            inbound?.finish()
+        }
+        return .wait(.seconds(1))
     }
 
-    /// Ends the channel the way sshd does: exit status, EOF, close; then lets libssh send it all and
-    /// waits a moment for the client's close, so the client reports a clean end rather than a cut one.
-    private func finishChannel(event: ssh_event, channel: ssh_channel, exitStatus: Int32) {
+    /// Ends the channel the way sshd does: exit status, EOF, close; then lets the loop send it and waits a
+    /// moment for the client's close, so the client reports a clean end rather than a cut one.
+    private func finishChannel(_ channel: ssh_channel, exitStatus: Int32, now: ContinuousClock.Instant) -> Step {
+        if paused, let event = loopEvent {
+            ssh_event_add_session(event, session)
+            paused = false
+        }
         ssh_channel_request_send_exit_status(channel, exitStatus)
         ssh_channel_send_eof(channel)
         ssh_channel_close(channel)
-        _ = ssh_blocking_flush(session, 2000)
-        let deadline = ContinuousClock.now + .milliseconds(500)
-        while !peerClosed && ContinuousClock.now < deadline && ssh_is_connected(session) != 0 {
-            if ssh_event_dopoll(event, 50) == SSH_ERROR { break }
-        }
+        phase = .closing(deadline: now + .milliseconds(2500))
+        return .wait(.milliseconds(20))
     }
 
     /// Hands the relay what the data callback left in libssh's channel buffer, as far as there is room (reading it
     /// there reopens the client's SSH window).
-    private func readUnread(_ channel: ssh_channel, into buffer: UnsafeMutableRawPointer) {
+    private func readUnread(_ channel: ssh_channel) {
         guard let inbound else { return }
         leftUnread = false
         while true {
@@ -188,20 +260,20 @@ final class SSHServerSession: @unchecked Sendable {
                 leftUnread = true
                 return
             }
-            let n = ssh_channel_read_nonblocking(channel, buffer, UInt32(min(room, 64 << 10)), 0)
+            let n = ssh_channel_read_nonblocking(channel, readBuffer, UInt32(min(room, 64 << 10)), 0)
             guard n > 0 else { return }
-            let bytes = [UInt8](UnsafeRawBufferPointer(start: buffer, count: Int(n)))
+            let bytes = [UInt8](UnsafeRawBufferPointer(start: readBuffer, count: Int(n)))
             InlineWork.perform { inbound.deliver(bytes) }
         }
     }
 
     /// Takes what the client sent (`length` bytes buffered by libssh) as far as the inbound side has room; returns
-    /// how many were taken (libssh keeps the rest and does not reopen the window for it).
+    /// how many were taken (libssh keeps the rest).
     fileprivate func received(_ data: UnsafeMutableRawPointer, length: Int) -> Int {
         guard let inbound else { return length } // before shell/subsystem there is no reader: dropped
-        // While the relay has no room the socket is not read, so libssh's buffer holds at most what came in during
-        // a write to this client (libssh 0.10 reopens the SSH window even for bytes left in its buffer). More is a
-        // client that floods while it does not read what it is sent.
+        // While the relay has no room the socket is not polled, so libssh's buffer holds at most what came with the
+        // last packets read (libssh 0.10 reopens the SSH window even for bytes left in its buffer). More is a
+        // client that floods past its window.
         if length > inboundBytes + (8 << 20) {
             overran = true
             logger.warning("ssh \(peer): sent \(length) bytes past its SSH window; closing the connection")
@@ -216,6 +288,12 @@ final class SSHServerSession: @unchecked Sendable {
         // taking this runs here if its executor allows (a host's embedded relay does).
         InlineWork.perform { inbound.deliver(bytes) }
         return taken
+    }
+
+    /// Frees the session and says so.
+    private func end() {
+        cleanUp()
+        onEnd()
     }
 
     private func refuseExec(_ channel: ssh_channel, command: String) {

@@ -9,8 +9,8 @@ import SwiftMateCore
 /// Listening: an SSH server whose host keys live in `Options.stateDirectory` (created on first start).
 /// A client that asks for a shell is a viewer whose SSH user name is the session token
 /// (`ConnectionKind.terminal`); one that asks for the `swiftmate` subsystem speaks the framed protocol.
-/// Threading: libssh runs on threads of its own (one to accept, one per connection), never on the
-/// cooperative pool.
+/// Threading: libssh runs on threads of its own (the relay: one to accept, and a few loops, one per core by default,
+/// each serving many connections non-blocking; a host's link: one thread), never on the cooperative pool.
 public struct SSHTransport: Transport {
     /// The transport's options (YAML `transports: {ssh: {…}}`).
     public struct Options: Sendable {
@@ -20,7 +20,9 @@ public struct SSHTransport: Transport {
         public var fingerprints: [String] = []
         /// Seconds a new connection has for key exchange and its channel request.
         public var setupSeconds = 30
-        /// Most SSH connections served at once (each has a thread); more are closed at once.
+        /// Threads serving the relay's SSH connections (`loops`); nil: one per core.
+        public var loops: Int?
+        /// Most SSH connections served at once; more are closed at once.
         public var maxConnections = 2000
         /// Most connections one client address may have in key exchange or login at once (`max_setups_per_address`).
         public var maxSetupsPerAddress = 32
@@ -35,11 +37,12 @@ public struct SSHTransport: Transport {
             self.stateDirectory = stateDirectory
         }
 
-        /// Reads `{state_dir, fingerprints, setup_timeout, max_connections, max_setups_per_address, identity, inbound_bytes}`.
+        /// Reads `{state_dir, fingerprints, setup_timeout, max_connections, max_setups_per_address, identity, inbound_bytes, loops}`.
         public init(_ node: ConfigNode) throws {
             self.init()
             try node.checkKeys(["state_dir", "fingerprints", "setup_timeout", "max_connections", "max_setups_per_address", "identity",
-                                "inbound_bytes"])
+                                "inbound_bytes", "loops"])
+            if let l = node["loops"] { loops = try l.int(in: 1...256) }
             if let b = node["inbound_bytes"] { inboundBytes = try b.int(in: 4096...(1 << 30)) }
             if let m = node["max_setups_per_address"] { maxSetupsPerAddress = try m.int(in: 1...100_000) }
             if let i = node["identity"] {
