@@ -89,15 +89,24 @@ func measureEcho(_ client: EchoClient, count: Int) throws -> [Double] {
     return samples
 }
 
-/// A host sharing `cat` on its embedded relay, one viewer typing: stock OpenSSH (`viewer` "ssh") or
-/// `swiftmate join` over tcp ("tcp").
-func swiftmateEchoLatency(count: Int, viewer kind: String = "ssh", viaPTY: Bool) throws -> [Double] {
+/// A host sharing `cat` on its embedded relay (or, `separateRelay`, on a relay process it links to over ssh, pinned),
+/// one viewer typing: stock OpenSSH (`viewer` "ssh") or `swiftmate join` over tcp ("tcp").
+func swiftmateEchoLatency(count: Int, viewer kind: String = "ssh", viaPTY: Bool, separateRelay: Bool = false) throws -> [Double] {
     let socket = dir + "/latency.sock"
-    let host = try PTYProcess(command: [binary, "-S", socket, "new-session", "cat"], environment: env, cols: 120, rows: 40)
+    var link: [String] = []
+    var relay: PTYProcess?
+    if separateRelay {
+        let (started, _, sshURL, fingerprints) = try startRelay(tag: "latency-\(viaPTY)")
+        relay = started
+        link = ["--relay", sshURL] + fingerprints.flatMap { ["--relay-fingerprint", $0] }
+    }
+    let host = try PTYProcess(command: [binary, "-S", socket] + link + ["new-session", "cat"], environment: env, cols: 120, rows: 40)
     _ = drain(host)
     defer {
         host.signal(SIGTERM)
         _ = host.waitForExit()
+        relay?.signal(SIGTERM)
+        _ = relay?.waitForExit()
     }
     while !FileManager.default.fileExists(atPath: socket) { usleep(20_000) }
     _ = try ControlClient.send("wait-ready", to: socket)

@@ -18,6 +18,8 @@ var runs = 3
 var suite = "share"
 var viewerKind = "default"
 var keystrokes = 300
+/// `latency`: `embedded` (the host's own relay) or `separate` (a relay process, the host linked over ssh, pinned).
+var relayKind = "embedded"
 var floodConnections = 1000
 var floodDeclared = 262_143
 var floodOnly: String?
@@ -29,12 +31,13 @@ while let a = arguments.popFirst() {
     case "--runs": runs = max(1, Int(arguments.popFirst() ?? "") ?? runs)
     case "--viewer": viewerKind = arguments.popFirst() ?? viewerKind
     case "--keystrokes": keystrokes = max(10, Int(arguments.popFirst() ?? "") ?? keystrokes)
+    case "--relay": relayKind = arguments.popFirst() == "separate" ? "separate" : "embedded"
     case "--connections": floodConnections = max(1, Int(arguments.popFirst() ?? "") ?? floodConnections)
     case "--only": floodOnly = arguments.popFirst()
     case "--declared": floodDeclared = max(16, Int(arguments.popFirst() ?? "") ?? floodDeclared)
     case "share", "record", "recorder", "latency", "screen", "flood": suite = a
     default:
-        say("usage: swiftmate-bench [share | record | recorder | latency | screen | flood] [--lines N] [--runs N] [--codecs lz4,zlib,none] [--viewer tcp|ssh] [--keystrokes N] [--connections N] [--declared BYTES] [--only defaults|budget-only]")
+        say("usage: swiftmate-bench [share | record | recorder | latency | screen | flood] [--lines N] [--runs N] [--codecs lz4,zlib,none] [--viewer tcp|ssh] [--keystrokes N] [--relay embedded|separate] [--connections N] [--declared BYTES] [--only defaults|budget-only]")
         exit(2)
     }
 }
@@ -288,10 +291,13 @@ case "latency":
     // Both ways of typing, each beside its floor: the viewer on pipes (the client's own terminal left out)
     // and on a PTY (as a terminal emulator would type).
     for viaPTY in [false, true] {
-        let ours = try swiftmateEchoLatency(count: keystrokes, viewer: viewerKind == "tcp" ? "tcp" : "ssh", viaPTY: viaPTY)
+        let ours = try swiftmateEchoLatency(count: keystrokes, viewer: viewerKind == "tcp" ? "tcp" : "ssh", viaPTY: viaPTY,
+                                            separateRelay: relayKind == "separate")
         let floor = try openSSHEchoLatency(count: keystrokes, viaPTY: viaPTY)
-        say(String(format: "keystroke echo, %d keystrokes, client on \(viaPTY ? "a pty" : "pipes"): swiftmate (\(viewerKind == "tcp" ? "swiftmate join over tcp" : "OpenSSH viewer") → relay → host) median %.3f ms p99 %.3f ms | one OpenSSH hop to sshd median %.3f ms p99 %.3f ms",
-                   keystrokes, percentile(ours, 0.5), percentile(ours, 0.99), percentile(floor, 0.5), percentile(floor, 0.99)))
+        let path = relayKind == "separate" ? "relay process → host over ssh" : "embedded relay → host"
+        say(String(format: "keystroke echo, %d keystrokes, client on \(viaPTY ? "a pty" : "pipes"): swiftmate (\(viewerKind == "tcp" ? "swiftmate join over tcp" : "OpenSSH viewer") → \(path)) median %.3f ms p99 %.3f ms | one OpenSSH hop to sshd median %.3f ms p99 %.3f ms | ratio of medians %.2f",
+                   keystrokes, percentile(ours, 0.5), percentile(ours, 0.99), percentile(floor, 0.5), percentile(floor, 0.99),
+                   percentile(ours, 0.5) / percentile(floor, 0.5)))
     }
 case "recorder":
     // The recorder alone: the file's bytes as 4 KiB PTY-sized chunks, handed over in batches of 1 and 16.

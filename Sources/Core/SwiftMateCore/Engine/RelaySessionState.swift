@@ -1,0 +1,211 @@
+// A relay session's logic as a pure state machine: members, fan-out, keyframes for joins and resyncs, the end.
+
+/// Where a viewer's bytes go: framed messages (join client) or a plain terminal (ssh).
+enum ViewerLink: Sendable {
+    case framed
+    case terminal
+}
+
+/// The state of one session at the relay. Events (the host's messages, viewers joining, typing, resizing, leaving,
+/// falling behind, the end) return the actions the session's owner performs: queue pushes, frontend events, logs.
+/// No queues, locks or I/O here, so every rule is tested without them.
+struct RelaySessionState: Sendable {
+    /// What the owner does, in order.
+    enum Action: Equatable, Sendable {
+        /// Queue `message` for the host; never dropped (joins, leaves, sizes, keyframe requests).
+        case toHost(Message)
+        /// Keystrokes for the host; dropped with a warning if the host is not reading.
+        case inputToHost(viewer: UInt32, bytes: [UInt8])
+        /// Live output for a viewer; if its queue overflows the owner reports `viewerOverflowed`.
+        case output(viewer: UInt32, Message)
+        /// Queue `message` for a viewer; never dropped (sizes, repaints, the goodbye).
+        case toViewer(UInt32, Message)
+        /// The viewer's queue closes (it left, or the session ended).
+        case closeViewer(UInt32)
+        /// An event for the relay's own frontends (the recorder).
+        case publish(SessionEvent)
+        /// A line for the relay's log (info), or at debug level.
+        case log(String, debug: Bool = false)
+    }
+
+    /// A viewer as the session sees it.
+    struct Member: Sendable, Equatable {
+        let id: UInt32
+        let readOnly: Bool
+        let peer: String
+        let link: ViewerLink
+        var cols: UInt16
+        var rows: UInt16
+    }
+
+    let id: String
+    private(set) var members: [UInt32: Member] = [:]
+    private var nextViewerID: UInt32 = 1
+    private(set) var seq: UInt64 = 0
+    private(set) var cols: UInt16
+    private(set) var rows: UInt16
+    private var cache: KeyframeCache
+    /// Viewers that joined while no keyframe was at hand: repainted when one comes.
+    private var awaitingKeyframe: Set<UInt32> = []
+    private(set) var ended = false
+    private let maxViewers: Int
+
+    /// A session `id` of `cols`x`rows` keeping `tailBytes` of output past its latest keyframe.
+    init(id: String, cols: UInt16, rows: UInt16, tailBytes: Int, maxViewers: Int) {
+        self.id = id
+        self.cols = cols
+        self.rows = rows
+        self.maxViewers = maxViewers
+        cache = KeyframeCache(requestBytes: tailBytes)
+    }
+
+    private static func violation(_ what: String) -> SwiftMateError {
+        SwiftMateError(.protocolViolation, "the host broke the protocol: \(what)")
+    }
+
+    // MARK: The host
+
+    /// Host output: kept for late joiners, sent to every viewer. Throws for an offset no honest host sends (one
+    /// that goes back, or passes `WireLimits.maxStreamOffset`): the owner closes that host's link.
+    mutating func hostOutput(seq hostSeq: UInt64, bytes: [UInt8]) throws(SwiftMateError) -> [Action] {
+        // Checked before any arithmetic: the stream only moves forward (a host whose upstream queue overflowed
+        // skips ahead) and stays within the offset limit.
+        guard hostSeq >= seq else { throw Self.violation("output at offset \(hostSeq) goes back before offset \(seq)") }
+        guard let end = WireLimits.streamEnd(seq: hostSeq, count: bytes.count) else {
+            throw Self.violation("output at offset \(hostSeq) passes the stream offset limit \(WireLimits.maxStreamOffset)")
+        }
+        var actions: [Action] = []
+        if hostSeq != seq {
+            actions.append(.log("host seq \(hostSeq) is ahead of relay seq \(seq) (the host dropped output); following the host", debug: true))
+        }
+        seq = end
+        if cache.output(seq: hostSeq, bytes: bytes) == .requestKeyframe { actions.append(.toHost(.keyframeRequest)) }
+        actions.append(.publish(.output(seq: hostSeq, bytes: bytes)))
+        let message = Message.output(seq: hostSeq, bytes: bytes)
+        for id in members.keys.sorted() { actions.append(.output(viewer: id, message)) }
+        return actions
+    }
+
+    /// A keyframe from the host (asked for earlier).
+    mutating func hostKeyframe(_ k: Keyframe) throws(SwiftMateError) -> [Action] {
+        guard k.cols > 0, k.rows > 0 else { throw Self.violation("a keyframe of \(k.cols)x\(k.rows)") }
+        var actions: [Action] = []
+        let (taken, next) = cache.received(k)
+        if !taken {
+            actions.append(.log("session \(id): keyframe at \(k.seq) is outside the kept output (\(cache.base)..<\(cache.end)); not used", debug: true))
+        }
+        if next == .requestKeyframe { actions.append(.toHost(.keyframeRequest)) }
+        if taken {
+            // Viewers that joined while there was none were shown the recent output; now repaint them.
+            for id in awaitingKeyframe.sorted() where members[id] != nil { actions += catchUp(id) }
+            awaitingKeyframe.removeAll()
+        }
+        return actions
+    }
+
+    /// The session's size changed (the host decides it).
+    mutating func hostResized(cols: UInt16, rows: UInt16) throws(SwiftMateError) -> [Action] {
+        guard cols > 0, rows > 0 else { throw Self.violation("a session size of \(cols)x\(rows)") }
+        self.cols = cols
+        self.rows = rows
+        var actions: [Action] = [.publish(.resize(cols: cols, rows: rows))]
+        for id in members.keys.sorted() { actions.append(.toViewer(id, .resize(viewer: 0, cols: cols, rows: rows))) }
+        if cache.resized() == .requestKeyframe { actions.append(.toHost(.keyframeRequest)) }
+        return actions
+    }
+
+    /// A message from the host that changes the session, or nil for one that does not (`output`, `resize` and
+    /// `keyframe` do).
+    mutating func host(_ message: Message) throws(SwiftMateError) -> [Action]? {
+        switch message {
+        case .output(let seq, let bytes): try hostOutput(seq: seq, bytes: bytes)
+        case .resize(_, let cols, let rows): try hostResized(cols: cols, rows: rows)
+        case .keyframe(let k): try hostKeyframe(k)
+        default: nil
+        }
+    }
+
+    // MARK: Viewers
+
+    /// What brings a viewer's fresh (or overflowed) terminal to the live stream: the session size, the repaint,
+    /// then the output after it. Nothing is lost or repeated: the next output action is live.
+    private func catchUp(_ id: UInt32) -> [Action] {
+        let c = cache.catchUp(cols: cols, rows: rows)
+        var actions: [Action] = [.toViewer(id, .resize(viewer: 0, cols: cols, rows: rows))]
+        if let repaint = c.repaint { actions.append(.toViewer(id, .keyframe(repaint))) }
+        if !c.bytes.isEmpty { actions.append(.toViewer(id, .output(seq: c.seq, bytes: c.bytes))) }
+        return actions
+    }
+
+    /// A viewer joins with its window size; nil when the session has ended or has its limit of viewers.
+    mutating func join(readOnly: Bool, peer: String, cols: UInt16, rows: UInt16, link: ViewerLink) -> (Member, [Action])? {
+        let (cols, rows) = (WireLimits.clampSide(cols), WireLimits.clampSide(rows))
+        guard !ended, members.count < maxViewers else { return nil }
+        let member = Member(id: nextViewerID, readOnly: readOnly, peer: peer, link: link, cols: cols, rows: rows)
+        nextViewerID += 1
+        members[member.id] = member
+        var actions = catchUp(member.id)
+        if !cache.hasKeyframe && !cache.replaysFromStart {
+            // Only recent output could be replayed: ask the host now and repaint this viewer when it answers.
+            awaitingKeyframe.insert(member.id)
+            if cache.requestNow() == .requestKeyframe { actions.append(.toHost(.keyframeRequest)) }
+        }
+        actions.append(.toHost(.viewerJoined(viewer: member.id, readOnly: readOnly, peer: peer, count: UInt32(members.count))))
+        actions.append(.publish(.viewerJoined(viewer: member.id, readOnly: readOnly, peer: peer)))
+        if !readOnly && cols > 0 && rows > 0 { actions.append(.toHost(.resize(viewer: member.id, cols: cols, rows: rows))) }
+        actions.append(.log("viewer \(member.id) joined session \(id) from \(peer)\(readOnly ? " (read-only)" : "")"))
+        return (member, actions)
+    }
+
+    /// A viewer's queue overflowed: its backlog is gone; it is repainted from the keyframe and goes on live.
+    func viewerOverflowed(_ id: UInt32, dropped: Int) -> [Action] {
+        guard members[id] != nil else { return [] }
+        return [.log("viewer \(id) of session \(self.id) fell behind; dropped \(dropped) bytes of backlog and sent a keyframe")] + catchUp(id)
+    }
+
+    /// A viewer left; the host hears of it.
+    mutating func leave(_ id: UInt32, reason: String) -> [Action] {
+        guard members.removeValue(forKey: id) != nil else { return [] }
+        awaitingKeyframe.remove(id)
+        return [.closeViewer(id), .toHost(.viewerLeft(viewer: id, reason: reason, count: UInt32(members.count))),
+                .publish(.viewerLeft(viewer: id, reason: reason)), .log("viewer \(id) left session \(self.id): \(reason)")]
+    }
+
+    /// Keystrokes from a viewer: forwarded for read-write viewers, dropped for read-only ones.
+    func input(from id: UInt32, bytes: [UInt8]) -> [Action] {
+        guard let member = members[id], !member.readOnly, !bytes.isEmpty else { return [] }
+        return [.publish(.input(viewer: id, bytes: bytes)), .inputToHost(viewer: id, bytes: bytes)]
+    }
+
+    /// A viewer's window size changed: the host decides the session size from read-write viewers' sizes.
+    mutating func viewerResized(_ id: UInt32, cols: UInt16, rows: UInt16) -> [Action] {
+        let (cols, rows) = (WireLimits.clampSide(cols), WireLimits.clampSide(rows))
+        guard var member = members[id] else { return [] }
+        member.cols = cols
+        member.rows = rows
+        members[id] = member
+        var actions: [Action] = []
+        // A terminal viewer's writer hears of it too, in stream order (its drawing may have to change).
+        if member.link == .terminal { actions.append(.toViewer(id, .resize(viewer: id, cols: cols, rows: rows))) }
+        if !member.readOnly { actions.append(.toHost(.resize(viewer: id, cols: cols, rows: rows))) }
+        return actions
+    }
+
+    /// The latest keyframe and the output since (to start a screen model for one viewer).
+    func currentCatchUp() -> KeyframeCache.CatchUp { cache.catchUp(cols: cols, rows: rows) }
+
+    // MARK: The end
+
+    /// The session ends: every viewer gets the goodbye and its queue closes. Nil when it had ended already.
+    mutating func end(reason: String, exitStatus: Int32) -> [Action]? {
+        guard !ended else { return nil }
+        ended = true
+        var actions: [Action] = []
+        for id in members.keys.sorted() {
+            actions += [.toViewer(id, .goodbye(reason: reason, exitStatus: exitStatus)), .closeViewer(id)]
+        }
+        members.removeAll()
+        awaitingKeyframe.removeAll()
+        return actions
+    }
+}
