@@ -122,6 +122,13 @@ func swiftmateEchoLatency(count: Int, viewer kind: String = "ssh", viaPTY: Bool,
     }
     let viewer = try EchoClient.start(viewerCommand, viaPTY: viaPTY || kind == "tcp")
     defer { viewer.stop() }
+    // Typing starts once the viewer has joined: before that, a client on a PTY has its terminal's own echo (its
+    // line discipline is not in raw mode yet), which the warm-up would take for the session's.
+    let joinDeadline = Date().addingTimeInterval(20)
+    while !(try ControlClient.send("status-json", to: socket)).contains("\"peer\"") {
+        if Date() > joinDeadline { throw BenchError(description: "the viewer did not join (\(viewerCommand.joined(separator: " ")))") }
+        usleep(20_000)
+    }
     return try measureEcho(viewer, count: count)
 }
 
