@@ -21,6 +21,8 @@ var keystrokes = 300
 /// `latency`: `embedded` (the host's own relay) or `separate` (a relay process, the host linked over ssh, pinned).
 var relayKind = "embedded"
 var floodConnections = 1000
+/// `sessions`: how many sessions the relay holds.
+var sessionCount = 2000
 var floodDeclared = 262_143
 var floodOnly: String?
 var arguments = CommandLine.arguments.dropFirst()
@@ -32,12 +34,13 @@ while let a = arguments.popFirst() {
     case "--viewer": viewerKind = arguments.popFirst() ?? viewerKind
     case "--keystrokes": keystrokes = max(10, Int(arguments.popFirst() ?? "") ?? keystrokes)
     case "--relay": relayKind = arguments.popFirst() == "separate" ? "separate" : "embedded"
+    case "--sessions": sessionCount = max(1, Int(arguments.popFirst() ?? "") ?? sessionCount)
     case "--connections": floodConnections = max(1, Int(arguments.popFirst() ?? "") ?? floodConnections)
     case "--only": floodOnly = arguments.popFirst()
     case "--declared": floodDeclared = max(16, Int(arguments.popFirst() ?? "") ?? floodDeclared)
-    case "share", "record", "recorder", "latency", "screen", "flood": suite = a
+    case "share", "record", "recorder", "latency", "screen", "flood", "sessions": suite = a
     default:
-        say("usage: swiftmate-bench [share | record | recorder | latency | screen | flood] [--lines N] [--runs N] [--codecs lz4,zlib,none] [--viewer tcp|ssh] [--keystrokes N] [--relay embedded|separate] [--connections N] [--declared BYTES] [--only defaults|budget-only]")
+        say("usage: swiftmate-bench [share | record | recorder | latency | screen | flood | sessions] [--sessions N] [--lines N] [--runs N] [--codecs lz4,zlib,none] [--viewer tcp|ssh] [--keystrokes N] [--relay embedded|separate] [--connections N] [--declared BYTES] [--only defaults|budget-only]")
         exit(2)
     }
 }
@@ -280,6 +283,15 @@ case "record":
                  median(off), median(on), (median(on) / median(off) - 1) * 100, cpuOff, cpuOn, median(bares), median(rec), median(rec) / median(bares)))
 case "screen":
     runScreenBench(seqFile: file, runs: runs)
+case "sessions":
+    // The same echo with one session and with many, beside one OpenSSH hop, in this run.
+    let floor = try openSSHEchoLatency(count: keystrokes, viaPTY: false)
+    say(String(format: "one OpenSSH hop to sshd: echo median %.3f ms p99 %.3f ms", percentile(floor, 0.5), percentile(floor, 0.99)))
+    for count in [1, sessionCount] {
+        let r = try sessionsRun(count: count, keystrokes: keystrokes)
+        say(String(format: "relay with %d sessions (hosts over tcp, each printing a line a second; set up in %.1f s): relay RSS %.1f MB, %d threads; OpenSSH viewer of one session: echo median %.3f ms p99 %.3f ms (%.2f × the hop)",
+                   count, r.setUp, r.rss, r.threads, percentile(r.echo, 0.5), percentile(r.echo, 0.99), percentile(r.echo, 0.5) / percentile(floor, 0.5)))
+    }
 case "flood":
     // The default limits (the per-address cap stops the flood first), then the total budget alone.
     // (--only defaults runs the first alone: a relay built before these limits existed refuses the second's YAML.)
