@@ -120,41 +120,41 @@ public final class HostClient: Sendable {
     /// Connects and serves until the session ends (or, without reconnects, until the link is lost).
     /// `hello` gives the current window size at each (re)connect.
     public func run(size: @escaping @Sendable () -> (cols: UInt16, rows: UInt16)) async {
-        var delay = options.reconnectDelaySeconds
+        var link = HostLinkState(relay: options.relay.description, reconnect: options.reconnect,
+                                 initialDelay: options.reconnectDelaySeconds)
         while !Task.isCancelled {
             var reached = false
-            var why = ""
+            let attempt: HostLinkState.Attempt
             do {
-                if try await connectOnce(size: size(), reached: &reached) { return }
-                delay = options.reconnectDelaySeconds
-                why = "the relay closed the link"
+                attempt = try await connectOnce(size: size(), reached: &reached) ? .delivered : .closed
             } catch let error as SwiftMateError where error.code == .refused {
-                // Refused by the relay, or the relay's key is not the pinned one: retrying cannot help.
-                await status.refused(error.message)
-                await note(reached ? "the relay refused the session: \(error.message)" : error.message)
-                terminal.showMessage("swiftmate: \(reached ? "the relay refused the session: " : "")\(error.message)")
-                return
+                attempt = .refused(error.message)
             } catch {
                 logger.debug("relay link error: \((error as? SwiftMateError)?.detail ?? String(reflecting: error))")
-                why = (error as? SwiftMateError)?.message ?? "\(error)"
-                if reached { delay = options.reconnectDelaySeconds }
+                attempt = .failed((error as? SwiftMateError)?.message ?? "\(error)")
             }
-            for viewer in await status.disconnected() {
-                terminal.viewerLeft(viewer: viewer.id)
-                frontends?.publish(.viewerLeft(viewer: viewer.id, reason: "the relay connection was lost"))
+            if attempt.lostLink {
+                for viewer in await status.disconnected() {
+                    terminal.viewerLeft(viewer: viewer.id)
+                    frontends?.publish(.viewerLeft(viewer: viewer.id, reason: "the relay connection was lost"))
+                }
             }
-            // (Transports say "cannot reach relay HOST:PORT: connection refused" when there was no link at all.)
-            let lost = reached ? "lost the relay \(options.relay): \(why)" : why
-            guard options.reconnect, !Task.isCancelled, !isFinished else {
-                if !isFinished { await note(lost) } // (at the session's end the relay closing is no news)
+            switch link.ended(attempt, reached: reached, finished: isFinished, cancelled: Task.isCancelled) {
+            case .done:
                 return
+            case .refused(let reason, let text):
+                await status.refused(reason)
+                await note(text)
+                terminal.showMessage("swiftmate: \(text)")
+                return
+            case .stop(let lost):
+                if let lost { await note(lost) }
+                return
+            case .retry(let seconds, let line):
+                await note(line)
+                terminal.showMessage("swiftmate: \(line)")
+                try? await Task.sleep(for: .seconds(seconds))
             }
-            // One line per attempt; the details of the error are at debug level.
-            let line = lost + (reached ? "; reconnecting in \(delay) s (the shell goes on)" : "; retrying in \(delay) s")
-            await note(line)
-            terminal.showMessage("swiftmate: \(line)")
-            try? await Task.sleep(for: .seconds(delay))
-            delay = min(delay * 2, 30)
         }
     }
 
@@ -278,41 +278,35 @@ public final class HostClient: Sendable {
     /// Handles the relay's messages until the link ends; throws when it is lost.
     private func readDownstream(_ receiver: MessageReceiver) async throws {
         while let message = try await receiver.next() {
-            switch message {
-            case .input(let viewer, let bytes):
-                terminal.writeToCommand(bytes, viewer: viewer)
-            case .resize(let viewer, let cols, let rows):
-                terminal.viewerResized(viewer: viewer, cols: cols, rows: rows)
-            case .viewerJoined(let id, let readOnly, let peer, let count):
-                await status.viewerJoined(.init(id: id, readOnly: readOnly, peer: peer))
-                frontends?.publish(.viewerJoined(viewer: id, readOnly: readOnly, peer: peer))
-                let text = "a mate has joined (\(peer)\(readOnly ? ", read-only" : "")) -- \(count) connected"
-                await note(text)
-                terminal.showMessage("swiftmate: \(text)")
-            case .viewerLeft(let id, let reason, let count):
-                await status.viewerLeft(id)
-                frontends?.publish(.viewerLeft(viewer: id, reason: reason))
-                terminal.viewerLeft(viewer: id)
-                let text = "a mate has left -- \(count) connected"
-                await note(text)
-                terminal.showMessage("swiftmate: \(text)")
-            case .notice(let text):
-                await note(text)
-                terminal.showMessage("swiftmate: \(text)")
-            case .keyframeRequest:
-                // Behind the output already queued (the model has seen no more than that), so the relay
-                // can place it in the stream.
-                guard let keyframe = options.keyframes?() else { break }
-                // One that would not fit in a frame is not sent: joiners then get the recent output instead.
-                if keyframe.bytes.count <= options.maxFrameSize - 1024 {
-                    upstream.pushAlways(.keyframe(keyframe))
-                } else {
-                    logger.warning("a keyframe of \(keyframe.bytes.count) bytes is over the frame limit; not sent")
+            for action in HostLinkState.received(message) {
+                switch action {
+                case .writeToCommand(let viewer, let bytes):
+                    terminal.writeToCommand(bytes, viewer: viewer)
+                case .viewerResized(let viewer, let cols, let rows):
+                    terminal.viewerResized(viewer: viewer, cols: cols, rows: rows)
+                case .viewerJoined(let id, let readOnly, let peer):
+                    await status.viewerJoined(.init(id: id, readOnly: readOnly, peer: peer))
+                    frontends?.publish(.viewerJoined(viewer: id, readOnly: readOnly, peer: peer))
+                case .viewerLeft(let id, let reason):
+                    await status.viewerLeft(id)
+                    frontends?.publish(.viewerLeft(viewer: id, reason: reason))
+                    terminal.viewerLeft(viewer: id)
+                case .say(let text):
+                    await note(text)
+                    terminal.showMessage("swiftmate: \(text)")
+                case .sendKeyframe:
+                    // Behind the output already queued (the model has seen no more than that), so the relay
+                    // can place it in the stream.
+                    guard let keyframe = options.keyframes?() else { break }
+                    // One that would not fit in a frame is not sent: joiners then get the recent output instead.
+                    if keyframe.bytes.count <= options.maxFrameSize - 1024 {
+                        upstream.pushAlways(.keyframe(keyframe))
+                    } else {
+                        logger.warning("a keyframe of \(keyframe.bytes.count) bytes is over the frame limit; not sent")
+                    }
+                case .lost(let reason):
+                    throw SwiftMateError(.connectionLost, reason)
                 }
-            case .goodbye(let reason, _):
-                throw SwiftMateError(.connectionLost, "the relay closed the session: \(reason)")
-            default:
-                break
             }
         }
         throw SwiftMateError(.connectionLost, "the relay closed the connection")

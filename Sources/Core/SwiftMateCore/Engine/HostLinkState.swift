@@ -1,0 +1,120 @@
+// The host's side of its relay link as a pure state machine: what each message from the relay means, and what to
+// do when a connection ends (retry with backoff, or stop).
+
+/// The host link's logic without I/O. `HostClient` performs its actions: writing to the command, the host's status
+/// and frontends, messages on the host's terminal, sleeping before a retry.
+struct HostLinkState: Sendable {
+    /// What a message from the relay asks of the host.
+    enum Action: Equatable, Sendable {
+        /// A read-write viewer's keystrokes, for the command's terminal.
+        case writeToCommand(viewer: UInt32, bytes: [UInt8])
+        /// A viewer's window size (the terminal side applies the size policy).
+        case viewerResized(viewer: UInt32, cols: UInt16, rows: UInt16)
+        /// A viewer joined: into the status and the frontends.
+        case viewerJoined(viewer: UInt32, readOnly: Bool, peer: String)
+        /// A viewer left: out of the status, the frontends and the size policy.
+        case viewerLeft(viewer: UInt32, reason: String)
+        /// A line for the host's log and a message on its terminal.
+        case say(String)
+        /// The relay wants a keyframe: queue one behind the output already queued.
+        case sendKeyframe
+        /// The relay ended this connection, saying why.
+        case lost(String)
+    }
+
+    /// How one connection ended.
+    enum Attempt: Equatable, Sendable {
+        /// The session's end was delivered: nothing more to do.
+        case delivered
+        /// The relay closed the link.
+        case closed
+        /// The relay refused the session, or its key is not the pinned one: retrying cannot help.
+        case refused(String)
+        /// The link failed (or could not be made), with the error's message.
+        case failed(String)
+
+        /// Whether the link was lost (its viewers are gone with it), rather than ended on purpose.
+        var lostLink: Bool {
+            switch self {
+            case .closed, .failed: true
+            case .delivered, .refused: false
+            }
+        }
+    }
+
+    /// What to do after a connection ended.
+    enum Next: Equatable, Sendable {
+        /// Nothing: the session is over.
+        case done
+        /// Give up: the relay refused (`reason` for the status; `text` for the log and the terminal).
+        case refused(reason: String, text: String)
+        /// Stop without retrying; `note` for the log (nil: the end of the session, no news).
+        case stop(note: String?)
+        /// Say `line` (log and terminal), wait `seconds`, connect again.
+        case retry(seconds: Int, line: String)
+    }
+
+    private let relay: String
+    private let reconnect: Bool
+    private let initialDelay: Int
+    /// The wait before the next retry: doubles after each, up to 30 s; back to the start once a link was made.
+    private(set) var delay: Int
+
+    /// The link to `relay` (for messages); with `reconnect`, lost links are retried after `initialDelay` seconds.
+    init(relay: String, reconnect: Bool, initialDelay: Int) {
+        self.relay = relay
+        self.reconnect = reconnect
+        self.initialDelay = initialDelay
+        delay = initialDelay
+    }
+
+    /// A connection ended as `attempt`; `reached`: the relay had been reached; `finished`: the command has exited;
+    /// `cancelled`: the host is stopping.
+    mutating func ended(_ attempt: Attempt, reached: Bool, finished: Bool, cancelled: Bool) -> Next {
+        let why: String
+        switch attempt {
+        case .delivered:
+            return .done
+        case .refused(let reason):
+            return .refused(reason: reason, text: reached ? "the relay refused the session: \(reason)" : reason)
+        case .closed:
+            delay = initialDelay
+            why = "the relay closed the link"
+        case .failed(let message):
+            if reached { delay = initialDelay }
+            why = message
+        }
+        // (Transports say "cannot reach relay HOST:PORT: connection refused" when there was no link at all.)
+        let lost = reached ? "lost the relay \(relay): \(why)" : why
+        guard reconnect, !cancelled, !finished else {
+            return .stop(note: finished ? nil : lost) // at the session's end the relay closing is no news
+        }
+        // One line per attempt; the details of the error are at debug level.
+        let line = lost + (reached ? "; reconnecting in \(delay) s (the shell goes on)" : "; retrying in \(delay) s")
+        defer { delay = min(delay * 2, 30) }
+        return .retry(seconds: delay, line: line)
+    }
+
+    /// What a message from the relay asks of the host (nothing for messages a host does not act on).
+    static func received(_ message: Message) -> [Action] {
+        switch message {
+        case .input(let viewer, let bytes):
+            [.writeToCommand(viewer: viewer, bytes: bytes)]
+        case .resize(let viewer, let cols, let rows):
+            [.viewerResized(viewer: viewer, cols: cols, rows: rows)]
+        case .viewerJoined(let id, let readOnly, let peer, let count):
+            [.viewerJoined(viewer: id, readOnly: readOnly, peer: peer),
+             .say("a mate has joined (\(peer)\(readOnly ? ", read-only" : "")) -- \(count) connected")]
+        case .viewerLeft(let id, let reason, let count):
+            [.viewerLeft(viewer: id, reason: reason), .say("a mate has left -- \(count) connected")]
+        case .notice(let text):
+            [.say(text)]
+        case .keyframeRequest:
+            [.sendKeyframe]
+        case .goodbye(let reason, _):
+            [.lost("the relay closed the session: \(reason)")]
+        default:
+            []
+        }
+    }
+}
