@@ -41,6 +41,8 @@ final class SyntheticHosts: @unchecked Sendable {
                 decoder.append(buffer[0..<n])
             }
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            var one: Int32 = 1 // as the host's tcp transport does: an echo must not wait for the last line's ACK
+            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
             fds.append(fd)
             decoders.append(decoder)
             seqs.append(0)
