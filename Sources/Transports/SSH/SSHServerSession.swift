@@ -1,4 +1,4 @@
-// One SSH connection at the relay on a thread of its own: key exchange, auth, one session channel, bytes both ways.
+// One SSH connection at the relay, driven by its loop: key exchange, auth, one session channel, bytes both ways.
 import CLibSSH
 import Foundation
 import Glibc
@@ -16,9 +16,9 @@ enum SSHChannelRequest: Equatable {
     case exec(String)
 }
 
-/// A libssh server session. Every libssh call happens on the session's own thread (libssh objects are
-/// not thread-safe); other threads only touch the outbox, under its lock, and wake the thread through
-/// an eventfd.
+/// A libssh server session, non-blocking, stepped by the `SSHServerLoop` it belongs to. Every libssh call happens
+/// on that loop's thread (libssh objects are not thread-safe); other threads only touch the outbox, under its
+/// lock, and wake the loop through the outbox's eventfd.
 final class SSHServerSession: @unchecked Sendable {
     private let session: ssh_session
     private let peer: String
@@ -32,13 +32,13 @@ final class SSHServerSession: @unchecked Sendable {
     fileprivate let outbox: SSHOutbox
     /// The relay turned the viewer away (`SSHChannelWriter.refuse`): the channel ends with exit status 1.
     fileprivate let refused = Mutex(false)
-    /// Made when the client's shell or subsystem request is accepted (on the session thread, in the
+    /// Made when the client's shell or subsystem request is accepted (on the loop's thread, in the
     /// callback, so bytes that arrive in the same read are kept): what the client sends.
     private var inbound: DirectInbound?
     private let windows: AsyncStream<(cols: UInt16, rows: UInt16)>
     private let windowFeed: AsyncStream<(cols: UInt16, rows: UInt16)>.Continuation
 
-    // Session-thread state.
+    // Loop-thread state.
     private var channel: ssh_channel?
     private var serverCallbacks: UnsafeMutablePointer<ssh_server_callbacks_struct>
     private var channelCallbacks: UnsafeMutablePointer<ssh_channel_callbacks_struct>
@@ -313,7 +313,7 @@ final class SSHServerSession: @unchecked Sendable {
         ssh_free(session)
     }
 
-    // MARK: Callbacks (run on the session thread, inside libssh calls)
+    // MARK: Callbacks (run on the loop's thread, inside libssh calls)
 
     private static func from(_ userdata: UnsafeMutableRawPointer?) -> SSHServerSession? {
         userdata.map { Unmanaged<SSHServerSession>.fromOpaque($0).takeUnretainedValue() }

@@ -15,7 +15,7 @@ public actor Relay {
     /// Schemes of the advertised endpoints whose transport proves viewers' keys (`Transport.provesPublicKeys`).
     private var keyProvingSchemes: Set<String> = []
     private nonisolated let executor: (any TaskExecutor)?
-    /// What transports with logins ask during authentication (pass it to `Transport.listen(on:access:)`).
+    /// What transports with logins ask during authentication (pass it in the `ListenContext` of `Transport.listen(on:context:)`).
     public nonisolated let access: RelayAccess
     /// What connections still in their handshake may hold, across every listener.
     public nonisolated let handshakes: HandshakeBudget
