@@ -263,7 +263,7 @@ final class SSHServerSession: @unchecked Sendable {
             let n = ssh_channel_read_nonblocking(channel, readBuffer, UInt32(min(room, 64 << 10)), 0)
             guard n > 0 else { return }
             let bytes = [UInt8](UnsafeRawBufferPointer(start: readBuffer, count: Int(n)))
-            InlineWork.perform { inbound.deliver(bytes) }
+            inbound.deliver(bytes)
         }
     }
 
@@ -284,9 +284,9 @@ final class SSHServerSession: @unchecked Sendable {
         if taken < length { leftUnread = true }
         guard taken > 0 else { return 0 }
         let bytes = [UInt8](UnsafeRawBufferPointer(start: data, count: taken))
-        // A diverted reader's handler runs here, now (the relay's, for a viewer's keystrokes); else the task
-        // taking this runs here if its executor allows (a host's embedded relay does).
-        InlineWork.perform { inbound.deliver(bytes) }
+        // A diverted reader's handler runs here, now (the relay's, for a viewer's keystrokes); else the reading
+        // task is resumed.
+        inbound.deliver(bytes)
         return taken
     }
 
