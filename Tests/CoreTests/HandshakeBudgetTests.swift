@@ -80,7 +80,7 @@ private func partialFrame(_ c: Connection, declared: Int, sent: Int) async throw
     #expect(await eventually { h.relay.handshakes.heldBytes == 0 && h.relay.handshakes.handshakes(from: "10.0.0.1") == 0 })
     host.finish(exitStatus: 0)
     _ = try await viewer.value
-    h.serving.cancel()
+    await h.stop()
 }
 
 @Test func oneAddressMayHoldOnlySoManyUnfinishedHandshakes() async throws {
@@ -103,7 +103,7 @@ private func partialFrame(_ c: Connection, declared: Int, sent: Int) async throw
     #expect(await eventually { h.relay.handshakes.handshakes(from: "10.0.0.4") == 1 })
     for c in open + [other] { await c.outbound.close() }
     #expect(await eventually { h.relay.handshakes.handshakes(from: "10.0.0.3") == 0 })
-    h.serving.cancel()
+    await h.stop()
 }
 
 @Test func freedMemoryIsHandedBackOnceWhenABurstIsOver() throws {

@@ -42,7 +42,7 @@ private func hostHello(_ relay: Relay, publicKey: String?, apiKey: String?) asyn
         default: Issue.record("\(label): \(String(describing: answer))")
         }
     }
-    h.serving.cancel()
+    await h.stop()
 }
 
 @Test func theEmbeddedHostNeedsNoKeyAndViewersAreUnaffected() async throws {
@@ -59,7 +59,7 @@ private func hostHello(_ relay: Relay, publicKey: String?, apiKey: String?) asyn
     #expect(await eventually { view.text.contains("hosted") })
     host.finish(exitStatus: 0)
     _ = try await viewer.value
-    h.serving.cancel()
+    await h.stop()
 }
 
 @Test func theHostLoginMustOfferAKeyOnlyWhenKeysAreTheOnlyWay() {

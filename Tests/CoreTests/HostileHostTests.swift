@@ -62,7 +62,7 @@ func aHostSendingImpossibleNumbersIsClosedAndOtherSessionsGoOn(_ index: Int) asy
     healthy.finish(exitStatus: 0)
     _ = try await viewer.value
     typing.finish()
-    h.serving.cancel()
+    await h.stop()
 }
 
 @Test func streamEndsAreCheckedAdditions() {

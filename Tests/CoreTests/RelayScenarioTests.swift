@@ -7,52 +7,14 @@ import SwiftMateTestSupport
 typealias FakeHostTerminal = RecordingHostTerminal
 typealias FakeViewerTerminal = RecordingViewerTerminal
 
-struct Harness {
-    let transport = InMemoryTransport()
-    let registry = PluginRegistry()
-    let relay: Relay
-    let endpoint: Endpoint
-    let serving: Task<Void, Never>
-    /// The host links as an embedded relay's host does (in-process route), not over the encoded in-memory link.
-    let embeddedHost: Bool
+/// A relay on the in-memory transport, as the Core tests use it.
+typealias Harness = ScenarioRelay
 
+extension ScenarioRelay {
+    /// A relay on a fresh in-memory transport; with `embeddedHost` hosts link in process, as an embedded relay's do.
     init(options: RelayOptions = RelayOptions(), embeddedHost: Bool = false) async throws {
-        self.embeddedHost = embeddedHost
-        var options = options
-        options.codecs = ["none"]
-        options.refusalDelayMillis = 50...60
-        relay = Relay(registry: registry, options: options)
-        let listener = try await transport.listen(on: Endpoint(scheme: "memory", host: "relay", port: 0))
-        endpoint = listener.localEndpoint
-        await relay.advertise([endpoint])
-        let relay = relay
-        serving = Task { try? await listener.run { await relay.handle($0) } }
-    }
-
-    func startHost(_ terminal: FakeHostTerminal, status: HostStatus, frontends: FrontendHub? = nil) -> HostClient {
-        var options = HostOptions(relay: endpoint)
-        options.codecs = ["none"]
-        options.reconnect = false
-        let link: any Transport = embeddedHost ? LocalRelayTransport(relay: relay) : transport
-        let client = HostClient(transport: link, registry: registry, options: options, terminal: terminal, status: status,
-                                frontends: frontends)
-        Task { await client.run(size: { (80, 24) }) }
-        return client
-    }
-
-    func token(_ status: HostStatus, readOnly: Bool) async -> String {
-        let strings = await status.current().connectionStrings
-        let command = strings[readOnly ? "memory session read only" : "memory session"] ?? ""
-        return String(command.split(separator: "/").last ?? "")
-    }
-
-    func join(token: String, terminal: FakeViewerTerminal, input: AsyncStream<[UInt8]>) -> Task<JoinOutcome, any Error> {
-        var e = endpoint
-        e.path = token
-        let client = JoinClient(transport: transport, registry: registry, endpoint: e, codecs: ["none"])
-        return Task {
-            try await client.run(size: (80, 24), input: input, sizes: AsyncStream { $0.finish() }, terminal: terminal)
-        }
+        try await self.init(transport: InMemoryTransport(), endpoint: Endpoint(scheme: "memory", host: "relay", port: 0),
+                            options: options, hostsInProcess: embeddedHost)
     }
 }
 
@@ -82,7 +44,7 @@ struct Harness {
     #expect(view.text.count <= 34)
     host.finish(exitStatus: 0)
     _ = try await task.value
-    h.serving.cancel()
+    await h.stop()
 }
 
 @Test func aFullViewerQueueDropsItsBacklogInsteadOfBlocking() {
@@ -136,7 +98,7 @@ struct Harness {
     #expect(outcome.reason == "the relay closed the connection")
     try await closing.value
     host.finish(exitStatus: 0)
-    h.serving.cancel()
+    await h.stop()
 }
 
 /// A transport whose `connect` hands out one prepared connection.

@@ -117,21 +117,13 @@ func sessionsRun(count: Int, keystrokes: Int) throws -> (echo: [Double], rss: Do
           ssh: {max_connections: \(count + 100)}
 
         """.write(toFile: config, atomically: true, encoding: .utf8)
-    let relayLog = dir + "/relay-\(tag).log"
-    let relay = try PTYProcess(command: ["sh", "-c", "exec \(binary) relay -f \(config) --listen tcp://127.0.0.1:0 --listen ssh://127.0.0.1:0 --state-dir \(dir)/state > \(relayLog) 2>&1"],
-                               environment: env, cols: 80, rows: 24)
+    let (relay, tcpURL, sshURL, _) = try startRelay(tag: tag, config: config)
     defer {
         relay.signal(SIGTERM)
         _ = relay.waitForExit()
     }
-    var urls: [String] = []
-    while urls.count < 2 {
-        usleep(20_000)
-        let log = (try? String(contentsOfFile: relayLog, encoding: .utf8)) ?? ""
-        urls = log.components(separatedBy: "listening on ").dropFirst().map { String($0.prefix { !$0.isWhitespace }) }
-    }
-    let tcpPort = Int(urls.first { $0.hasPrefix("tcp") }?.split(separator: ":").last ?? "") ?? 0
-    let sshPort = String(urls.first { $0.hasPrefix("ssh") }?.split(separator: ":").last ?? "")
+    let tcpPort = Int(tcpURL.split(separator: ":").last ?? "") ?? 0
+    let sshPort = String(sshURL.split(separator: ":").last ?? "")
     let started = ContinuousClock.now
     let hosts = try SyntheticHosts(count: count, port: tcpPort)
     let d = ContinuousClock.now - started

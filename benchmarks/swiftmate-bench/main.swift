@@ -134,10 +134,11 @@ struct SharedRun {
 
 /// One shared run: a relay, a host sharing the timed `cat` (with `hostArguments`), one tcp joiner.
 /// A relay on loopback (tcp, and ssh with host keys in the bench directory), started on a PTY.
-func startRelay(tag: String) throws -> (relay: PTYProcess, tcp: String, ssh: String, fingerprints: [String]) {
+func startRelay(tag: String, config: String? = nil) throws -> (relay: PTYProcess, tcp: String, ssh: String, fingerprints: [String]) {
     // Port 0: the relay picks free ports and logs "listening on SCHEME://127.0.0.1:PORT".
     let relayLog = dir + "/relay-\(tag).log"
-    let relay = try PTYProcess(command: ["sh", "-c", "exec \(binary) relay --listen tcp://127.0.0.1:0 --listen ssh://127.0.0.1:0 --state-dir \(dir)/state > \(relayLog) 2>&1"],
+    let file = config.map { "-f \($0) " } ?? ""
+    let relay = try PTYProcess(command: ["sh", "-c", "exec \(binary) relay \(file)--listen tcp://127.0.0.1:0 --listen ssh://127.0.0.1:0 --state-dir \(dir)/state > \(relayLog) 2>&1"],
                                environment: env, cols: 80, rows: 24)
     var urls: [String] = []
     while urls.count < 2 {

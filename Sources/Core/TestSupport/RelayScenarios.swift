@@ -47,12 +47,18 @@ public struct ScenarioRelay: Sendable {
     public let relay: Relay
     /// Where it listens.
     public let endpoint: Endpoint
-    private let registry = PluginRegistry()
+    /// The plugins the relay and its hosts use (codec `none`).
+    public let registry = PluginRegistry()
     private let listener: any Listener
     private let serving: Task<Void, Never>
+    /// Hosts link as an embedded relay's host does (the in-process route), not over `transport`.
+    private let hostsInProcess: Bool
 
-    /// A relay with `options` (codec `none`, a short refusal delay) listening on `endpoint` (port 0: a free one).
-    public init(transport: any Transport, endpoint: Endpoint, options: RelayOptions = RelayOptions()) async throws {
+    /// A relay with `options` (codec `none`, a short refusal delay) listening on `endpoint` (port 0: a free one);
+    /// with `hostsInProcess`, hosts link to it as to an embedded relay.
+    public init(transport: any Transport, endpoint: Endpoint, options: RelayOptions = RelayOptions(),
+                hostsInProcess: Bool = false) async throws {
+        self.hostsInProcess = hostsInProcess
         var options = options
         options.codecs = ["none"]
         options.refusalDelayMillis = 50...60
@@ -66,12 +72,14 @@ public struct ScenarioRelay: Sendable {
         serving = Task { try? await listener.run { await relay.handle($0) } }
     }
 
-    /// A host linked to the relay (no reconnects), its session 80x24.
-    public func startHost(_ terminal: RecordingHostTerminal, status: HostStatus) -> HostClient {
+    /// A host linked to the relay (no reconnects), its session 80x24, publishing joins and leaves to `frontends`.
+    public func startHost(_ terminal: RecordingHostTerminal, status: HostStatus, frontends: FrontendHub? = nil) -> HostClient {
         var options = HostOptions(relay: endpoint)
         options.codecs = ["none"]
         options.reconnect = false
-        let client = HostClient(transport: transport, registry: registry, options: options, terminal: terminal, status: status)
+        let link: any Transport = hostsInProcess ? LocalRelayTransport(relay: relay) : transport
+        let client = HostClient(transport: link, registry: registry, options: options, terminal: terminal, status: status,
+                                frontends: frontends)
         Task { await client.run(size: { (80, 24) }) }
         return client
     }

@@ -86,7 +86,7 @@ final class SSHServerLoop: @unchecked Sendable {
                     wait = min(wait, next)
                     return false
                 case .done:
-                    session.detach(from: event)
+                    session.detach()
                     load.subtract(1, ordering: .relaxed)
                     return true
                 }

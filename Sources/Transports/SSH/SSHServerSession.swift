@@ -57,8 +57,10 @@ final class SSHServerSession: @unchecked Sendable {
     private var loopEvent: ssh_event?
     /// The session's socket is out of the loop's event for want of room (see `serve`).
     private var paused = false
-    /// Output taken from the outbox that the client's SSH window did not take yet.
-    private var pendingOut: [UInt8] = []
+    /// Output taken from the outbox that the client's SSH window did not take yet (written from `pendingOffset`
+    /// of its first chunk on).
+    private var pendingOut: [[UInt8]] = []
+    private var pendingOffset = 0
     /// The relay closed the link: the channel closes once `pendingOut` is sent.
     private var closeAfterPending = false
     private let readBuffer = UnsafeMutableRawPointer.allocate(byteCount: 64 << 10, alignment: 16)
@@ -139,10 +141,12 @@ final class SSHServerSession: @unchecked Sendable {
         return true
     }
 
-    /// Leaves the loop's `event` and frees the session.
-    func detach(from event: ssh_event) {
-        if !paused { ssh_event_remove_session(event, session) }
-        ssh_event_remove_fd(event, outbox.wakeFD)
+    /// Leaves the loop's event and frees the session.
+    func detach() {
+        if let event = loopEvent {
+            if !paused { ssh_event_remove_session(event, session) }
+            ssh_event_remove_fd(event, outbox.wakeFD)
+        }
         end()
     }
 
@@ -199,30 +203,34 @@ final class SSHServerSession: @unchecked Sendable {
             paused = leftUnread
         }
         // Output: at most what the client's SSH window takes now; the rest waits for its window to reopen.
-        while true {
-            if pendingOut.isEmpty {
-                let (chunks, closing) = outbox.take()
-                pendingOut = chunks.flatMap { $0 }
-                if pendingOut.isEmpty && closing {
-                    return finishChannel(channel, exitStatus: refused.withLock { $0 } ? 1 : 0, now: now)
+        if pendingOut.isEmpty && !closeAfterPending {
+            let (chunks, closing) = outbox.take()
+            (pendingOut, pendingOffset, closeAfterPending) = (chunks, 0, closing)
+        }
+        while let chunk = pendingOut.first {
+            if pendingOffset >= chunk.count {
+                pendingOut.removeFirst()
+                pendingOffset = 0
+                if pendingOut.isEmpty && !closeAfterPending {
+                    let (chunks, closing) = outbox.take()
+                    (pendingOut, closeAfterPending) = (chunks, closing)
                 }
-                if closing { closeAfterPending = true }
-                if pendingOut.isEmpty { break }
+                continue
             }
             let room = Int(ssh_channel_window_size(channel))
             guard room > 0 else { break }
-            let n = pendingOut.withUnsafeBytes { raw in
-                ssh_channel_write(channel, raw.baseAddress, UInt32(min(room, raw.count)))
+            let n = chunk.withUnsafeBytes { raw in
+                ssh_channel_write(channel, raw.baseAddress! + pendingOffset, UInt32(min(room, raw.count - pendingOffset)))
             }
             if n == 0 || n == SSH_AGAIN { break }
             if n < 0 {
                 inbound?.finish(throwing: SwiftMateError(.connectionLost, "ssh \(peer): the connection failed"))
                 return .done
             }
-            pendingOut.removeFirst(Int(n))
-            if pendingOut.isEmpty && closeAfterPending {
-                return finishChannel(channel, exitStatus: refused.withLock { $0 } ? 1 : 0, now: now)
-            }
+            pendingOffset += Int(n)
+        }
+        if pendingOut.isEmpty && closeAfterPending {
+            return finishChannel(channel, exitStatus: refused.withLock { $0 } ? 1 : 0, now: now)
         }
         if closed {
             inbound?.finish(throwing: SwiftMateError(.connectionLost, "ssh \(peer): the connection failed"))

@@ -27,7 +27,7 @@ public struct SSHTransport: Transport {
         /// Most connections one client address may have in key exchange or login at once (`max_setups_per_address`).
         public var maxSetupsPerAddress = 32
         /// Most bytes from the relay a host's link holds unread (`inbound_bytes`); past it the link stops reading.
-        public var inboundBytes = 1 << 20
+        public var inboundBytes = ListenContext.defaultInboundBytes
         /// The private key a host proves to a relay that lists its hosts (`identity`); nil: ssh-agent and
         /// `~/.ssh/id_ed25519`, `id_ecdsa`, `id_rsa`, tried only when the relay refuses a login without a key.
         public var identity: String?

@@ -134,15 +134,36 @@ struct RelayHandshake: Sendable {
     mutating func tokenLookedUp(found: Bool, keyAdmitted: Bool) -> Action {
         guard case .lookingUp(let hello, let codec) = state else { return protocolError("a token lookup") }
         state = .done
-        guard found else {
-            return .refuse(.invalidToken, reason: "Invalid or expired session token", delay: true, log: "refused an unknown token")
-        }
-        guard keyAdmitted else {
-            return .refuse(.invalidToken, reason: """
-                this session admits only listed SSH keys; join it with ssh (the key must be in the host's authorized_keys)
-                """, delay: true, log: "refused: the session admits only listed keys")
+        if let refusal = Self.viewerRefusal(found: found, keyAdmitted: keyAdmitted) {
+            return .refuse(.invalidToken, reason: refusal.reason, delay: true, log: refusal.log)
         }
         return .join(hello, codec: codec)
+    }
+
+    /// Why a viewer may not join, in the words for each kind of link; always after the refusal delay.
+    struct ViewerRefusal: Equatable, Sendable {
+        /// For a framed viewer (`refused(1, …)`).
+        let reason: String
+        /// For a terminal viewer (an ssh client's screen, then exit status 1).
+        let terminalText: String
+        /// For the relay's log.
+        let log: String
+    }
+
+    /// The refusal for a viewer whose token names no live session, or whose key the session does not admit; nil
+    /// when it may join. One rule for framed and terminal viewers.
+    static func viewerRefusal(found: Bool, keyAdmitted: Bool) -> ViewerRefusal? {
+        if !found {
+            return ViewerRefusal(reason: "Invalid or expired session token", terminalText: "Invalid or expired session token",
+                                 log: "refused an unknown token")
+        }
+        if !keyAdmitted {
+            return ViewerRefusal(reason: """
+                this session admits only listed SSH keys; join it with ssh (the key must be in the host's authorized_keys)
+                """, terminalText: "This session admits only listed SSH keys; yours is not one of them.",
+                log: "refused: the session admits only listed keys")
+        }
+        return nil
     }
 
     /// An event that does not fit the state: the relay's own mistake, not the peer's; the connection closes.

@@ -118,14 +118,10 @@ public actor Relay {
         await connection.outbound.close()
     }
 
-    /// Whether `token`'s session admits only listed keys and `connection` proved none of them; if so,
-    /// after the refusal delay (the transport's own login check is the first line; this is the second).
-    private nonisolated func lacksListedKey(_ connection: Connection, token: String) async -> Bool {
-        guard access.requiresPublicKey(token: token),
-              !(connection.publicKey.map { access.admits(token: token, key: $0) } ?? false) else { return false }
-        await refusalDelay()
-        logger.info("\(connection.peer): refused: the session admits only listed keys")
-        return true
+    /// Whether `token`'s session admits `connection`'s key: any key (or none) unless it admits only listed keys.
+    /// (The transport's own login check is the first line; this is the second.)
+    private nonisolated func keyAdmitted(_ connection: Connection, token: String) -> Bool {
+        !access.requiresPublicKey(token: token) || (connection.publicKey.map { access.admits(token: token, key: $0) } ?? false)
     }
 
     private nonisolated func refusalDelay() async {
@@ -180,9 +176,7 @@ public actor Relay {
                 action = handshake.hostChecked(admitted: admitted)
             case .lookUpToken(let token):
                 viewerSession = await lookup(token)
-                let keyAdmitted = !access.requiresPublicKey(token: token)
-                    || (connection.publicKey.map { access.admits(token: token, key: $0) } ?? false)
-                action = handshake.tokenLookedUp(found: viewerSession != nil, keyAdmitted: keyAdmitted)
+                action = handshake.tokenLookedUp(found: viewerSession != nil, keyAdmitted: keyAdmitted(connection, token: token))
             case .openSession(let hello, let codecName):
                 guard let codec = try? registry.codec(codecName) else { return }
                 await runHost(hello: hello, codec: codec, receiver: receiver, sender: sender, peer: peer, hostRoute: connection.localRoute)
@@ -313,16 +307,14 @@ public actor Relay {
     }
 
     private nonisolated func handleTerminal(_ connection: Connection, token: String, cols: UInt16, rows: UInt16) async {
-        guard let (session, readOnly) = await lookup(token) else {
+        let found = await lookup(token)
+        if let refusal = RelayHandshake.viewerRefusal(found: found != nil, keyAdmitted: keyAdmitted(connection, token: token)) {
             await refusalDelay()
-            await connection.outbound.refuse(Array("Invalid or expired session token\r\n".utf8))
-            logger.info("\(connection.peer): refused an unknown token")
+            logger.info("\(connection.peer): \(refusal.log)")
+            await connection.outbound.refuse(Array((refusal.terminalText + "\r\n").utf8))
             return
         }
-        if await lacksListedKey(connection, token: token) {
-            await connection.outbound.refuse(Array("This session admits only listed SSH keys; yours is not one of them.\r\n".utf8))
-            return
-        }
+        guard let (session, readOnly) = found else { return }
         guard let viewer = session.addViewer(readOnly: readOnly, peer: connection.peer, cols: cols, rows: rows, link: .terminal) else {
             await connection.outbound.refuse(Array("This session has reached its viewer limit.\r\n".utf8))
             return

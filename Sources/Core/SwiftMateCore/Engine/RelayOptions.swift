@@ -10,7 +10,7 @@ public struct RelayOptions: Sendable {
     public var hostQueueBytes = 1 << 20
     /// Bytes a connection's peer may have sent that the relay has not read yet (`relay.limits.inbound_bytes`);
     /// past it the transport stops reading from that peer (which then waits) until the relay catches up.
-    public var inboundBytes = 1 << 20
+    public var inboundBytes = ListenContext.defaultInboundBytes
     /// Largest frame accepted from a peer.
     public var maxFrameSize = Framing.defaultMaxFrameSize
     /// Largest first frame (`hello`) accepted from a connection (`relay.limits.hello_bytes`); a host's hello

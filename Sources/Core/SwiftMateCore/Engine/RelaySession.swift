@@ -108,7 +108,6 @@ final class RelaySession: Sendable {
     /// caller's thread (a transport's I/O thread or the viewer's task): an in-process host takes them
     /// through its input route at once; otherwise they queue for the host link like every message.
     func input(from viewer: RelayViewer, bytes: [UInt8]) {
-        guard !viewer.readOnly, !bytes.isEmpty else { return }
         state.withLock { s in perform(s.machine.input(from: viewer.id, bytes: bytes), &s) }
     }
 

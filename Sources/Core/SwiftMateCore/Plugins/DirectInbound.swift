@@ -13,7 +13,7 @@ import Synchronization
 /// (libssh then stops opening the SSH window, so the peer waits, as a full socket buffer makes it wait).
 /// Once the reader has taken enough to make room again, `onRoom` asks the transport's thread to read on.
 ///
-/// Threading: `room`, `deliver`, `wantsMore` and `finish` from the transport's thread; iteration and `divert`
+/// Threading: `room`, `deliver` and `finish` from the transport's thread; iteration and `divert`
 /// from the one reader task. Handlers must not block (the transport's other connections do not wait, but this
 /// one does).
 public final class DirectInbound: AsyncSequence, Sendable {

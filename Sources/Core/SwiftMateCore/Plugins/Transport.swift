@@ -152,8 +152,11 @@ public struct ListenContext: Sendable {
     /// past it the transport stops reading from that peer, which then waits, as with a full socket buffer.
     public var inboundBytes: Int
 
-    /// A context; the defaults accept every login and allow 1 MiB unread.
-    public init(access: (any AccessPolicy)? = nil, inboundBytes: Int = 1 << 20) {
+    /// The default of `inboundBytes` (and of `relay.limits.inbound_bytes`): 1 MiB.
+    public static let defaultInboundBytes = 1 << 20
+
+    /// A context; the defaults accept every login and allow `defaultInboundBytes` unread.
+    public init(access: (any AccessPolicy)? = nil, inboundBytes: Int = ListenContext.defaultInboundBytes) {
         self.access = access
         self.inboundBytes = inboundBytes
     }
