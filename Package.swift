@@ -45,6 +45,7 @@ let package = Package(
         .systemLibrary(name: "CVTerm", path: "Sources/Core/CVTerm", pkgConfig: "vterm",
                        providers: [.apt(["libvterm-dev"])]),
         .systemLibrary(name: "CPTY", path: "Sources/Core/CPTY"),
+        .systemLibrary(name: "CLoop", path: "Sources/Core/CLoop"),
         .systemLibrary(name: "CLZ4", path: "Sources/Codecs/CLZ4", pkgConfig: "liblz4",
                        providers: [.apt(["liblz4-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/Codecs/CZlib", pkgConfig: "zlib",
@@ -54,7 +55,7 @@ let package = Package(
 
         // Core: plugin protocols, wire protocol, registry, config, session engine.
         .target(name: "SwiftMateCore",
-                dependencies: ["CMsgPack", .product(name: "Logging", package: "swift-log"),
+                dependencies: ["CMsgPack", "CLoop", .product(name: "Logging", package: "swift-log"),
                                .product(name: "Yams", package: "Yams")],
                 path: "Sources/Core/SwiftMateCore", swiftSettings: strict),
         // PTYs, raw terminals, signals: the operating-system side of a host and a join client.
