@@ -6,13 +6,12 @@ import Logging
 import SwiftMateCore
 import Synchronization
 
-/// Accepts SSH connections on a thread of its own and hands each to one of a few loops (`SSHServerLoop`), where it
-/// is served non-blocking beside the others, so one slow or hostile client stalls no one else.
+/// Accepts SSH connections on one of its loops and hands each to the least loaded loop (`IOLoop`), where it is
+/// served non-blocking beside the others, so one slow or hostile client stalls no one else.
 final class SSHListener: Listener, @unchecked Sendable {
     let localEndpoint: Endpoint
     private let socket: Int32
-    private let stopPipe: (read: Int32, write: Int32)
-    private let bind: ssh_bind // used on the accept thread only, after init
+    private let bind: ssh_bind // used on the accepting loop only, after init
     private let options: SSHTransport.Options
     private let context: ListenContext
     private let logger: Logger
@@ -20,24 +19,25 @@ final class SSHListener: Listener, @unchecked Sendable {
     /// Connections per client address still in key exchange or login (bounded by `maxSetupsPerAddress`): the
     /// relay's own per-address count, holding no bytes.
     private let settingUp: HandshakeBudget
-    /// The loops that serve the connections (one per core unless `transports.ssh.loops` says otherwise).
-    private let loops: SSHServerLoops
+    /// The loops that serve the connections: the relay's (`ListenContext.loops`), or its own (one per core unless
+    /// `transports.ssh.loops` says otherwise), stopped with the listener.
+    private let loops: IOLoopGroup
+    private let ownsLoops: Bool
 
     init(endpoint: Endpoint, keys: SSHHostKeys, options: SSHTransport.Options, context: ListenContext, logger: Logger) throws {
         self.options = options
         settingUp = HandshakeBudget(totalBytes: 0, perAddress: options.maxSetupsPerAddress)
-        loops = try SSHServerLoops(count: options.loops ?? ProcessInfo.processInfo.activeProcessorCount, name: "swiftmate-ssh", logger: logger)
+        if let given = context.loops {
+            (loops, ownsLoops) = (given, false)
+        } else {
+            (loops, ownsLoops) = (try IOLoopGroup(count: options.loops ?? ProcessInfo.processInfo.activeProcessorCount, name: "swiftmate-ssh"), true)
+        }
         self.context = context
         self.logger = logger
         (socket, localEndpoint) = try Self.listen(endpoint)
-        var fds: [Int32] = [0, 0]
-        guard swiftmate_pipe(&fds) == 0 else {
+        let fail = { [socket, loops, ownsLoops] (error: SwiftMateError) -> SwiftMateError in
             Glibc.close(socket)
-            throw SwiftMateError(.system, "pipe: \(String(cString: strerror(errno)))")
-        }
-        stopPipe = (fds[0], fds[1])
-        let fail = { [socket] (error: SwiftMateError) -> SwiftMateError in
-            for fd in [socket, fds[0], fds[1]] { Glibc.close(fd) }
+            if ownsLoops { loops.stop() }
             return error
         }
         guard let bind = ssh_bind_new() else { throw fail(SwiftMateError(.system, "libssh: cannot create a server")) }
@@ -64,7 +64,7 @@ final class SSHListener: Listener, @unchecked Sendable {
             throw SwiftMateError(.system, "cannot listen on \(endpoint): \(String(cString: gai_strerror(rc)))")
         }
         defer { freeaddrinfo(list) }
-        let fd = Glibc.socket(first.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = Glibc.socket(first.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { throw SwiftMateError(.system, "socket: \(String(cString: strerror(errno)))") }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -106,9 +106,10 @@ final class SSHListener: Listener, @unchecked Sendable {
     }
 
     func run(handler: @escaping @Sendable (Connection) async -> Void) async throws {
-        let thread = Thread { self.acceptLoop(handler: handler) }
-        thread.name = "swiftmate-ssh-accept"
-        thread.start()
+        let acceptor = loops.loops[0]
+        acceptor.execute {
+            acceptor.watch(self.socket, for: .readable) { _ in self.acceptAll(handler: handler) }
+        }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
                 let stopped = state.withLock { s -> Bool in
@@ -126,38 +127,43 @@ final class SSHListener: Listener, @unchecked Sendable {
     func close() async { stop() }
 
     private func stop() {
-        let done = state.withLock { s -> CheckedContinuation<Void, Never>? in
+        let done = state.withLock { s -> CheckedContinuation<Void, Never>?? in
             guard !s.stopped else { return nil }
             s.stopped = true
             let d = s.done
             s.done = nil
-            return d
+            return .some(d)
         }
-        var byte: UInt8 = 1
-        _ = Glibc.write(stopPipe.write, &byte, 1)
+        guard let done else { return }
+        let acceptor = loops.loops[0]
+        acceptor.execute {
+            acceptor.unwatch(self.socket)
+            Glibc.close(self.socket)
+            ssh_bind_free(self.bind)
+            if self.ownsLoops { self.loops.stop() }
+        }
         done?.resume()
     }
 
-    private func acceptLoop(handler: @escaping @Sendable (Connection) async -> Void) {
-        defer {
-            Glibc.close(socket)
-            ssh_bind_free(bind)
-            loops.stop()
-        }
+    /// On the accepting loop: takes every connection waiting (the socket is non-blocking).
+    private func acceptAll(handler: @escaping @Sendable (Connection) async -> Void) {
         while !state.withLock({ $0.stopped }) {
-            var fds = [pollfd(fd: socket, events: Int16(POLLIN), revents: 0), pollfd(fd: stopPipe.read, events: Int16(POLLIN), revents: 0)]
-            if poll(&fds, 2, -1) < 0 {
-                if errno == EINTR { continue }
-                logger.error("ssh listener \(localEndpoint): poll failed: \(String(cString: strerror(errno)))")
-                return
-            }
-            if fds[1].revents != 0 { return }
             var storage = sockaddr_storage()
             var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
             let client = withUnsafeMutablePointer(to: &storage) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { swiftmate_accept(socket, $0, &length) }
             }
-            guard client >= 0 else { continue }
+            guard client >= 0 else {
+                if errno == EINTR || errno == ECONNABORTED { continue }
+                if errno != EAGAIN && errno != EWOULDBLOCK {
+                    // Out of descriptors, say: stop accepting for a moment rather than spin on the ready socket.
+                    logger.error("ssh listener \(localEndpoint): accept failed: \(String(cString: strerror(errno))); pausing accepts for 100 ms")
+                    let acceptor = loops.loops[0]
+                    acceptor.change(socket, to: [])
+                    acceptor.schedule(in: .milliseconds(100)) { [socket] in acceptor.change(socket, to: .readable) }
+                }
+                return
+            }
             let (host, port) = Self.address(storage)
             let peer = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
             let admitted = state.withLock { s -> Bool in
@@ -197,17 +203,9 @@ final class SSHListener: Listener, @unchecked Sendable {
                 release()
                 continue
             }
-            do {
-                let s = try SSHServerSession(session: session, peer: peer, listenPort: localEndpoint.port == 22 ? nil : localEndpoint.port,
-                                             setupSeconds: options.setupSeconds,
-                                             context: context, logger: logger)
-                s.start(on: loops, handler: handler, onSetUp: setUp.release, onEnd: { setUp.release(); release() })
-            } catch {
-                logger.error("ssh \(peer): \(error)")
-                ssh_free(session)
-                setUp.release()
-                release()
-            }
+            let s = SSHServerSession(session: session, peer: peer, listenPort: localEndpoint.port == 22 ? nil : localEndpoint.port,
+                                     setupSeconds: options.setupSeconds, context: context, loop: loops.leastLoaded(), logger: logger)
+            s.start(handler: handler, onSetUp: setUp.release, onEnd: { setUp.release(); release() })
         }
     }
 }

@@ -15,23 +15,34 @@ final class SSHOutbox: Sendable {
         var signalled = false
     }
 
-    /// Readable when there is something to do; the owning thread polls it beside the session's socket.
+    /// Readable when there is something to do; the owning thread polls it beside the session's socket (-1 when
+    /// the outbox was made with a `wake` of its own).
     let wakeFD: Int32
+    private let wakeUp: (@Sendable () -> Void)?
     private let state = Mutex(State())
     private let budget: ByteBudget
     private let name: String
 
-    /// An outbox for the connection `name` (in errors).
+    /// An outbox for the connection `name` (in errors), waking its owning thread through an eventfd.
     init(name: String, limit: Int = 256 << 10) throws {
         wakeFD = swiftmate_eventfd()
         guard wakeFD >= 0 else { throw SwiftMateError(.system, "eventfd: \(String(cString: strerror(errno)))") }
         self.name = name
+        wakeUp = nil
+        budget = ByteBudget(limit: limit)
+    }
+
+    /// An outbox whose owner is woken by `wake` (an ssh session on an `IOLoop`: a job for the loop).
+    init(name: String, limit: Int = 256 << 10, wake: @escaping @Sendable () -> Void) {
+        wakeFD = -1
+        self.name = name
+        wakeUp = wake
         budget = ByteBudget(limit: limit)
     }
 
     /// The eventfd lives as long as the outbox, so a writer that saw the connection open may still write it.
     deinit {
-        Glibc.close(wakeFD)
+        if wakeFD >= 0 { Glibc.close(wakeFD) }
     }
 
     // MARK: Writers (any thread)
@@ -83,11 +94,17 @@ final class SSHOutbox: Sendable {
 
     /// Wakes the owning thread; outside the lock, so the woken thread does not find it still held.
     private func signal() {
+        if let wakeUp { return wakeUp() }
         var one: UInt64 = 1
         _ = Glibc.write(wakeFD, &one, 8)
     }
 
     // MARK: The owning thread
+
+    /// The owning thread is looking now: the next writer or `wake` wakes it again.
+    func woke() {
+        state.withLock { $0.signalled = false }
+    }
 
     /// Everything queued, and whether a close was asked for; blocked writers go on. Writers queueing after
     /// this wake the thread again.
@@ -104,6 +121,7 @@ final class SSHOutbox: Sendable {
 
     /// Resets the eventfd after a wake-up (the owning thread then calls `take`, which takes what woke it).
     func clearWake() {
+        guard wakeFD >= 0 else { return }
         var value: UInt64 = 0
         _ = Glibc.read(wakeFD, &value, 8)
     }

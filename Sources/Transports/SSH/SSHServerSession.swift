@@ -16,9 +16,11 @@ enum SSHChannelRequest: Equatable {
     case exec(String)
 }
 
-/// A libssh server session, non-blocking, stepped by the `SSHServerLoop` it belongs to. Every libssh call happens
-/// on that loop's thread (libssh objects are not thread-safe); other threads only touch the outbox, under its
-/// lock, and wake the loop through the outbox's eventfd.
+/// A libssh server session, non-blocking, on one `IOLoop`: the loop watches its socket (epoll) and steps it when
+/// the socket is ready, when a timer is due, or when a writer queued output. Every libssh call happens on that
+/// loop's thread (libssh objects are not thread-safe); other threads only touch the outbox, under its lock, and
+/// wake the session with a job for its loop. Once the login names a token whose session lives on another loop, the
+/// connection moves there before the relay gets it, so one session's connections share one thread.
 final class SSHServerSession: @unchecked Sendable {
     private let session: ssh_session
     private let peer: String
@@ -53,9 +55,17 @@ final class SSHServerSession: @unchecked Sendable {
     /// The client sent past its SSH window (libssh buffers such data anyway): the connection closes.
     private var overran = false
     private var phase = Phase.settingUp(deadline: .now)
-    /// The loop's event this session is in (set by `attach`).
-    private var loopEvent: ssh_event?
-    /// The session's socket is out of the loop's event for want of room (see `serve`).
+    /// The loop that serves the session now (its own thread reads it; a waking writer reads `home`).
+    private var loop: IOLoop
+    private let home: Mutex<IOLoop>
+    /// Which loop a token's connections belong on (`ListenContext.loopForLogin`).
+    private let loopForLogin: @Sendable (String) -> IOLoop?
+    /// libssh's event holding only this session: the loop calls it, without waiting, when the socket is ready.
+    private var event: ssh_event?
+    private var socket: Int32 = -1
+    private var timer: IOLoopTimer?
+    private var over = false
+    /// The session's socket is not read for want of room (see `serve`).
     private var paused = false
     /// Output taken from the outbox that the client's SSH window did not take yet (written from `pendingOffset`
     /// of its first chunk on).
@@ -69,7 +79,8 @@ final class SSHServerSession: @unchecked Sendable {
     private var onEnd: @Sendable () -> Void = {}
 
     /// A session for an accepted socket that `ssh_bind_accept_fd` has already taken.
-    init(session: ssh_session, peer: String, listenPort: Int?, setupSeconds: Int, context: ListenContext, logger: Logger) throws {
+    init(session: ssh_session, peer: String, listenPort: Int?, setupSeconds: Int, context: ListenContext, loop firstLoop: IOLoop,
+         logger: Logger) {
         self.session = session
         self.listenPort = listenPort
         self.access = context.access
@@ -77,12 +88,17 @@ final class SSHServerSession: @unchecked Sendable {
         self.peer = peer
         self.setupSeconds = setupSeconds
         self.logger = logger
-        outbox = try SSHOutbox(name: peer)
+        let waker = Waker()
+        outbox = SSHOutbox(name: peer, wake: { waker.fire() })
+        loop = firstLoop
+        home = Mutex(firstLoop)
+        loopForLogin = context.loopForLogin
         (windows, windowFeed) = AsyncStream.makeStream(of: (cols: UInt16, rows: UInt16).self, bufferingPolicy: .bufferingNewest(8))
         serverCallbacks = .allocate(capacity: 1)
         serverCallbacks.initialize(to: ssh_server_callbacks_struct())
         channelCallbacks = .allocate(capacity: 1)
         channelCallbacks.initialize(to: ssh_channel_callbacks_struct())
+        waker.target = { [weak self] in self?.wake() }
     }
 
     deinit {
@@ -91,22 +107,31 @@ final class SSHServerSession: @unchecked Sendable {
         channelCallbacks.deallocate()
     }
 
-    /// Hands the session to one of `loops`; `handler` gets the connection once the client asked for a shell or the
-    /// `swiftmate` subsystem (`onSetUp` is called just before); `onEnd` once the session is freed.
-    func start(on loops: SSHServerLoops, handler: @escaping @Sendable (Connection) async -> Void,
+    /// Starts the session on `loop` (pinned there); `handler` gets the connection once the client asked for a shell
+    /// or the `swiftmate` subsystem (`onSetUp` is called just before); `onEnd` once the session is freed.
+    func start(handler: @escaping @Sendable (Connection) async -> Void,
                onSetUp: @escaping @Sendable () -> Void, onEnd: @escaping @Sendable () -> Void) {
         self.handler = handler
         self.onSetUp = onSetUp
         self.onEnd = onEnd
-        loops.adopt(self)
+        let loop = home.withLock { $0 }
+        loop.pin()
+        loop.execute { self.attach() }
+    }
+
+    /// From any thread: the session has something to do (queued output, room to read again).
+    private func wake() {
+        home.withLock { $0 }.execute { self.advance() }
     }
 
     // MARK: The loop's thread
 
     /// What the loop does with the session after a step.
     enum Step {
-        /// Poll again, at the latest after this long.
-        case wait(Duration)
+        /// Step again when the socket is ready or a writer wakes the session, or at the latest after this long.
+        case wait(Duration?)
+        /// The session moved to another loop, which steps it from now on.
+        case moved
         /// The session is over: detach and free it.
         case done
     }
@@ -120,33 +145,85 @@ final class SSHServerSession: @unchecked Sendable {
         case closing(deadline: ContinuousClock.Instant)
     }
 
-    /// Non-blocking from here on; starts the key exchange and joins the loop's `event`. False: the session is
-    /// already over (and freed).
-    func attach(to event: ssh_event) -> Bool {
+    /// Non-blocking from here on; starts the key exchange, then lets the loop watch the socket.
+    private func attach() {
         installServerCallbacks()
         ssh_set_blocking(session, 0)
-        guard ssh_handle_key_exchange(session) != SSH_ERROR else {
+        guard ssh_handle_key_exchange(session) != SSH_ERROR, let event = ssh_event_new() else {
             logger.info("ssh \(peer): key exchange failed: \(String(cString: ssh_get_error(UnsafeMutableRawPointer(session))))")
+            loop.unpin()
+            over = true
             end()
-            return false
+            return
         }
-        loopEvent = event
+        self.event = event
         ssh_event_add_session(event, session)
-        let me = Unmanaged.passUnretained(self).toOpaque()
-        ssh_event_add_fd(event, outbox.wakeFD, Int16(POLLIN), { _, _, userdata in
-            SSHServerSession.from(userdata)?.outbox.clearWake()
-            return 0
-        }, me)
+        socket = ssh_get_fd(session)
         phase = .settingUp(deadline: .now + .seconds(setupSeconds))
-        return true
+        watchSocket()
+        advance()
     }
 
-    /// Leaves the loop's event and frees the session.
-    func detach() {
-        if let event = loopEvent {
-            if !paused { ssh_event_remove_session(event, session) }
-            ssh_event_remove_fd(event, outbox.wakeFD)
+    private func watchSocket() {
+        loop.watch(socket, for: .readable) { _ in self.poll() } // the watch holds the session until `detach`
+    }
+
+    /// Lets libssh read and write what the socket allows now (it runs the callbacks), then steps the session.
+    private func poll() {
+        if let event, !paused { ssh_event_dopoll(event, 0) }
+        advance()
+    }
+
+    /// Steps the session and sets what the loop waits for next: the socket (read unless paused; write while libssh
+    /// holds output) and a timer.
+    private func advance() {
+        guard !over else { return }
+        guard loop.inLoop else { return wake() } // a wake-up sent to the loop it just left
+        outbox.woke()
+        if let timer { loop.cancel(timer) }
+        timer = nil
+        switch step(now: .now) {
+        case .wait(let delay):
+            var events: IOEvents = paused ? [] : .readable
+            if !paused && hasQueuedOutput { events.insert(.writable) }
+            loop.change(socket, to: events)
+            if let delay {
+                timer = loop.schedule(in: delay) {
+                    self.timer = nil
+                    self.poll()
+                }
+            }
+        case .moved:
+            break
+        case .done:
+            detach()
         }
+    }
+
+    /// Moves the session to `target` (before the relay has its connection): the old loop lets go of the socket, the
+    /// new one watches it and steps the session.
+    private func move(to target: IOLoop) {
+        loop.unwatch(socket)
+        loop.unpin()
+        target.pin()
+        loop = target
+        home.withLock { $0 = target }
+        target.execute {
+            self.watchSocket()
+            self.advance()
+        }
+    }
+
+    /// Leaves the loop and frees the session.
+    private func detach() {
+        over = true
+        loop.unwatch(socket)
+        loop.unpin()
+        if let event {
+            ssh_event_remove_session(event, session)
+            ssh_event_free(event)
+        }
+        event = nil
         end()
     }
 
@@ -172,13 +249,17 @@ final class SSHServerSession: @unchecked Sendable {
                 return finishChannel(channel, exitStatus: 1, now: now)
             }
             guard let inbound else { return .done }
+            if let target = loopForLogin(user), target !== loop {
+                move(to: target)
+                return .moved
+            }
             let kind: ConnectionKind = request == .subsystem ? .framed : .terminal(token: user, cols: cols, rows: rows)
             let connection = Connection(inbound: inbound, outbound: SSHChannelWriter(session: self), peer: peer,
-                                        kind: kind, windowChanges: windows, publicKey: publicKey)
+                                        kind: kind, windowChanges: windows, publicKey: publicKey, loop: loop)
             phase = .serving
             onSetUp()
             let handler = self.handler
-            Task { await handler(connection) }
+            Task(executorPreference: loop) { await handler(connection) }
             return serve(channel, now: now)
         case .serving:
             guard let channel else { return .done }
@@ -197,11 +278,8 @@ final class SSHServerSession: @unchecked Sendable {
         if overran { return .done }
         if leftUnread { readUnread(channel) }
         // No room for what the client sent: its socket is left unread (its TCP window then closes) until the
-        // relay's reader makes room and wakes this session through the outbox's eventfd.
-        if leftUnread != paused, let event = loopEvent {
-            if leftUnread { ssh_event_remove_session(event, session) } else { ssh_event_add_session(event, session) }
-            paused = leftUnread
-        }
+        // relay's reader makes room and wakes this session.
+        paused = leftUnread
         // Output: at most what the client's SSH window takes now; the rest waits for its window to reopen.
         if pendingOut.isEmpty && !closeAfterPending {
             let (chunks, closing) = outbox.take()
@@ -240,16 +318,13 @@ final class SSHServerSession: @unchecked Sendable {
             // Keep serving writes until the relay closes (it does once inbound ends).
             inbound?.finish()
         }
-        return .wait(.seconds(1))
+        return .wait(nil)
     }
 
     /// Ends the channel the way sshd does: exit status, EOF, close; then lets the loop send it and waits a
     /// moment for the client's close, so the client reports a clean end rather than a cut one.
     private func finishChannel(_ channel: ssh_channel, exitStatus: Int32, now: ContinuousClock.Instant) -> Step {
-        if paused, let event = loopEvent {
-            ssh_event_add_session(event, session)
-            paused = false
-        }
+        paused = false
         ssh_channel_request_send_exit_status(channel, exitStatus)
         ssh_channel_send_eof(channel)
         ssh_channel_close(channel)
@@ -440,4 +515,11 @@ struct SSHChannelWriter: ByteWriter {
         try? await session.outbox.send(message)
         session.outbox.requestClose()
     }
+}
+
+/// What an outbox made before its session calls to wake that session (set once, just after).
+private final class Waker: @unchecked Sendable {
+    // @unchecked: `target` is set once, in the session's init, before any writer can see the outbox.
+    var target: (@Sendable () -> Void)?
+    func fire() { target?() }
 }

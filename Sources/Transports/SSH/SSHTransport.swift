@@ -9,8 +9,9 @@ import SwiftMateCore
 /// Listening: an SSH server whose host keys live in `Options.stateDirectory` (created on first start).
 /// A client that asks for a shell is a viewer whose SSH user name is the session token
 /// (`ConnectionKind.terminal`); one that asks for the `swiftmate` subsystem speaks the framed protocol.
-/// Threading: libssh runs on threads of its own (the relay: one to accept, and a few loops, one per core by default,
-/// each serving many connections non-blocking; a host's link: one thread), never on the cooperative pool.
+/// Threading: libssh runs on threads of its own, never on the cooperative pool: the relay's server on `IOLoop`s (the
+/// relay's, or its own, one per core by default), each serving many connections non-blocking; a host's link on one
+/// thread.
 public struct SSHTransport: Transport {
     /// The transport's options (YAML `transports: {ssh: {…}}`).
     public struct Options: Sendable {
@@ -20,7 +21,7 @@ public struct SSHTransport: Transport {
         public var fingerprints: [String] = []
         /// Seconds a new connection has for key exchange and its channel request.
         public var setupSeconds = 30
-        /// Threads serving the relay's SSH connections (`loops`); nil: one per core.
+        /// Loops serving the relay's SSH connections when the relay gives none (`loops`); nil: one per core.
         public var loops: Int?
         /// Most SSH connections served at once; more are closed at once.
         public var maxConnections = 2000

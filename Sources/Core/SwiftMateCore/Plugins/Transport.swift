@@ -128,13 +128,18 @@ public struct Connection: Sendable {
     public var directInbound: DirectInbound? { inbound as? DirectInbound }
     /// Set on both ends of an in-process link (the embedded relay's): keystrokes cross it as a call.
     public var localRoute: LocalRoute?
+    /// The loop this connection's I/O runs on, when the transport runs it on one of the listener's loops
+    /// (`ListenContext.loops`); the relay then pins the connection's session there, or runs the connection's work on
+    /// its session's loop.
+    public var loop: IOLoop?
 
     /// Makes a connection record.
     public init(inbound: any AsyncSequence<[UInt8], any Error> & Sendable, outbound: any ByteWriter, peer: String,
                 kind: ConnectionKind = .framed,
                 windowChanges: AsyncStream<(cols: UInt16, rows: UInt16)> = AsyncStream { $0.finish() },
-                publicKey: String? = nil, localRoute: LocalRoute? = nil) {
+                publicKey: String? = nil, localRoute: LocalRoute? = nil, loop: IOLoop? = nil) {
         self.publicKey = publicKey
+        self.loop = loop
         self.localRoute = localRoute
         self.inbound = inbound
         self.outbound = outbound
@@ -154,11 +159,22 @@ public struct ListenContext: Sendable {
 
     /// The default of `inboundBytes` (and of `relay.limits.inbound_bytes`): 1 MiB.
     public static let defaultInboundBytes = 1 << 20
+    /// The loops a listener that runs its own I/O serves its connections on (swift-nio's event loop group); nil: the
+    /// listener makes its own.
+    public var loops: IOLoopGroup?
+    /// For a transport with logins: the loop that a connection logged in as this token belongs on (its session's),
+    /// or nil when the token has none yet. A connection moved there before it is handed over shares one thread with
+    /// the rest of its session.
+    public var loopForLogin: @Sendable (String) -> IOLoop?
 
-    /// A context; the defaults accept every login and allow `defaultInboundBytes` unread.
-    public init(access: (any AccessPolicy)? = nil, inboundBytes: Int = ListenContext.defaultInboundBytes) {
+    /// A context; the defaults accept every login, allow `defaultInboundBytes` unread and let the listener make
+    /// its own loops.
+    public init(access: (any AccessPolicy)? = nil, inboundBytes: Int = ListenContext.defaultInboundBytes,
+                loops: IOLoopGroup? = nil, loopForLogin: @escaping @Sendable (String) -> IOLoop? = { _ in nil }) {
         self.access = access
         self.inboundBytes = inboundBytes
+        self.loops = loops
+        self.loopForLogin = loopForLogin
     }
 }
 
