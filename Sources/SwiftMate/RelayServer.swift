@@ -52,7 +52,8 @@ public struct RelayServer: Sendable {
         do {
             for endpoint in listen {
                 let transport = try registry.transport(endpoint.scheme)
-                listeners.append(try await transport.listen(on: endpoint, context: ListenContext(access: relay.access, inboundBytes: options.inboundBytes)))
+                listeners.append(try await transport.listen(on: endpoint, context: ListenContext(access: relay.access, inboundBytes: options.inboundBytes,
+                                                                                   loopForLogin: { [relay] in relay.loop(forToken: $0) })))
                 if transport.provesPublicKeys { provingKeys.insert(endpoint.scheme) }
             }
         } catch {

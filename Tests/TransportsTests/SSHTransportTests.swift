@@ -137,3 +137,27 @@ private func silentConnection(to endpoint: Endpoint) -> Int32 {
 @Test func theRelayScenariosPassOverSSH() async throws {
     try await RelayScenarios.check(try pinnedTransport(), endpoint: loopback)
 }
+
+@Test func aLoginMovesToTheLoopItsTokenBelongsOnAndItsTasksRunThere() async throws {
+    let loops = try IOLoopGroup(count: 3, name: "test-ssh")
+    defer { loops.stop() }
+    let target = loops.loops[2]
+    let transport = try pinnedTransport()
+    let listener = try await transport.listen(on: loopback, context: ListenContext(
+        loops: loops, loopForLogin: { $0 == "swiftmate" ? target : nil }))
+    let seen = AsyncStream<(onTarget: Bool, runsThere: Bool)>.makeStream()
+    let serving = Task {
+        try await listener.run { connection in
+            seen.continuation.yield((connection.loop === target, target.inLoop))
+            do { for try await _ in connection.inbound {} } catch {}
+        }
+    }
+    let client = try await transport.connect(to: listener.localEndpoint)
+    var results = seen.stream.makeAsyncIterator()
+    let first = await results.next()
+    #expect(first?.onTarget == true, "the connection was moved to its token's loop")
+    #expect(first?.runsThere == true, "the relay's work for the connection starts on that loop")
+    await client.outbound.close()
+    await listener.close()
+    serving.cancel()
+}

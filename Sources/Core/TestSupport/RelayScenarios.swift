@@ -63,7 +63,8 @@ public struct ScenarioRelay: Sendable {
         options.codecs = ["none"]
         options.refusalDelayMillis = 50...60
         let relay = Relay(registry: registry, options: options)
-        let listener = try await transport.listen(on: endpoint, context: ListenContext(access: relay.access, inboundBytes: options.inboundBytes))
+        let listener = try await transport.listen(on: endpoint, context: ListenContext(access: relay.access, inboundBytes: options.inboundBytes,
+                                                                                   loopForLogin: { [relay] in relay.loop(forToken: $0) }))
         self.transport = transport
         self.relay = relay
         self.listener = listener

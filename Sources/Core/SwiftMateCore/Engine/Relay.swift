@@ -21,6 +21,9 @@ public actor Relay {
     public nonisolated let handshakes: HandshakeBudget
     /// The connections `handle(_:)` is serving.
     private nonisolated let serving = WaitGroup()
+    /// The loop each live token's session is pinned to: its host connection's, when the host's transport runs it on
+    /// a loop (see `loop(forToken:)`).
+    private nonisolated let loopsByToken = Mutex<[String: IOLoop]>([:])
 
     /// A relay using `registry` for codecs. With `executor`, every connection's tasks run there (an
     /// embedded relay shares its host's thread, so a keystroke crosses no thread between them).
@@ -58,7 +61,14 @@ public actor Relay {
         return lines
     }
 
-    private func createSession(hello: Hello, hostRoute: LocalRoute?) throws -> RelaySession? {
+    /// The loop `token`'s session lives on, if it has one: a transport with logins moves a viewer's connection
+    /// there before handing it over (`ListenContext.loopForLogin`), so a session's host link and viewers share one
+    /// thread. Any thread; does not block.
+    public nonisolated func loop(forToken token: String) -> IOLoop? {
+        loopsByToken.withLock { $0[token] }
+    }
+
+    private func createSession(hello: Hello, hostRoute: LocalRoute?, hostLoop: IOLoop?) throws -> RelaySession? {
         guard sessions.count < options.maxSessions else { return nil }
         let id = Tokens.make(length: 12)
         let cols = hello.cols == 0 ? 80 : hello.cols, rows = hello.rows == 0 ? 24 : hello.rows
@@ -81,6 +91,9 @@ public actor Relay {
         sessions[session.id] = session
         byToken[session.readWriteToken] = (session, false)
         byToken[session.readOnlyToken] = (session, true)
+        if let hostLoop {
+            loopsByToken.withLock { $0[session.readWriteToken] = hostLoop; $0[session.readOnlyToken] = hostLoop }
+        }
         return session
     }
 
@@ -88,6 +101,7 @@ public actor Relay {
         sessions[session.id] = nil
         byToken[session.readWriteToken] = nil
         byToken[session.readOnlyToken] = nil
+        loopsByToken.withLock { $0[session.readWriteToken] = nil; $0[session.readOnlyToken] = nil }
         access.forget([session.readWriteToken, session.readOnlyToken])
     }
 
@@ -179,7 +193,8 @@ public actor Relay {
                 action = handshake.tokenLookedUp(found: viewerSession != nil, keyAdmitted: keyAdmitted(connection, token: token))
             case .openSession(let hello, let codecName):
                 guard let codec = try? registry.codec(codecName) else { return }
-                await runHost(hello: hello, codec: codec, receiver: receiver, sender: sender, peer: peer, hostRoute: connection.localRoute)
+                await runHost(hello: hello, codec: codec, receiver: receiver, sender: sender, peer: peer, hostRoute: connection.localRoute,
+                              hostLoop: connection.loop)
                 return
             case .join(let hello, let codecName):
                 guard let (session, readOnly) = viewerSession, let codec = try? registry.codec(codecName) else { return }
@@ -191,10 +206,10 @@ public actor Relay {
     }
 
     private nonisolated func runHost(hello: Hello, codec: any Codec, receiver: MessageReceiver, sender: MessageSender, peer: String,
-                                     hostRoute: LocalRoute?) async {
+                                     hostRoute: LocalRoute?, hostLoop: IOLoop?) async {
         let created: RelaySession?
         do {
-            created = try await createSession(hello: hello, hostRoute: hostRoute)
+            created = try await createSession(hello: hello, hostRoute: hostRoute, hostLoop: hostLoop)
         } catch let error as SwiftMateError where error.code == .protocolViolation {
             try? await sender.send(.refused(code: .badRequest, reason: error.message))
             return
