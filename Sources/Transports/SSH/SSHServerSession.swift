@@ -22,34 +22,34 @@ enum SSHChannelRequest: Equatable {
 /// wake the session with a job for its loop. Once the login names a token whose session lives on another loop, the
 /// connection moves there before the relay gets it, so one session's connections share one thread.
 final class SSHServerSession: @unchecked Sendable {
-    private let session: ssh_session
+    let session: ssh_session
     private let peer: String
     /// The port the relay listens on (for the hint to a client that sent a command).
     private let listenPort: Int?
     private let logger: Logger
     private let setupSeconds: Int
-    private let access: (any AccessPolicy)?
+    let access: (any AccessPolicy)?
     /// Most unread bytes from the client (`ListenContext.inboundBytes`).
-    private let inboundBytes: Int
-    fileprivate let outbox: SSHOutbox
+    let inboundBytes: Int
+    let outbox: SSHOutbox
     /// The relay turned the viewer away (`SSHChannelWriter.refuse`): the channel ends with exit status 1.
     fileprivate let refused = Mutex(false)
     /// Made when the client's shell or subsystem request is accepted (on the loop's thread, in the
     /// callback, so bytes that arrive in the same read are kept): what the client sends.
-    private var inbound: DirectInbound?
+    var inbound: DirectInbound?
     private let windows: AsyncStream<(cols: UInt16, rows: UInt16)>
-    private let windowFeed: AsyncStream<(cols: UInt16, rows: UInt16)>.Continuation
+    let windowFeed: AsyncStream<(cols: UInt16, rows: UInt16)>.Continuation
 
     // Loop-thread state.
-    private var channel: ssh_channel?
-    private var serverCallbacks: UnsafeMutablePointer<ssh_server_callbacks_struct>
-    private var channelCallbacks: UnsafeMutablePointer<ssh_channel_callbacks_struct>
-    private var user = ""
-    private var publicKey: String?
-    private var cols: UInt16 = 80
-    private var rows: UInt16 = 24
-    private var request: SSHChannelRequest?
-    private var peerClosed = false
+    var channel: ssh_channel?
+    var serverCallbacks: UnsafeMutablePointer<ssh_server_callbacks_struct>
+    var channelCallbacks: UnsafeMutablePointer<ssh_channel_callbacks_struct>
+    var user = ""
+    var publicKey: String?
+    var cols: UInt16 = 80
+    var rows: UInt16 = 24
+    var request: SSHChannelRequest?
+    var peerClosed = false
     /// The data callback left bytes in libssh's channel buffer for want of room: read them once there is room.
     private var leftUnread = false
     /// The client sent past its SSH window (libssh buffers such data anyway): the connection closes.
@@ -352,7 +352,7 @@ final class SSHServerSession: @unchecked Sendable {
 
     /// Takes what the client sent (`length` bytes buffered by libssh) as far as the inbound side has room; returns
     /// how many were taken (libssh keeps the rest).
-    fileprivate func received(_ data: UnsafeMutableRawPointer, length: Int) -> Int {
+    func received(_ data: UnsafeMutableRawPointer, length: Int) -> Int {
         guard let inbound else { return length } // before shell/subsystem there is no reader: dropped
         // While the relay has no room the socket is not polled, so libssh's buffer holds at most what came with the
         // last packets read (libssh 0.10 reopens the SSH window even for bytes left in its buffer). More is a
@@ -394,111 +394,6 @@ final class SSHServerSession: @unchecked Sendable {
         channel = nil
         ssh_disconnect(session)
         ssh_free(session)
-    }
-
-    // MARK: Callbacks (run on the loop's thread, inside libssh calls)
-
-    private static func from(_ userdata: UnsafeMutableRawPointer?) -> SSHServerSession? {
-        userdata.map { Unmanaged<SSHServerSession>.fromOpaque($0).takeUnretainedValue() }
-    }
-
-    private func installServerCallbacks() {
-        let cb = serverCallbacks
-        cb.pointee.size = MemoryLayout<ssh_server_callbacks_struct>.size
-        cb.pointee.userdata = Unmanaged.passUnretained(self).toOpaque()
-        cb.pointee.auth_none_function = { _, user, userdata in
-            guard let s = SSHServerSession.from(userdata) else { return Int32(SSH_AUTH_DENIED.rawValue) }
-            s.user = user.map { String(cString: $0) } ?? ""
-            // A session limited to listed keys refuses "none", so the client offers its keys.
-            if s.access?.requiresPublicKey(token: s.user) == true { return Int32(SSH_AUTH_DENIED.rawValue) }
-            return Int32(SSH_AUTH_SUCCESS.rawValue)
-        }
-        cb.pointee.auth_pubkey_function = { _, user, key, signatureState, userdata in
-            guard let s = SSHServerSession.from(userdata), let key else { return Int32(SSH_AUTH_DENIED.rawValue) }
-            s.user = user.map { String(cString: $0) } ?? ""
-            let state = Int32(signatureState)
-            let probe = state == Int32(SSH_PUBLICKEY_STATE_NONE.rawValue), proven = state == Int32(SSH_PUBLICKEY_STATE_VALID.rawValue)
-            guard probe || proven, let text = SSHServerSession.authorizedKeyText(key) else { return Int32(SSH_AUTH_DENIED.rawValue) }
-            if let access = s.access, access.requiresPublicKey(token: s.user), !access.admits(token: s.user, key: text) {
-                return Int32(SSH_AUTH_DENIED.rawValue)
-            }
-            if proven { s.publicKey = text } // a probe only asks whether the key would do
-            return Int32(SSH_AUTH_SUCCESS.rawValue)
-        }
-        cb.pointee.channel_open_request_session_function = { session, userdata in
-            guard let s = SSHServerSession.from(userdata), s.channel == nil, let channel = ssh_channel_new(session) else { return nil }
-            s.channel = channel
-            s.installChannelCallbacks(channel)
-            return channel
-        }
-        ssh_set_server_callbacks(session, cb)
-        ssh_set_auth_methods(session, Int32(SSH_AUTH_METHOD_NONE | SSH_AUTH_METHOD_PUBLICKEY))
-    }
-
-    private func installChannelCallbacks(_ channel: ssh_channel) {
-        let cb = channelCallbacks
-        cb.pointee.size = MemoryLayout<ssh_channel_callbacks_struct>.size
-        cb.pointee.userdata = Unmanaged.passUnretained(self).toOpaque()
-        cb.pointee.channel_pty_request_function = { _, _, _, width, height, _, _, userdata in
-            guard let s = SSHServerSession.from(userdata) else { return -1 }
-            (s.cols, s.rows) = (SSHServerSession.clamp(width, default: 80), SSHServerSession.clamp(height, default: 24))
-            return 0
-        }
-        cb.pointee.channel_shell_request_function = { _, _, userdata in
-            guard let s = SSHServerSession.from(userdata), s.request == nil else { return -1 }
-            s.accept(.shell)
-            return 0
-        }
-        cb.pointee.channel_subsystem_request_function = { _, _, name, userdata in
-            guard let s = SSHServerSession.from(userdata), s.request == nil, let name, String(cString: name) == "swiftmate" else { return -1 }
-            s.accept(.subsystem)
-            return 0
-        }
-        cb.pointee.channel_exec_request_function = { _, _, command, userdata in
-            guard let s = SSHServerSession.from(userdata), s.request == nil else { return -1 }
-            s.request = .exec(command.map { String(cString: $0) } ?? "")
-            return 0
-        }
-        cb.pointee.channel_env_request_function = { _, _, _, _, _ in 0 } // LANG and friends: accepted, unused
-        cb.pointee.channel_pty_window_change_function = { _, _, width, height, _, _, userdata in
-            guard let s = SSHServerSession.from(userdata) else { return -1 }
-            (s.cols, s.rows) = (SSHServerSession.clamp(width, default: s.cols), SSHServerSession.clamp(height, default: s.rows))
-            s.windowFeed.yield((s.cols, s.rows))
-            return 0
-        }
-        cb.pointee.channel_data_function = { _, _, data, length, isStderr, userdata in
-            guard let s = SSHServerSession.from(userdata), let data, isStderr == 0, length > 0 else { return Int32(length) }
-            return Int32(s.received(data, length: Int(length)))
-        }
-        // No EOF callback: a client that will type no more (`ssh -tt … < /dev/null`) still watches until it closes.
-        cb.pointee.channel_close_function = { _, _, userdata in
-            guard let s = SSHServerSession.from(userdata) else { return }
-            s.peerClosed = true
-            s.inbound?.finish()
-        }
-        ssh_set_channel_callbacks(channel, cb)
-    }
-
-    /// `TYPE BASE64` of a public key, as an authorized_keys line has it.
-    static func authorizedKeyText(_ key: ssh_key) -> String? {
-        var base64: UnsafeMutablePointer<CChar>?
-        guard ssh_pki_export_pubkey_base64(key, &base64) == SSH_OK, let base64, let type = ssh_key_type_to_char(ssh_key_type(key)) else {
-            return nil
-        }
-        defer { ssh_string_free_char(base64) }
-        return String(cString: type) + " " + String(cString: base64)
-    }
-
-    /// Accepts the channel's request and opens the inbound side, bounded in bytes: past `inboundBytes` unread,
-    /// the rest stays in libssh's buffer, whose SSH window then stays shut, so the client waits (a keystroke
-    /// flood or a host's bulk output alike) and no byte is lost.
-    private func accept(_ accepted: SSHChannelRequest) {
-        request = accepted
-        inbound = DirectInbound(limitBytes: inboundBytes) { [outbox] in outbox.wake() }
-    }
-
-    private static func clamp(_ value: Int32, default fallback: UInt16) -> UInt16 {
-        value > 0 && value <= 10_000 ? UInt16(value) : fallback
     }
 
 }
