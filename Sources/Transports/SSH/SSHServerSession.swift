@@ -64,6 +64,8 @@ final class SSHServerSession: @unchecked Sendable {
     private var event: ssh_event?
     private var socket: Int32 = -1
     private var timer: IOLoopTimer?
+    /// The loop watches the socket (not while paused: epoll would still report a hang-up on every pass).
+    private var watched = false
     private var over = false
     /// The session's socket is not read for want of room (see `serve`).
     private var paused = false
@@ -166,6 +168,7 @@ final class SSHServerSession: @unchecked Sendable {
 
     private func watchSocket() {
         loop.watch(socket, for: .readable) { _ in self.poll() } // the watch holds the session until `detach`
+        watched = true
     }
 
     /// Lets libssh read and write what the socket allows now (it runs the callbacks), then steps the session.
@@ -184,9 +187,13 @@ final class SSHServerSession: @unchecked Sendable {
         timer = nil
         switch step(now: .now) {
         case .wait(let delay):
-            var events: IOEvents = paused ? [] : .readable
-            if !paused && hasQueuedOutput { events.insert(.writable) }
-            loop.change(socket, to: events)
+            if paused {
+                if watched { loop.unwatch(socket) }
+                watched = false
+            } else {
+                if !watched { watchSocket() }
+                loop.change(socket, to: hasQueuedOutput ? [.readable, .writable] : .readable)
+            }
             if let delay {
                 timer = loop.schedule(in: delay) {
                     self.timer = nil
@@ -204,6 +211,7 @@ final class SSHServerSession: @unchecked Sendable {
     /// new one watches it and steps the session.
     private func move(to target: IOLoop) {
         loop.unwatch(socket)
+        watched = false
         loop.unpin()
         target.pin()
         loop = target
