@@ -23,6 +23,8 @@ final class SSHListener: Listener, @unchecked Sendable {
     /// `transports.ssh.loops` says otherwise), stopped with the listener.
     private let loops: IOLoopGroup
     private let ownsLoops: Bool
+    /// The loop that accepts (the first).
+    private var acceptor: IOLoop { loops.loops[0] }
 
     init(endpoint: Endpoint, keys: SSHHostKeys, options: SSHTransport.Options, context: ListenContext, logger: Logger) throws {
         self.options = options
@@ -106,9 +108,8 @@ final class SSHListener: Listener, @unchecked Sendable {
     }
 
     func run(handler: @escaping @Sendable (Connection) async -> Void) async throws {
-        let acceptor = loops.loops[0]
         acceptor.execute {
-            acceptor.watch(self.socket, for: .readable) { _ in self.acceptAll(handler: handler) }
+            self.acceptor.watch(self.socket, for: .readable) { _ in self.acceptAll(handler: handler) }
         }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
@@ -135,9 +136,8 @@ final class SSHListener: Listener, @unchecked Sendable {
             return .some(d)
         }
         guard let done else { return }
-        let acceptor = loops.loops[0]
         acceptor.execute {
-            acceptor.unwatch(self.socket)
+            self.acceptor.unwatch(self.socket)
             Glibc.close(self.socket)
             ssh_bind_free(self.bind)
             if self.ownsLoops { self.loops.stop() }
@@ -158,9 +158,8 @@ final class SSHListener: Listener, @unchecked Sendable {
                 if errno != EAGAIN && errno != EWOULDBLOCK {
                     // Out of descriptors, say: stop accepting for a moment rather than spin on the ready socket.
                     logger.error("ssh listener \(localEndpoint): accept failed: \(String(cString: strerror(errno))); pausing accepts for 100 ms")
-                    let acceptor = loops.loops[0]
                     acceptor.change(socket, to: [])
-                    acceptor.schedule(in: .milliseconds(100)) { [socket] in acceptor.change(socket, to: .readable) }
+                    acceptor.schedule(in: .milliseconds(100)) { self.acceptor.change(self.socket, to: .readable) }
                 }
                 return
             }

@@ -55,9 +55,9 @@ final class SSHServerSession: @unchecked Sendable {
     /// The client sent past its SSH window (libssh buffers such data anyway): the connection closes.
     private var overran = false
     private var phase = Phase.settingUp(deadline: .now)
-    /// The loop that serves the session now (its own thread reads it; a waking writer reads `home`).
-    private var loop: IOLoop
+    /// The loop that serves the session now (read by a waking writer too; changed only by `move`, on the loop).
     private let home: Mutex<IOLoop>
+    private var loop: IOLoop { home.withLock { $0 } }
     /// Which loop a token's connections belong on (`ListenContext.loopForLogin`).
     private let loopForLogin: @Sendable (String) -> IOLoop?
     /// libssh's event holding only this session: the loop calls it, without waiting, when the socket is ready.
@@ -92,7 +92,6 @@ final class SSHServerSession: @unchecked Sendable {
         self.logger = logger
         let waker = Waker()
         outbox = SSHOutbox(name: peer, wake: { waker.fire() })
-        loop = firstLoop
         home = Mutex(firstLoop)
         loopForLogin = context.loopForLogin
         (windows, windowFeed) = AsyncStream.makeStream(of: (cols: UInt16, rows: UInt16).self, bufferingPolicy: .bufferingNewest(8))
@@ -116,14 +115,14 @@ final class SSHServerSession: @unchecked Sendable {
         self.handler = handler
         self.onSetUp = onSetUp
         self.onEnd = onEnd
-        let loop = home.withLock { $0 }
+        let loop = self.loop
         loop.pin()
         loop.execute { self.attach() }
     }
 
     /// From any thread: the session has something to do (queued output, room to read again).
     private func wake() {
-        home.withLock { $0 }.execute { self.advance() }
+        loop.execute { self.advance() }
     }
 
     // MARK: The loop's thread
@@ -153,9 +152,7 @@ final class SSHServerSession: @unchecked Sendable {
         ssh_set_blocking(session, 0)
         guard ssh_handle_key_exchange(session) != SSH_ERROR, let event = ssh_event_new() else {
             logger.info("ssh \(peer): key exchange failed: \(String(cString: ssh_get_error(UnsafeMutableRawPointer(session))))")
-            loop.unpin()
-            over = true
-            end()
+            detach()
             return
         }
         self.event = event
@@ -214,7 +211,6 @@ final class SSHServerSession: @unchecked Sendable {
         watched = false
         loop.unpin()
         target.pin()
-        loop = target
         home.withLock { $0 = target }
         target.execute {
             self.watchSocket()

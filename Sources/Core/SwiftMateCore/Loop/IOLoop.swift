@@ -115,11 +115,16 @@ public final class IOLoop: TaskExecutor, @unchecked Sendable {
             var one: UInt64 = 1
             _ = Glibc.write(wakeFD, &one, 8)
         case .elsewhere:
-            // A task whose loop has ended still finishes (on the shared pool), rather than hanging.
-            switch job {
-            case .closure(let body): Task.detached { body() }
-            case .task(let task): globalConcurrentExecutor.enqueue(ExecutorJob(task))
-            }
+            Self.runElsewhere(job)
+        }
+    }
+
+    /// Runs a job of a loop that has ended on the shared pool: a task whose loop is gone still finishes, rather than
+    /// hanging.
+    private static func runElsewhere(_ job: Job) {
+        switch job {
+        case .closure(let body): Task.detached { body() }
+        case .task(let task): globalConcurrentExecutor.enqueue(ExecutorJob(task))
         }
     }
 
@@ -242,12 +247,7 @@ public final class IOLoop: TaskExecutor, @unchecked Sendable {
         }
         Glibc.close(epoll)
         Glibc.close(wakeFD)
-        for job in left {
-            switch job {
-            case .closure(let body): Task.detached { body() }
-            case .task(let task): globalConcurrentExecutor.enqueue(ExecutorJob(task))
-            }
-        }
+        left.forEach(Self.runElsewhere)
     }
 }
 

@@ -1,5 +1,4 @@
 // A few event loops (one per core by default) and the rule that places work on them.
-import Glibc
 
 /// The loops of a process: a relay runs one per core and pins each session to one of them; a host runs one.
 ///
@@ -13,11 +12,6 @@ public final class IOLoopGroup: Sendable {
         loops = try (0..<max(1, count)).map { try IOLoop(name: "\(name)-\($0)") }
     }
 
-    /// One loop per core.
-    public static func perCore(name: String = "swiftmate-loop") throws -> IOLoopGroup {
-        try IOLoopGroup(count: ProcessInfoCores.count, name: name)
-    }
-
     /// The loop with the least pinned to it (the first of those, for a stable choice).
     public func leastLoaded() -> IOLoop {
         var best = loops[0]
@@ -28,13 +22,5 @@ public final class IOLoopGroup: Sendable {
     /// Stops every loop once it has nothing left to watch.
     public func stop() {
         loops.forEach { $0.stop() }
-    }
-}
-
-/// The number of cores this process may run on.
-enum ProcessInfoCores {
-    static var count: Int {
-        let n = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-        return max(1, n)
     }
 }
