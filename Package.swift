@@ -95,7 +95,7 @@ let package = Package(
                                          .product(name: "NIOCore", package: "swift-nio"),
                                          .product(name: "NIOPosix", package: "swift-nio")],
                           path: "Sources/swiftmate", swiftSettings: strict),
-        .executableTarget(name: "swiftmate-bench", dependencies: ["SwiftMateSystem", "SwiftMateCore", "SwiftMateRecorder", "CVTerm"],
+        .executableTarget(name: "swiftmate-bench", dependencies: ["SwiftMateSystem", "SwiftMateCore", "SwiftMateRecorder", "CVTerm", "CLibSSH"],
                           path: "benchmarks/swiftmate-bench", swiftSettings: strict),
 
         // Fuzz targets (libFuzzer through benchmarks/fuzz.sh; a plain build replays saved inputs).

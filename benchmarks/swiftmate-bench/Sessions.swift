@@ -6,29 +6,43 @@ import Glibc
 import SwiftMateCore
 import SwiftMateSystem
 
-/// Hosts that speak the framed protocol themselves, all on one thread (poll): each echoes viewers' input as
-/// output and prints a line every `interval`.
-final class SyntheticHosts: @unchecked Sendable {
-    private var fds: [Int32] = []
-    private var decoders: [FrameDecoder] = []
-    private var seqs: [UInt64] = []
+/// The load: hosts that speak the framed protocol themselves, each echoing its viewers' input as output and
+/// printing a line every `interval`, and viewers that only read, all on one thread (poll).
+final class LoadHosts: @unchecked Sendable {
+    private struct Host {
+        let link: any LoadLink
+        var decoder = FrameDecoder()
+        var seq: UInt64 = 0
+    }
+    private struct Viewer {
+        let link: any LoadLink
+        var bytes = 0
+        var lastOutput = Date.distantPast
+    }
+    private var hosts: [Host] = []
+    private var viewers: [Viewer] = []
     /// Read-write tokens, one per session.
     private(set) var tokens: [String] = []
-    private let stop = NSCondition()
+    private let lock = NSCondition()
     private var stopping = false
     private var finished = false
+    /// Viewers opened since the loop last looked (set up on other threads).
+    private var arriving: [any LoadLink] = []
+    /// Viewers that have seen output since `since`, and in all (the loop counts them on request).
+    private var liveQuery: (since: Date, live: Int, total: Int)?
 
-    /// Opens `count` sessions on the relay at 127.0.0.1:`port`, one at a time.
-    init(count: Int, port: Int) throws {
+    /// Opens one session per link on the relay, one at a time (`links` makes the i-th host's link).
+    init(count: Int, link: (Int) throws -> any LoadLink) throws {
         for i in 0..<count {
-            guard let fd = tcpConnect(port: port) else { throw BenchError(description: "host \(i): cannot connect to the relay") }
-            let hello = Framing.frame(Message.hello(Hello(role: .host, codecs: ["none"], cols: 80, rows: 24)).encoded())
-            guard FileDescriptorIO.writeAll(fd, hello) else { throw BenchError(description: "host \(i): cannot send hello") }
-            var decoder = FrameDecoder()
-            var buffer = [UInt8](repeating: 0, count: 65536)
+            let l = try link(i)
+            guard l.send(Framing.frame(Message.hello(Hello(role: .host, codecs: ["none"], cols: 80, rows: 24)).encoded())) else {
+                throw BenchError(description: "host \(i): cannot send hello")
+            }
+            var host = Host(link: l)
             var welcome: Welcome?
+            let deadline = Date().addingTimeInterval(30)
             while welcome == nil {
-                if let body = try decoder.next() {
+                if let body = try host.decoder.next() {
                     switch try Message.decode(body) {
                     case .welcome(let w): welcome = w
                     case .refused(_, let reason): throw BenchError(description: "host \(i) refused: \(reason)")
@@ -36,68 +50,117 @@ final class SyntheticHosts: @unchecked Sendable {
                     }
                     continue
                 }
-                let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-                guard n > 0 else { throw BenchError(description: "host \(i): the relay closed during the handshake") }
-                decoder.append(buffer[0..<n])
+                guard let got = l.receive() else { throw BenchError(description: "host \(i): the relay closed during the handshake") }
+                if got.isEmpty {
+                    guard Date() < deadline else { throw BenchError(description: "host \(i): no welcome in 30 s") }
+                    var p = pollfd(fd: l.fd, events: Int16(POLLIN), revents: 0)
+                    _ = poll(&p, 1, 10)
+                }
+                host.decoder.append(got[...])
             }
-            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-            var one: Int32 = 1 // as the host's tcp transport does: an echo must not wait for the last line's ACK
-            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-            fds.append(fd)
-            decoders.append(decoder)
-            seqs.append(0)
+            hosts.append(host)
             tokens.append(welcome?.readWriteToken ?? "")
         }
     }
 
-    private func send(_ i: Int, _ bytes: [UInt8]) {
-        let frame = Framing.frame(Message.output(seq: seqs[i], bytes: bytes).encoded())
-        seqs[i] += UInt64(bytes.count)
-        // Blocking for the rest if the socket is full (a line or an echo: rarely).
-        var offset = 0
-        while offset < frame.count {
-            let n = frame[offset...].withUnsafeBytes { write(fds[i], $0.baseAddress, $0.count) }
-            if n > 0 { offset += n } else if errno == EAGAIN { usleep(100) } else { return }
+    /// Adds a viewer (from any thread); the loop reads it from its next pass.
+    func add(viewer: any LoadLink) {
+        lock.withLock { arriving.append(viewer) }
+    }
+
+    /// How many viewers have received output in the last `seconds`, of how many.
+    func liveViewers(within seconds: Double) -> (live: Int, total: Int) {
+        lock.withLock {
+            liveQuery = (Date().addingTimeInterval(-seconds), -1, 0)
+            while liveQuery?.live == -1 { lock.wait() }
+            defer { liveQuery = nil }
+            return (liveQuery?.live ?? 0, liveQuery?.total ?? 0)
         }
     }
 
-    /// Runs until `finish`: echoes input, prints a line per host every `interval` (spread over the interval).
+    private func send(_ i: Int, _ bytes: [UInt8]) {
+        _ = hosts[i].link.send(Framing.frame(Message.output(seq: hosts[i].seq, bytes: bytes).encoded()))
+        hosts[i].seq += UInt64(bytes.count)
+    }
+
+    /// Reads host `i`'s link and echoes its input: whether it echoed anything, nil when the link closed.
+    private func receive(host i: Int) -> Bool? {
+        guard let got = hosts[i].link.receive() else { return nil }
+        hosts[i].decoder.append(got[...])
+        var echoed = false
+        while let body = try? hosts[i].decoder.next() {
+            if case .input(_, let bytes)? = try? Message.decode(body) {
+                send(i, bytes)
+                echoed = true
+            }
+        }
+        return echoed
+    }
+
+    /// Runs until `finish`: echoes input, prints a line per host every `interval` (spread over the interval), and
+    /// reads every viewer.
     func start(interval: Double) {
         Thread { [self] in
-            var polls = fds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-            var buffer = [UInt8](repeating: 0, count: 65536)
+            var polls = hosts.map { pollfd(fd: $0.link.fd, events: Int16(POLLIN), revents: 0) }
             var next = 0
-            let perHost = interval / Double(max(1, fds.count))
+            let perHost = interval / Double(max(1, hosts.count))
             var due = Date()
-            while !stop.withLock({ stopping }) {
-                _ = poll(&polls, nfds_t(polls.count), 10)
-                for i in polls.indices where polls[i].revents != 0 {
-                    polls[i].revents = 0
-                    let n = buffer.withUnsafeMutableBytes { read(fds[i], $0.baseAddress, $0.count) }
-                    guard n > 0 else { continue }
-                    decoders[i].append(buffer[0..<n])
-                    while let body = try? decoders[i].next() {
-                        if case .input(_, let bytes)? = try? Message.decode(body) { send(i, bytes) }
+            while true {
+                let (stop, new, query) = lock.withLock { () -> (Bool, [any LoadLink], Date?) in
+                    defer { arriving = [] }
+                    return (stopping, arriving, liveQuery?.since)
+                }
+                if stop { break }
+                for link in new {
+                    viewers.append(Viewer(link: link))
+                    polls.append(pollfd(fd: link.fd, events: Int16(POLLIN), revents: 0))
+                }
+                if let query {
+                    let live = viewers.filter { $0.lastOutput >= query }.count
+                    lock.withLock {
+                        liveQuery = (query, live, viewers.count)
+                        lock.broadcast()
                     }
                 }
-                while Date() >= due && !fds.isEmpty {
+                _ = poll(&polls, nfds_t(polls.count), 10)
+                let now = Date()
+                for p in polls.indices where polls[p].revents != 0 {
+                    polls[p].revents = 0
+                    if p < hosts.count {
+                        // An echo written through libssh may have read more input meanwhile: read until none.
+                        var echoed: Bool? = true
+                        while echoed == true { echoed = receive(host: p) }
+                        if echoed == nil { polls[p].fd = -1 }
+                        continue
+                    }
+                    let v = p - hosts.count
+                    switch viewers[v].link.receive() {
+                    case nil: polls[p].fd = -1 // closed: poll ignores it
+                    case let got? where !got.isEmpty:
+                        viewers[v].bytes += got.count
+                        viewers[v].lastOutput = now
+                    default: break
+                    }
+                }
+                while Date() >= due && !hosts.isEmpty {
                     send(next, Array("session \(next) line at \(Date().timeIntervalSince1970)\r\n".utf8))
-                    next = (next + 1) % fds.count
+                    next = (next + 1) % hosts.count
                     due.addTimeInterval(perHost)
                 }
             }
-            stop.withLock {
+            lock.withLock {
                 finished = true
-                stop.broadcast()
+                lock.broadcast()
             }
         }.start()
     }
 
-    /// Stops the hosts' thread and closes their links (the relay ends the sessions).
+    /// Stops the loop and closes every link (the relay ends the sessions).
     func finish() {
-        stop.withLock { stopping = true }
-        stop.withLock { while !finished { stop.wait() } }
-        for fd in fds { close(fd) }
+        lock.withLock { stopping = true }
+        lock.withLock { while !finished { lock.wait() } }
+        for viewer in viewers { viewer.link.close() }
+        for host in hosts { host.link.close() }
     }
 }
 
@@ -125,7 +188,7 @@ func sessionsRun(count: Int, keystrokes: Int) throws -> (echo: [Double], rss: Do
     let tcpPort = Int(tcpURL.split(separator: ":").last ?? "") ?? 0
     let sshPort = String(sshURL.split(separator: ":").last ?? "")
     let started = ContinuousClock.now
-    let hosts = try SyntheticHosts(count: count, port: tcpPort)
+    let hosts = try LoadHosts(count: count) { _ in try TCPLoadLink(port: tcpPort) }
     let d = ContinuousClock.now - started
     let setUp = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     hosts.start(interval: 1)

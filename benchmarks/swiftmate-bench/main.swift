@@ -38,9 +38,9 @@ while let a = arguments.popFirst() {
     case "--connections": floodConnections = max(1, Int(arguments.popFirst() ?? "") ?? floodConnections)
     case "--only": floodOnly = arguments.popFirst()
     case "--declared": floodDeclared = max(16, Int(arguments.popFirst() ?? "") ?? floodDeclared)
-    case "share", "record", "recorder", "latency", "screen", "flood", "sessions": suite = a
+    case "share", "record", "recorder", "latency", "screen", "flood", "sessions", "capacity": suite = a
     default:
-        say("usage: swiftmate-bench [share | record | recorder | latency | screen | flood | sessions] [--sessions N] [--lines N] [--runs N] [--codecs lz4,zlib,none] [--viewer tcp|ssh] [--keystrokes N] [--relay embedded|separate] [--connections N] [--declared BYTES] [--only defaults|budget-only]")
+        say("usage: swiftmate-bench [share | record | recorder | latency | screen | flood | sessions | capacity] [--sessions N] [--lines N] [--runs N] [--codecs lz4,zlib,none] [--viewer tcp|ssh] [--keystrokes N] [--relay embedded|separate] [--connections N] [--declared BYTES] [--only defaults|budget-only]")
         exit(2)
     }
 }
@@ -293,6 +293,8 @@ case "sessions":
         say(String(format: "relay with %d sessions (hosts over tcp, each printing a line a second; set up in %.1f s): relay RSS %.1f MB, %d threads; OpenSSH viewer of one session: echo median %.3f ms p99 %.3f ms (%.2f × the hop)",
                    count, r.setUp, r.rss, r.threads, percentile(r.echo, 0.5), percentile(r.echo, 0.99), percentile(r.echo, 0.5) / percentile(floor, 0.5)))
     }
+case "capacity":
+    try capacitySuite(count: sessionCount, keystrokes: keystrokes)
 case "flood":
     // The default limits (the per-address cap stops the flood first), then the total budget alone.
     // (--only defaults runs the first alone: a relay built before these limits existed refuses the second's YAML.)
