@@ -15,5 +15,8 @@ bench=.build/release/swiftmate-bench
 $bench share --codecs lz4,zlib,none --runs "${RUNS:-3}"
 $bench share --viewer ssh --codecs lz4 --runs "${RUNS:-3}"
 $bench latency --keystrokes 300
+$bench latency --keystrokes 300 --relay separate
+$bench sessions --sessions 2000
+$bench capacity --sessions 2000 --keystrokes 200
 $bench record --runs "${RUNS:-3}"
 $bench recorder --runs "${RUNS:-3}"
