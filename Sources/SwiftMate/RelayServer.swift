@@ -34,10 +34,11 @@ public struct RelayServer: Sendable {
         return try await start(registry: setup.registry, options: options ?? setup.config.relay, listen: endpoints, logger: logger)
     }
 
-    /// Starts a relay on `listen` with explicit options. With `executor`, its connections' tasks run there.
+    /// Starts a relay on `listen` with explicit options. With `executor`, its connections' tasks run there; with
+    /// `loops`, listeners that run their own I/O serve on those loops (a host's embedded relay: the host's loop).
     public static func start(registry: PluginRegistry, options: RelayOptions, listen: [Endpoint],
                              logger: Logger = Logger(label: "swiftmate.relay"),
-                             executor: (any TaskExecutor)? = nil) async throws -> RelayServer {
+                             executor: (any TaskExecutor)? = nil, loops: IOLoopGroup? = nil) async throws -> RelayServer {
         for endpoint in listen { try registry.requireTransport(endpoint.scheme) }
         var options = options
         if options.returnFreedMemory == nil {
@@ -53,7 +54,7 @@ public struct RelayServer: Sendable {
             for endpoint in listen {
                 let transport = try registry.transport(endpoint.scheme)
                 listeners.append(try await transport.listen(on: endpoint, context: ListenContext(access: relay.access, inboundBytes: options.inboundBytes,
-                                                                                   loopForLogin: { [relay] in relay.loop(forToken: $0) })))
+                                                                                   loops: loops, loopForLogin: { [relay] in relay.loop(forToken: $0) })))
                 if transport.provesPublicKeys { provingKeys.insert(endpoint.scheme) }
             }
         } catch {

@@ -109,8 +109,9 @@ public final class SharedSession: Sendable {
         let prepared = Prepared(commandLine: commandLine, environment: environment, frontendChoices: choices)
         var relayURL = options.relay ?? config.hostRelay
         var embedded: RelayServer?
-        // The host's link and an embedded relay's connections share one thread (see ThreadExecutor).
-        let executor = ThreadExecutor(name: "swiftmate-session")
+        // One loop for the session: the host's link (its tasks and, over ssh, its socket) and an embedded relay's
+        // connections (their tasks and their sockets) all run on this thread.
+        let loop = try IOLoop(name: "swiftmate-session")
         if relayURL == nil {
             // An embedded relay on loopback: ssh for viewers, tcp for `swiftmate join`. The host links to it
             // in-process (no wire between them, so nothing to encrypt or pin).
@@ -119,13 +120,14 @@ public final class SharedSession: Sendable {
             let relay = try await RelayServer.start(registry: registry, options: relayOptions,
                                                     listen: [Endpoint(scheme: "ssh", host: "127.0.0.1", port: 0),
                                                              Endpoint(scheme: "tcp", host: "127.0.0.1", port: 0)],
-                                                    logger: Logger(label: "swiftmate.relay"), executor: executor)
+                                                    logger: Logger(label: "swiftmate.relay"), executor: loop,
+                                                    loops: IOLoopGroup(loops: [loop]))
             embedded = relay
             relayURL = relay.endpoints.first
         }
         guard let relayURL else { throw SwiftMateError(.badURL, "no relay URL") }
         do {
-            return try await connect(options, prepared, setup: setup, relayURL: relayURL, embedded: embedded, executor: executor,
+            return try await connect(options, prepared, setup: setup, relayURL: relayURL, embedded: embedded, loop: loop,
                                      logger: logger)
         } catch {
             await embedded?.stop()
@@ -141,13 +143,14 @@ public final class SharedSession: Sendable {
     }
 
     private static func connect(_ options: Options, _ prepared: Prepared, setup: SwiftMateSetup, relayURL: Endpoint,
-                                embedded: RelayServer?, executor: ThreadExecutor, logger: Logger) async throws -> SharedSession {
+                                embedded: RelayServer?, loop: IOLoop, logger: Logger) async throws -> SharedSession {
         let config = setup.config, registry = setup.registry
         var transport: any Transport = try embedded.map { LocalRelayTransport(relay: $0.relay) } ?? registry.transport(relayURL.scheme)
         var hostOptions = HostOptions(relay: relayURL)
         // In-process there is no wire to save bytes on: compressing would only cost time (unless asked for).
         hostOptions.codecs = options.codecs ?? (embedded != nil ? ["none"] : config.hostCodecs)
         hostOptions.reconnect = config.reconnect
+        hostOptions.loop = loop
         if !options.interactive { hostOptions.sessionOptions["headless"] = "true" }
         if config.recordAtRelay { hostOptions.sessionOptions["record"] = "true" }
         if let key = options.apiKey ?? config.apiKey { hostOptions.sessionOptions["api_key"] = key }
@@ -176,14 +179,14 @@ public final class SharedSession: Sendable {
         let runner = HostRunner(options: .init(command: commandLine, environment: environment, headless: !options.interactive,
                                                headlessSize: config.headlessSize, respawn: options.respawn,
                                                sizePolicy: options.sizePolicy ?? config.sizePolicy,
-                                               screen: screen),
+                                               screen: screen, loop: loop),
                                 frontends: hub)
         let client = HostClient(transport: transport, registry: registry, options: hostOptions, terminal: runner,
                                 status: status, frontends: hub, logger: logger)
         let control = try options.controlSocket.map { path in
             try ControlServer(path: path) { request in await ControlRequests.answer(request, status: status, frontends: hub) }
         }
-        let link = Task(executorPreference: executor) { await client.run(size: { runner.size }) }
+        let link = Task(executorPreference: loop) { await client.run(size: { runner.size }) }
         // Wait for the relay before starting the command: to show the connection strings before the shell
         // takes the screen, as tmate does, to give frontends the session id, and to stop at once on refusal.
         await status.waitReady(timeout: .seconds(5))

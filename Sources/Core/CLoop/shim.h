@@ -6,7 +6,7 @@
 static const uint32_t swiftmate_epoll_in = EPOLLIN | EPOLLRDHUP;
 static const uint32_t swiftmate_epoll_out = EPOLLOUT;
 static const uint32_t swiftmate_epoll_readable_bits = EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR;
-static const uint32_t swiftmate_epoll_writable_bits = EPOLLOUT | EPOLLERR;
+static const uint32_t swiftmate_epoll_writable_bits = EPOLLOUT | EPOLLHUP | EPOLLERR;
 
 static inline int swiftmate_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
 

@@ -6,7 +6,8 @@ import SwiftMateCore
 import Synchronization
 
 /// Runs the shared command on a PTY and connects it to the local terminal (unless headless) and to
-/// a `HostClient`'s upstream. Blocking reads and writes happen on threads of its own.
+/// a `HostClient`'s upstream. The PTY is read, and the local terminal written, on the session's loop (`Options.loop`),
+/// without waiting; the host's own keystrokes are read on a thread of its own.
 public final class HostRunner: HostTerminal, Sendable {
     /// How the runner behaves.
     public struct Options: Sendable {
@@ -24,14 +25,18 @@ public final class HostRunner: HostTerminal, Sendable {
         public var sizePolicy: SizePolicy
         /// How long a message stays on the bottom line.
         public var messageSeconds = 3.0
-        /// The host's screen model, fed each output chunk and size change on the PTY reader's thread; it also says
-        /// what the local terminal is sent (the session drawn at its own size when the terminal's differs).
+        /// The host's screen model, fed each output chunk on the session's loop and each size change where it
+        /// happens; it also says what the local terminal is sent (the session drawn at its own size when the
+        /// terminal's differs).
         public var screen: (any HostScreen)?
+        /// The session's loop: the PTY is read there, and the local terminal written from there.
+        public var loop: IOLoop
 
         /// Options for a command.
         public init(command: [String], environment: [String: String], headless: Bool,
                     headlessSize: (cols: UInt16, rows: UInt16) = (80, 24), respawn: Bool = false, sizePolicy: SizePolicy = .smallest,
-                    screen: (any HostScreen)? = nil) {
+                    screen: (any HostScreen)? = nil, loop: IOLoop) {
+            self.loop = loop
             self.command = command
             self.environment = environment
             self.headless = headless
@@ -51,7 +56,8 @@ public final class HostRunner: HostTerminal, Sendable {
 
     private let options: Options
     private let state: Mutex<State>
-    private let stdoutLock = Mutex(())
+    /// The local terminal, written without waiting.
+    private let terminal: TerminalOutput
     private let messages = TimedMessage()
     private let input: CommandInput
     private let frontends: FrontendHub?
@@ -66,6 +72,7 @@ public final class HostRunner: HostTerminal, Sendable {
         let sizer = SessionSizer(policy: options.sizePolicy, hostSize: terminalSize, headlessSize: options.headlessSize)
         state = Mutex(State(sizer: sizer))
         input = CommandInput(limit: 4096)
+        terminal = TerminalOutput(loop: options.loop)
     }
 
     /// The session's current window size.
@@ -125,10 +132,7 @@ public final class HostRunner: HostTerminal, Sendable {
     /// Writes what `draw` returns to the local terminal, with the terminal's lock held across both: what the screen
     /// model says to send reaches the terminal in the order the model saw it.
     private func display(_ draw: () -> [UInt8]) {
-        stdoutLock.withLock { _ in
-            let bytes = draw()
-            if !bytes.isEmpty { _ = FileDescriptorIO.writeAll(1, bytes) }
-        }
+        terminal.write(draw)
     }
 
     /// Prints lines on the local terminal as ordinary text (before raw mode: the connection strings).
@@ -138,7 +142,7 @@ public final class HostRunner: HostTerminal, Sendable {
     }
 
     private func writeStdout(_ bytes: [UInt8]) {
-        stdoutLock.withLock { _ in _ = FileDescriptorIO.writeAll(1, bytes) }
+        terminal.write { bytes }
     }
 
     /// Ends the session as a closed terminal does: SIGHUP to the command's process group (an interactive
@@ -169,6 +173,7 @@ public final class HostRunner: HostTerminal, Sendable {
         let interactive = !options.headless && LocalTerminal.isInteractive
         if interactive { LocalTerminal.enterRawMode() }
         defer { if interactive { LocalTerminal.restore() } }
+        defer { self.terminal.drain() } // first: what the session showed reaches the terminal before it is restored
         // Where the connection strings left the host's cursor: the session's stream starts with as many line
         // feeds (the local terminal, which is there already, is not sent them), so that the host's terminal, the
         // model, viewers and recordings agree from the first byte; viewers never see the strings themselves.
@@ -221,42 +226,38 @@ public final class HostRunner: HostTerminal, Sendable {
         let frontends = self.frontends
         let screen = options.screen
         let logger = self.logger
+        let terminal = self.terminal
         /// One chunk of the session's output, to everyone: relay, local terminal (with `mirror`), model, frontends.
-        @Sendable func publish(_ bytes: [UInt8], seq: UInt64, mirror: Bool) {
-            // Upstream first: the relay's work then overlaps this thread's write to the local terminal.
-            // The link's tasks run on this thread, now, if their executor allows (see InlineWork).
-            InlineWork.perform {
-                if case .overflowed(let dropped) = upstream.push(.output(seq: seq, bytes: bytes)) {
-                    logger.warning("the relay link fell behind; \(dropped) bytes of output were not sent")
-                }
+        /// On the loop; false when the local terminal is behind (the reader then waits for it).
+        @Sendable func publish(_ bytes: [UInt8], seq: UInt64, mirror: Bool, reader: PTYReader?) -> Bool {
+            // Upstream first: a keystroke's echo is on its way to the viewers before the local terminal is drawn.
+            if case .overflowed(let dropped) = upstream.push(.output(seq: seq, bytes: bytes)) {
+                logger.warning("the relay link fell behind; \(dropped) bytes of output were not sent")
             }
             // After the upstream push: a keyframe never stands for output the relay has not been sent.
             if let screen {
-                if mirror { display { screen.output(seq: seq, bytes: bytes) } } else { _ = screen.output(seq: seq, bytes: bytes) }
+                if mirror { terminal.write { screen.output(seq: seq, bytes: bytes) } } else { _ = screen.output(seq: seq, bytes: bytes) }
             } else if mirror {
-                writeStdout(bytes)
+                terminal.write { bytes }
             }
             frontends?.publish(.output(seq: seq, bytes: bytes))
+            guard let reader else { return true }
+            return !terminal.isBehind(onCaughtUp: { reader.resume() })
         }
+        let loop = options.loop
         let (status, endSeq): (Int32, UInt64) = await withCheckedContinuation { continuation in
-            let reader = Thread {
-                var seq = startSeq
-                if !lead.isEmpty {
-                    publish(lead, seq: seq, mirror: false)
-                    seq += UInt64(lead.count)
-                }
-                let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
-                defer { buffer.deallocate() }
-                while true {
-                    let n = pty.read(into: buffer)
-                    if n <= 0 { break }
-                    publish([UInt8](UnsafeRawBufferPointer(rebasing: buffer[0..<n])), seq: seq, mirror: mirror)
-                    seq += UInt64(n)
-                }
-                continuation.resume(returning: (pty.waitForExit(), seq))
+            loop.execute {
+                if !lead.isEmpty { _ = publish(lead, seq: startSeq, mirror: false, reader: nil) }
+                let reader = PTYReader(pty: pty, loop: loop, seq: startSeq + UInt64(lead.count), publish: { bytes, seq, reader in
+                    publish(bytes, seq: seq, mirror: mirror, reader: reader)
+                }, onEnd: { seq in
+                    // The output has ended; the command's exit is waited for off the loop.
+                    let waiter = Thread { continuation.resume(returning: (pty.waitForExit(), seq)) }
+                    waiter.name = "swiftmate-pty-exit"
+                    waiter.start()
+                })
+                reader.start()
             }
-            reader.name = "swiftmate-pty-reader"
-            reader.start()
         }
         state.withLock { $0.pty = nil }
         input.attach(nil)

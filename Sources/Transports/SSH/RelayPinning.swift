@@ -120,7 +120,7 @@ public struct KnownRelays: Sendable {
 extension SSHTransport {
     /// The host key the relay at `endpoint` presents (key exchange only), to show before trusting it.
     public func presentedKey(_ endpoint: Endpoint) async throws -> RelayHostKey {
-        try await SSHClientConnection.presentedKey(endpoint, options: options)
+        try await SSHClientSetup(endpoint: endpoint, options: options).presentedKey()
     }
 
     /// This transport with `fingerprints` pinned besides its own.

@@ -1,216 +1,194 @@
-// A host's SSH link to its relay: libssh client on a thread of its own, host key pinned, `swiftmate` subsystem.
+// A host's SSH link to its relay, once set up: a non-blocking libssh client stepped on an `IOLoop`.
 import CLibSSH
-import Foundation
-import Glibc
 import Logging
 import SwiftMateCore
-import Synchronization
 
-/// The client side of an SSH link. All libssh calls happen on the link's thread; other threads only
-/// queue bytes (under a lock) and wake it through an eventfd.
+/// The client side of an SSH link, on one `IOLoop` (the host's session loop, or one of its own): the loop watches
+/// the socket and steps the link when it is ready, when a writer queued bytes, or when the reader made room. Every
+/// libssh call happens on that loop's thread; other threads only touch the outbox (under its lock) and wake the link
+/// with a job for its loop. Set-up (connect, key exchange, auth) blocks, so it runs first on a thread of its own
+/// (`SSHClientSetup`).
 final class SSHClientConnection: @unchecked Sendable {
-    private let endpoint: Endpoint
-    private let options: SSHTransport.Options
-    private let logger: Logger
+    // @unchecked: the libssh state below is touched only on `loop`'s thread.
+    private let setup: SSHClientSetup
     fileprivate let outbox: SSHOutbox
-    /// What the relay sent, bounded in bytes: with no room the link's thread stops reading the socket.
+    /// What the relay sent, bounded in bytes: with no room the link leaves the socket unread.
     private let inbound: DirectInbound
-    /// Left when the link's thread is done with libssh (the session freed).
+    /// Left when the link is done with libssh (the session freed).
     private let running = WaitGroup(count: 1)
+    private let loop: IOLoop
+    /// The loop was made for this link alone: it ends with the link.
+    private let ownsLoop: Bool
 
-    private init(endpoint: Endpoint, options: SSHTransport.Options, logger: Logger) throws {
-        self.endpoint = endpoint
-        self.options = options
-        self.logger = logger
-        let outbox = try SSHOutbox(name: "\(endpoint.host):\(endpoint.port)")
+    // Loop-thread state.
+    private let session: ssh_session
+    private let channel: ssh_channel
+    private var event: ssh_event?
+    private let socket: Int32
+    private var output = SSHChannelOutput()
+    /// The loop watches the socket (not while the reader has no room: epoll would report a hang-up on every pass).
+    private var watched = false
+    private var over = false
+    /// The channel is closed from this side: libssh is sending what it holds, until this deadline.
+    private var closingDeadline: ContinuousClock.Instant?
+    private var timer: IOLoopTimer?
+    private let readBuffer = UnsafeMutableRawPointer.allocate(byteCount: 64 << 10, alignment: 16)
+
+    private init(setup: SSHClientSetup, handles: SSHClientHandles, loop: IOLoop, ownsLoop: Bool) {
+        self.setup = setup
+        self.loop = loop
+        self.ownsLoop = ownsLoop
+        session = handles.session
+        channel = handles.channel
+        socket = ssh_get_fd(handles.session)
+        let waker = SSHWaker()
+        let outbox = SSHOutbox(name: "\(setup.endpoint.host):\(setup.endpoint.port)", wake: { waker.fire() })
         self.outbox = outbox
-        inbound = DirectInbound(limitBytes: options.inboundBytes) { outbox.wake() }
+        inbound = DirectInbound(limitBytes: setup.options.inboundBytes) { outbox.wake() }
+        waker.target = { [weak self] in self?.wake() }
+    }
+
+    deinit {
+        readBuffer.deallocate()
     }
 
     /// Connects, checks the relay's host key against `options.fingerprints`, authenticates and opens the
-    /// `swiftmate` subsystem; the connection then runs on its own thread.
-    static func open(_ endpoint: Endpoint, options: SSHTransport.Options, logger: Logger) async throws -> Connection {
-        let link = try SSHClientConnection(endpoint: endpoint, options: options, logger: logger)
-        return try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread {
-                do {
-                    let (session, channel) = try link.establish()
-                    continuation.resume(returning: Connection(inbound: link.inbound, outbound: SSHClientWriter(link: link),
-                                                              peer: "\(endpoint.host):\(endpoint.port)"))
-                    link.serve(session, channel)
-                } catch {
-                    link.finish()
-                    continuation.resume(throwing: error)
+    /// `swiftmate` subsystem; the link then runs on `loop` (nil: a loop of its own).
+    static func open(_ endpoint: Endpoint, options: SSHTransport.Options, loop: IOLoop?) async throws -> Connection {
+        let setup = SSHClientSetup(endpoint: endpoint, options: options)
+        let handles = try await SSHClientSetup.onThread("swiftmate-ssh-connect") { try setup.establish() }
+        let home: IOLoop
+        do {
+            home = try loop ?? IOLoop(name: "swiftmate-ssh-client")
+        } catch {
+            ssh_channel_free(handles.channel)
+            ssh_disconnect(handles.session)
+            ssh_free(handles.session)
+            throw error
+        }
+        let link = SSHClientConnection(setup: setup, handles: handles, loop: home, ownsLoop: loop == nil)
+        home.execute { link.attach() }
+        return Connection(inbound: link.inbound, outbound: SSHClientWriter(link: link), peer: "\(endpoint.host):\(endpoint.port)",
+                          loop: home)
+    }
+
+    /// From any thread: the link has something to do (queued output, room to read again, a close).
+    private func wake() {
+        loop.execute { self.advance() }
+    }
+
+    // MARK: The loop's thread
+
+    /// Non-blocking from here on; the loop watches the socket.
+    private func attach() {
+        ssh_set_blocking(session, 0)
+        guard let event = ssh_event_new() else {
+            inbound.finish(throwing: setup.fail(session, "libssh cannot make an event"))
+            return detach()
+        }
+        self.event = event
+        ssh_event_add_session(event, session)
+        advance()
+    }
+
+    /// Lets libssh read and write what the socket allows now, then steps the link.
+    private func poll() {
+        if let event { ssh_event_dopoll(event, 0) }
+        advance()
+    }
+
+    /// Writes what the relay's window takes, hands the reader what it has room for, and sets what the loop waits
+    /// for next: the socket (read while the reader has room; write while libssh holds output).
+    private func advance() {
+        guard !over else { return }
+        outbox.woke()
+        if let timer { loop.cancel(timer) }
+        timer = nil
+        if let deadline = closingDeadline {
+            if !hasQueuedOutput || closed || .now > deadline { return detach() }
+            return waitForSocket(reading: true, delay: .milliseconds(20))
+        }
+        guard output.write(to: channel, from: outbox) else {
+            inbound.finish(throwing: setup.fail(session, "writing to the relay failed"))
+            return detach()
+        }
+        if output.readyToClose {
+            ssh_channel_send_eof(channel)
+            ssh_channel_close(channel)
+            closingDeadline = .now + .seconds(2)
+            return advance()
+        }
+        var room = inbound.room
+        while room > 0 {
+            let n = ssh_channel_read_nonblocking(channel, readBuffer, UInt32(min(room, 64 << 10)), 0)
+            if n > 0 {
+                inbound.deliver([UInt8](UnsafeRawBufferPointer(start: readBuffer, count: Int(n))))
+                room = inbound.room
+                continue
+            }
+            if n < 0 || ssh_channel_is_eof(channel) != 0 || ssh_channel_is_closed(channel) != 0 || closed {
+                if n == SSH_ERROR || closed {
+                    inbound.finish(throwing: setup.fail(session, "the connection failed"))
+                } else {
+                    inbound.finish()
                 }
+                return detach()
             }
-            thread.name = "swiftmate-ssh-client"
-            thread.start()
+            break
         }
+        // With no room (the host is behind) the socket is left unread until the reader makes room and wakes the link.
+        waitForSocket(reading: room > 0, delay: nil)
     }
 
-    // MARK: The link's thread
-
-    private func fail(_ session: ssh_session?, _ what: String) -> SwiftMateError {
-        let detail = session.map { String(cString: ssh_get_error(UnsafeMutableRawPointer($0))) } ?? ""
-        return SwiftMateError(.connectionLost, "ssh \(endpoint.host):\(endpoint.port): \(what)\(detail.isEmpty ? "" : ": \(detail)")")
-    }
-
-    /// A libssh session connected to the relay, key exchange done (the caller frees it).
-    private func connected() throws -> ssh_session {
-        guard let session = ssh_new() else { throw fail(nil, "libssh cannot make a session") }
-        var no: Int32 = 0
-        var port = Int32(endpoint.port)
-        var timeout = options.setupSeconds
-        ssh_options_set(session, SSH_OPTIONS_PROCESS_CONFIG, &no) // never read ~/.ssh/config or /etc/ssh
-        ssh_options_set(session, SSH_OPTIONS_HOST, endpoint.host)
-        ssh_options_set(session, SSH_OPTIONS_PORT, &port)
-        ssh_options_set(session, SSH_OPTIONS_USER, "swiftmate")
-        ssh_options_set(session, SSH_OPTIONS_TIMEOUT, &timeout)
-        var yes: Int32 = 1
-        ssh_options_set(session, SSH_OPTIONS_NODELAY, &yes)
-        ssh_options_set(session, SSH_OPTIONS_KNOWNHOSTS, "/dev/null")
-        ssh_options_set(session, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, "/dev/null")
-        guard ssh_connect(session) == SSH_OK else {
-            let detail = String(cString: ssh_get_error(UnsafeMutableRawPointer(session)))
-            ssh_free(session)
-            // libssh's "Connection refused" after its own prefix, in the words the tcp transport uses.
-            let reason = detail.split(separator: ":").last.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
-            throw SwiftMateError(.connectionLost, "cannot reach relay \(endpoint.host):\(endpoint.port)\(reason.isEmpty ? "" : ": \(reason)")",
-                                 detail: "libssh: \(detail)")
+    private func waitForSocket(reading: Bool, delay: Duration?) {
+        if reading {
+            if !watched { loop.watch(socket, for: .readable) { _ in self.poll() } } // held until `detach`
+            watched = true
+            loop.change(socket, to: hasQueuedOutput ? [.readable, .writable] : .readable)
+        } else if watched {
+            loop.unwatch(socket)
+            watched = false
         }
-        return session
-    }
-
-    private func establish() throws -> (ssh_session, ssh_channel) {
-        let session = try connected()
-        var ok = false
-        defer { if !ok { ssh_disconnect(session); ssh_free(session) } }
-        try checkHostKey(session)
-        try authenticate(session)
-        guard let channel = ssh_channel_new(session) else { throw fail(session, "cannot make a channel") }
-        guard ssh_channel_open_session(channel) == SSH_OK, ssh_channel_request_subsystem(channel, "swiftmate") == SSH_OK else {
-            ssh_channel_free(channel)
-            throw fail(session, "the relay did not open the swiftmate subsystem (is it a swiftmate relay?)")
-        }
-        ok = true
-        return (session, channel)
-    }
-
-    /// The host key the relay at `endpoint` presents (key exchange only; nothing is sent): what a host shows
-    /// its user before trusting a relay for the first time.
-    static func presentedKey(_ endpoint: Endpoint, options: SSHTransport.Options) async throws -> RelayHostKey {
-        let link = try SSHClientConnection(endpoint: endpoint, options: options, logger: Logger(label: "swiftmate.ssh"))
-        return try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread {
-                // Answered once the session is freed (the caller may exit at once).
-                let result = Result { () throws -> RelayHostKey in
-                    let session = try link.connected()
-                    defer { ssh_disconnect(session); ssh_free(session) }
-                    return try link.presentedKey(session)
-                }
-                link.finish()
-                continuation.resume(with: result)
+        if let delay {
+            timer = loop.schedule(in: delay) {
+                self.timer = nil
+                self.poll()
             }
-            thread.name = "swiftmate-ssh-probe"
-            thread.start()
         }
     }
 
-    private func presentedKey(_ session: ssh_session) throws -> RelayHostKey {
-        var key: ssh_key?
-        guard ssh_get_server_publickey(session, &key) == SSH_OK, let key else { throw fail(session, "no host key from the relay") }
-        defer { ssh_key_free(key) }
-        guard let fingerprint = SSHFingerprint.of(key) else { throw fail(session, "cannot fingerprint the relay's host key") }
-        let type = ssh_key_type_to_char(ssh_key_type(key)).map { String(cString: $0) } ?? "unknown"
-        return RelayHostKey(host: endpoint.host, port: endpoint.port, type: type.replacingOccurrences(of: "ssh-", with: ""),
-                            fingerprint: fingerprint)
-    }
+    /// Whether libssh still holds output for the socket.
+    private var hasQueuedOutput: Bool { ssh_get_poll_flags(session) & Int32(SSH_WRITE_PENDING) != 0 }
 
-    /// With `identity` configured, that key (a relay that lists its hosts checks it). Otherwise `none` first (an
-    /// open relay); a relay that lists only host keys refuses it, and ssh-agent and the default key files follow.
-    private func authenticate(_ session: ssh_session) throws {
-        let result: Int32
-        if let identity = options.identity {
-            var key: ssh_key?
-            guard ssh_pki_import_privkey_file(identity, nil, nil, nil, &key) == SSH_OK, let key else {
-                throw SwiftMateError(.badConfig, "cannot load the private key \(identity) (transports.ssh.identity); is it an unencrypted OpenSSH key?")
-            }
-            defer { ssh_key_free(key) }
-            result = ssh_userauth_publickey(session, nil, key)
-        } else if ssh_userauth_none(session, nil) == SSH_AUTH_SUCCESS.rawValue {
-            return
-        } else {
-            result = ssh_userauth_publickey_auto(session, nil, nil)
-        }
-        guard result == SSH_AUTH_SUCCESS.rawValue else {
-            throw SwiftMateError(.refused, """
-                the relay \(endpoint.host):\(endpoint.port) lets only listed hosts open sessions and accepted none of this host's \
-                SSH keys (\(options.identity ?? "ssh-agent, ~/.ssh/id_ed25519, id_ecdsa, id_rsa")); ask its operator to add your public \
-                key to relay.hosts.authorized_keys, or set transports.ssh.identity to the key they listed
-                """)
-        }
-    }
+    private var closed: Bool { ssh_get_status(session) & (SSH_CLOSED | SSH_CLOSED_ERROR) != 0 }
 
-    private func checkHostKey(_ session: ssh_session) throws {
-        let key = try presentedKey(session)
-        guard !options.fingerprints.contains(key.fingerprint) else { return }
-        throw SwiftMateError(.refused, options.fingerprints.isEmpty ? key.notPinned : key.changed(pinned: options.fingerprints))
-    }
-
-    private func serve(_ session: ssh_session, _ channel: ssh_channel) {
-        defer {
-            ssh_channel_free(channel)
-            ssh_disconnect(session)
-            ssh_free(session)
-            finish()
+    /// Leaves the loop and frees the session.
+    private func detach() {
+        over = true
+        if watched { loop.unwatch(socket) }
+        watched = false
+        if let event {
+            ssh_event_remove_session(event, session)
+            ssh_event_free(event)
         }
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: 64 << 10, alignment: 16)
-        defer { buffer.deallocate() }
-        while true {
-            let (chunks, closing) = outbox.take()
-            for chunk in chunks where !SSHOutbox.write(chunk, to: channel) {
-                inbound.finish(throwing: fail(session, "writing to the relay failed"))
-                return
-            }
-            if closing {
-                ssh_channel_send_eof(channel)
-                ssh_channel_close(channel)
-                return
-            }
-            // With no room for more (the host is behind), the socket is left unread until the reader wakes us.
-            let room = inbound.room
-            if room > 0 {
-                let n = ssh_channel_read_nonblocking(channel, buffer, UInt32(min(room, 64 << 10)), 0)
-                if n > 0 {
-                    inbound.deliver([UInt8](UnsafeRawBufferPointer(start: buffer, count: Int(n))))
-                    continue
-                }
-                if n < 0 || ssh_channel_is_eof(channel) != 0 || ssh_channel_is_closed(channel) != 0 {
-                    if n == SSH_ERROR { inbound.finish(throwing: fail(session, "the connection failed")) } else { inbound.finish() }
-                    return
-                }
-            }
-            var fds = [pollfd(fd: outbox.wakeFD, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: ssh_get_fd(session), events: Int16(POLLIN), revents: 0)]
-            if poll(&fds, room > 0 ? 2 : 1, 5000) < 0 && errno != EINTR { return }
-            if fds[0].revents != 0 { outbox.clearWake() }
-        }
-    }
-
-    private func finish() {
+        event = nil
+        ssh_channel_free(channel)
+        ssh_disconnect(session)
+        ssh_free(session)
         inbound.finish()
         outbox.finish()
+        if ownsLoop { loop.stop() }
         running.leave()
     }
 
-    /// Asks the thread to close the channel after what is queued and waits (at most `limit`) until it has freed
-    /// the libssh session: a process that exits while that thread is still in libcrypto can crash in OpenSSL's
-    /// exit handlers.
+    // MARK: Any thread
+
+    /// Asks the loop to close the channel after what is queued and waits (at most `limit`) until it has freed the
+    /// libssh session: a process that exits while libssh is still in libcrypto can crash in OpenSSL's exit handlers.
     fileprivate func close(within limit: Duration) async {
         outbox.requestClose()
         await running.wait(atMost: limit)
     }
-
 }
 
 /// The `ByteWriter` of a host's SSH link.

@@ -1,48 +1,29 @@
-// Bytes other threads queue for a libssh thread, with back-pressure, and the eventfd that wakes that thread.
+// Bytes other threads queue for an ssh session on its loop, with back-pressure, and the wake-up of that session.
 import CLibSSH
-import Glibc
 import SwiftMateCore
 import Synchronization
 
-/// The hand-off between async writers and the one thread that owns a libssh session. Writers queue
-/// chunks and wake the thread through `wakeFD`; a writer waits while more than `limit` bytes are queued.
+/// The hand-off between async writers and the loop that owns a libssh session. Writers queue chunks and wake the
+/// session (a job for its loop); a writer waits while more than `limit` bytes are queued.
 final class SSHOutbox: Sendable {
     private struct State {
         var chunks: [[UInt8]] = []
         var closing = false
         var finished = false
-        /// The eventfd was written and the owning thread has not cleared it yet: no need to write again.
+        /// The owner was woken and has not looked yet: no need to wake it again.
         var signalled = false
     }
 
-    /// Readable when there is something to do; the owning thread polls it beside the session's socket (-1 when
-    /// the outbox was made with a `wake` of its own).
-    let wakeFD: Int32
-    private let wakeUp: (@Sendable () -> Void)?
+    private let wakeUp: @Sendable () -> Void
     private let state = Mutex(State())
     private let budget: ByteBudget
     private let name: String
 
-    /// An outbox for the connection `name` (in errors), waking its owning thread through an eventfd.
-    init(name: String, limit: Int = 256 << 10) throws {
-        wakeFD = swiftmate_eventfd()
-        guard wakeFD >= 0 else { throw SwiftMateError(.system, "eventfd: \(String(cString: strerror(errno)))") }
-        self.name = name
-        wakeUp = nil
-        budget = ByteBudget(limit: limit)
-    }
-
-    /// An outbox whose owner is woken by `wake` (an ssh session on an `IOLoop`: a job for the loop).
+    /// An outbox for the connection `name` (in errors) whose owner is woken by `wake` (a job for its loop).
     init(name: String, limit: Int = 256 << 10, wake: @escaping @Sendable () -> Void) {
-        wakeFD = -1
         self.name = name
         wakeUp = wake
         budget = ByteBudget(limit: limit)
-    }
-
-    /// The eventfd lives as long as the outbox, so a writer that saw the connection open may still write it.
-    deinit {
-        if wakeFD >= 0 { Glibc.close(wakeFD) }
     }
 
     // MARK: Writers (any thread)
@@ -92,11 +73,9 @@ final class SSHOutbox: Sendable {
         return true
     }
 
-    /// Wakes the owning thread; outside the lock, so the woken thread does not find it still held.
+    /// Wakes the owner; outside the lock, so the woken thread does not find it still held.
     private func signal() {
-        if let wakeUp { return wakeUp() }
-        var one: UInt64 = 1
-        _ = Glibc.write(wakeFD, &one, 8)
+        wakeUp()
     }
 
     // MARK: The owning thread
@@ -119,29 +98,57 @@ final class SSHOutbox: Sendable {
         return taken
     }
 
-    /// Resets the eventfd after a wake-up (the owning thread then calls `take`, which takes what woke it).
-    func clearWake() {
-        guard wakeFD >= 0 else { return }
-        var value: UInt64 = 0
-        _ = Glibc.read(wakeFD, &value, 8)
-    }
-
     /// The connection is over: writers are released (later sends throw).
     func finish() {
         state.withLock { $0.finished = true }
         budget.close()
     }
+}
 
-    /// Writes all of `bytes` to `channel` (blocking on the owning thread); false when the channel failed.
-    static func write(_ bytes: [UInt8], to channel: ssh_channel) -> Bool {
-        bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = ssh_channel_write(channel, raw.baseAddress! + offset, UInt32(raw.count - offset))
-                if n <= 0 { return false }
-                offset += Int(n)
+/// Output an ssh session took from its outbox that the peer's SSH window has not taken yet: written as the window
+/// allows, never waiting (libssh non-blocking, on the session's loop). The relay's server sessions and a host's link
+/// write through it.
+struct SSHChannelOutput {
+    private var chunks: [[UInt8]] = []
+    /// How much of the first chunk is written.
+    private var offset = 0
+    /// The owner asked to close: the channel is to close once everything before is written.
+    private var closeRequested = false
+
+    /// Everything queued before the close request is written.
+    var readyToClose: Bool { chunks.isEmpty && closeRequested }
+
+    /// Writes what the peer's window takes now, taking more from `outbox` as the chunks taken run out; false when
+    /// the channel failed.
+    mutating func write(to channel: ssh_channel, from outbox: SSHOutbox) -> Bool {
+        while true {
+            if chunks.isEmpty {
+                if closeRequested { return true }
+                (chunks, closeRequested) = outbox.take()
+                offset = 0
+                if chunks.isEmpty { return true }
             }
-            return true
+            let chunk = chunks[0]
+            if offset >= chunk.count {
+                chunks.removeFirst()
+                offset = 0
+                continue
+            }
+            let room = Int(ssh_channel_window_size(channel))
+            guard room > 0 else { return true }
+            let n = chunk.withUnsafeBytes { raw in
+                ssh_channel_write(channel, raw.baseAddress! + offset, UInt32(min(room, raw.count - offset)))
+            }
+            if n == 0 || n == SSH_AGAIN { return true }
+            if n < 0 { return false }
+            offset += Int(n)
         }
     }
+}
+
+/// What an outbox made before its session calls to wake that session (set once, just after).
+final class SSHWaker: @unchecked Sendable {
+    // @unchecked: `target` is set once, in the session's init, before any writer can see the outbox.
+    var target: (@Sendable () -> Void)?
+    func fire() { target?() }
 }

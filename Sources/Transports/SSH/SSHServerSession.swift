@@ -69,12 +69,9 @@ final class SSHServerSession: @unchecked Sendable {
     private var over = false
     /// The session's socket is not read for want of room (see `serve`).
     private var paused = false
-    /// Output taken from the outbox that the client's SSH window did not take yet (written from `pendingOffset`
-    /// of its first chunk on).
-    private var pendingOut: [[UInt8]] = []
-    private var pendingOffset = 0
-    /// The relay closed the link: the channel closes once `pendingOut` is sent.
-    private var closeAfterPending = false
+    /// Output taken from the outbox that the client's SSH window did not take yet; once the relay closed the link,
+    /// the channel closes after it.
+    private var output = SSHChannelOutput()
     private let readBuffer = UnsafeMutableRawPointer.allocate(byteCount: 64 << 10, alignment: 16)
     private var handler: @Sendable (Connection) async -> Void = { _ in }
     private var onSetUp: @Sendable () -> Void = {}
@@ -90,7 +87,7 @@ final class SSHServerSession: @unchecked Sendable {
         self.peer = peer
         self.setupSeconds = setupSeconds
         self.logger = logger
-        let waker = Waker()
+        let waker = SSHWaker()
         outbox = SSHOutbox(name: peer, wake: { waker.fire() })
         home = Mutex(firstLoop)
         loopForLogin = context.loopForLogin
@@ -285,33 +282,11 @@ final class SSHServerSession: @unchecked Sendable {
         // relay's reader makes room and wakes this session.
         paused = leftUnread
         // Output: at most what the client's SSH window takes now; the rest waits for its window to reopen.
-        if pendingOut.isEmpty && !closeAfterPending {
-            let (chunks, closing) = outbox.take()
-            (pendingOut, pendingOffset, closeAfterPending) = (chunks, 0, closing)
+        guard output.write(to: channel, from: outbox) else {
+            inbound?.finish(throwing: SwiftMateError(.connectionLost, "ssh \(peer): the connection failed"))
+            return .done
         }
-        while let chunk = pendingOut.first {
-            if pendingOffset >= chunk.count {
-                pendingOut.removeFirst()
-                pendingOffset = 0
-                if pendingOut.isEmpty && !closeAfterPending {
-                    let (chunks, closing) = outbox.take()
-                    (pendingOut, closeAfterPending) = (chunks, closing)
-                }
-                continue
-            }
-            let room = Int(ssh_channel_window_size(channel))
-            guard room > 0 else { break }
-            let n = chunk.withUnsafeBytes { raw in
-                ssh_channel_write(channel, raw.baseAddress! + pendingOffset, UInt32(min(room, raw.count - pendingOffset)))
-            }
-            if n == 0 || n == SSH_AGAIN { break }
-            if n < 0 {
-                inbound?.finish(throwing: SwiftMateError(.connectionLost, "ssh \(peer): the connection failed"))
-                return .done
-            }
-            pendingOffset += Int(n)
-        }
-        if pendingOut.isEmpty && closeAfterPending {
+        if output.readyToClose {
             return finishChannel(channel, exitStatus: refused.withLock { $0 } ? 1 : 0, now: now)
         }
         if closed {
@@ -414,11 +389,4 @@ struct SSHChannelWriter: ByteWriter {
         try? await session.outbox.send(message)
         session.outbox.requestClose()
     }
-}
-
-/// What an outbox made before its session calls to wake that session (set once, just after).
-private final class Waker: @unchecked Sendable {
-    // @unchecked: `target` is set once, in the session's init, before any writer can see the outbox.
-    var target: (@Sendable () -> Void)?
-    func fire() { target?() }
 }

@@ -10,8 +10,8 @@ import SwiftMateCore
 /// A client that asks for a shell is a viewer whose SSH user name is the session token
 /// (`ConnectionKind.terminal`); one that asks for the `swiftmate` subsystem speaks the framed protocol.
 /// Threading: libssh runs on threads of its own, never on the cooperative pool: the relay's server on `IOLoop`s (the
-/// relay's, or its own, one per core by default), each serving many connections non-blocking; a host's link on one
-/// thread.
+/// relay's, or its own, one per core by default), each serving many connections non-blocking; a host's link on the
+/// host's loop (`ConnectContext.loop`), after a short-lived thread has connected and authenticated it.
 public struct SSHTransport: Transport {
     /// The transport's options (YAML `transports: {ssh: {…}}`).
     public struct Options: Sendable {
@@ -102,8 +102,14 @@ public struct SSHTransport: Transport {
         return try SSHListener(endpoint: endpoint, keys: keys, options: options, context: context, logger: logger)
     }
 
-    /// Connects to a relay over SSH and opens the `swiftmate` subsystem, checking the relay's host key.
+    /// Connects to a relay over SSH and opens the `swiftmate` subsystem, checking the relay's host key; the link
+    /// runs on a loop of its own.
     public func connect(to endpoint: Endpoint) async throws -> Connection {
-        try await SSHClientConnection.open(endpoint, options: options, logger: logger)
+        try await connect(to: endpoint, context: ConnectContext())
+    }
+
+    /// Like `connect(to:)`; the link runs on `context.loop` when there is one (the host's session loop).
+    public func connect(to endpoint: Endpoint, context: ConnectContext) async throws -> Connection {
+        try await SSHClientConnection.open(endpoint, options: options, loop: context.loop)
     }
 }

@@ -63,6 +63,9 @@ public struct HostOptions: Sendable {
     public var coalesceMicros = 3000
     /// Where keyframes come from when the relay asks (the host's screen model); nil sends none.
     public var keyframes: (@Sendable () -> Keyframe)?
+    /// The loop the host's own work runs on (its session loop): the transport runs the link's I/O there too
+    /// (`ConnectContext.loop`). Nil: the transport's choice.
+    public var loop: IOLoop?
 
     /// Options for a relay URL.
     public init(relay: Endpoint) {
@@ -160,7 +163,7 @@ public final class HostClient: Sendable {
 
     /// One connection. Returns true when the session's end was delivered (no reconnect wanted).
     private func connectOnce(size: (cols: UInt16, rows: UInt16), reached: inout Bool) async throws -> Bool {
-        let connection = try await transport.connect(to: options.relay)
+        let connection = try await transport.connect(to: options.relay, context: ConnectContext(loop: options.loop))
         reached = true
         let receiver = MessageReceiver(connection, maxFrameSize: options.maxFrameSize)
         let sender = MessageSender(connection.outbound)

@@ -10,7 +10,7 @@ public struct IOEvents: OptionSet, Sendable, Hashable {
     public init(rawValue: UInt8) { self.rawValue = rawValue }
     /// Bytes can be read (also reported on hang-up and error, so the reader sees the end).
     public static let readable = IOEvents(rawValue: 1)
-    /// Bytes can be written.
+    /// Bytes can be written (also reported on hang-up and error, so the writer sees its write fail).
     public static let writable = IOEvents(rawValue: 2)
 }
 

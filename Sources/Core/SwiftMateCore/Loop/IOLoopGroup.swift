@@ -12,6 +12,12 @@ public final class IOLoopGroup: Sendable {
         loops = try (0..<max(1, count)).map { try IOLoop(name: "\(name)-\($0)") }
     }
 
+    /// A group of loops made elsewhere (a host's embedded relay serves on the host's one loop).
+    public init(loops: [IOLoop]) {
+        precondition(!loops.isEmpty, "a loop group needs a loop")
+        self.loops = loops
+    }
+
     /// The loop with the least pinned to it (the first of those, for a stable choice).
     public func leastLoaded() -> IOLoop {
         var best = loops[0]

@@ -178,6 +178,19 @@ public struct ListenContext: Sendable {
     }
 }
 
+/// What a connecting side (a host, a join client) tells its transport.
+public struct ConnectContext: Sendable {
+    /// The loop the caller's own work runs on (a host's session loop): a transport that runs its own I/O runs the
+    /// connection there, so the link's bytes and the caller's code share one thread. Nil: the transport runs the
+    /// connection where it likes (a loop of its own).
+    public var loop: IOLoop?
+
+    /// A context; by default the transport picks its own thread.
+    public init(loop: IOLoop? = nil) {
+        self.loop = loop
+    }
+}
+
 /// A bound listener: its real address (after port 0 was resolved) and a loop that serves it.
 public protocol Listener: Sendable {
     /// The address actually bound.
@@ -198,6 +211,9 @@ public protocol Transport: Sendable {
     var name: String { get }
     /// Connects to `endpoint` and returns the link; the caller closes `outbound` when done.
     func connect(to endpoint: Endpoint) async throws -> Connection
+    /// Like `connect(to:)`, with what the caller tells its transport (the loop its own work runs on); transports
+    /// without I/O threads of their own may ignore it.
+    func connect(to endpoint: Endpoint, context: ConnectContext) async throws -> Connection
     /// Binds `endpoint` (port 0 picks a free port) and returns the listener, not yet accepting.
     func listen(on endpoint: Endpoint) async throws -> any Listener
     /// Like `listen(on:)`, with what the relay tells its listeners (logins, inbound limit); transports without
@@ -211,6 +227,11 @@ public protocol Transport: Sendable {
 extension Transport {
     /// No key logins.
     public var provesPublicKeys: Bool { false }
+
+    /// Transports without I/O threads of their own: the context does not apply.
+    public func connect(to endpoint: Endpoint, context: ConnectContext) async throws -> Connection {
+        try await connect(to: endpoint)
+    }
 
     /// Transports without their own logins or inbound buffers: the context does not apply.
     public func listen(on endpoint: Endpoint, context: ListenContext) async throws -> any Listener {
