@@ -13,7 +13,7 @@ final class SSHClientConnection: @unchecked Sendable {
     private let setup: SSHClientSetup
     fileprivate let outbox: SSHOutbox
     /// What the relay sent, bounded in bytes: with no room the link leaves the socket unread.
-    private let inbound: DirectInbound
+    private let inbound: BoundedInbound
     /// Left when the link is done with libssh (the session freed).
     private let running = WaitGroup(count: 1)
     private let loop: IOLoop
@@ -44,7 +44,7 @@ final class SSHClientConnection: @unchecked Sendable {
         let waker = SSHWaker()
         let outbox = SSHOutbox(name: "\(setup.endpoint.host):\(setup.endpoint.port)", wake: { waker.fire() })
         self.outbox = outbox
-        inbound = DirectInbound(limitBytes: setup.options.inboundBytes) { outbox.wake() }
+        inbound = BoundedInbound(limitBytes: setup.options.inboundBytes) { outbox.wake() }
         waker.target = { [weak self] in self?.wake() }
     }
 

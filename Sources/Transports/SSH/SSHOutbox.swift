@@ -35,11 +35,6 @@ final class SSHOutbox: Sendable {
         await budget.waitForRoom()
     }
 
-    /// Queues `bytes` if that needs no waiting (the queue is under its limit); false queues nothing.
-    func offer(_ bytes: [UInt8]) -> Bool {
-        budget.chargeIfRoom(bytes.count) && append(bytes)
-    }
-
     /// Queues charged bytes and wakes the owning thread if it needs it; false once the connection is closing.
     private func append(_ bytes: [UInt8]) -> Bool {
         let (queued, wake) = state.withLock { s -> (Bool, Bool) in

@@ -102,7 +102,7 @@ extension SSHServerSession {
     /// flood or a host's bulk output alike) and no byte is lost.
     func accept(_ accepted: SSHChannelRequest) {
         request = accepted
-        inbound = DirectInbound(limitBytes: inboundBytes) { [outbox] in outbox.wake() }
+        inbound = BoundedInbound(limitBytes: inboundBytes) { [outbox] in outbox.wake() }
     }
 
     static func clamp(_ value: Int32, default fallback: UInt16) -> UInt16 {

@@ -36,7 +36,7 @@ final class SSHServerSession: @unchecked Sendable {
     fileprivate let refused = Mutex(false)
     /// Made when the client's shell or subsystem request is accepted (on the loop's thread, in the
     /// callback, so bytes that arrive in the same read are kept): what the client sends.
-    var inbound: DirectInbound?
+    var inbound: BoundedInbound?
     private let windows: AsyncStream<(cols: UInt16, rows: UInt16)>
     let windowFeed: AsyncStream<(cols: UInt16, rows: UInt16)>.Continuation
 
@@ -381,7 +381,6 @@ final class SSHServerSession: @unchecked Sendable {
 struct SSHChannelWriter: ByteWriter {
     let session: SSHServerSession
     func write(_ bytes: [UInt8]) async throws { try await session.outbox.send(bytes) }
-    func offer(_ bytes: [UInt8]) -> Bool { session.outbox.offer(bytes) }
     func close() async { session.outbox.requestClose() }
     /// The message, then the channel ends with exit status 1 (`ssh` exits 1, as when a command fails).
     func refuse(_ message: [UInt8]) async {

@@ -26,15 +26,6 @@ public final class ByteBudget: Sendable {
         }
     }
 
-    /// Counts `count` bytes handed on if they fit under the limit; false (nothing counted) if not, or once closed.
-    public func chargeIfRoom(_ count: Int) -> Bool {
-        state.withLock { s in
-            if s.closed || s.outstanding + count > limit { return false }
-            s.outstanding += count
-            return true
-        }
-    }
-
     /// Returns once no more than `limit` bytes are outstanding, or the budget is closed.
     public func waitForRoom() async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in

@@ -4,8 +4,8 @@ import Synchronization
 
 /// What the relay link needs from the terminal side of a host (the PTY and the local terminal).
 ///
-/// Threading: called from the link's tasks, and `writeToCommand` also from an in-process relay's transport
-/// threads (see `LocalRoute`); implementations must not block (queue the work).
+/// Threading: called from the link's tasks (on the host's session loop); implementations must not block (queue the
+/// work).
 public protocol HostTerminal: Sendable {
     /// Bytes typed by read-write viewer `viewer`, for the command's terminal.
     func writeToCommand(_ bytes: [UInt8], viewer: UInt32)
@@ -182,19 +182,11 @@ public final class HostClient: Sendable {
     /// The session over one connection, from hello to its end.
     private func share(over connection: Connection, size: (cols: UInt16, rows: UInt16), receiver: MessageReceiver,
                        sender: MessageSender) async throws -> Bool {
-        // An in-process relay hands keystrokes over as a call (taken before hello, so none comes earlier).
-        let terminal = self.terminal
-        connection.localRoute?.acceptInput { viewer, bytes in terminal.writeToCommand(bytes, viewer: viewer) }
-        defer { connection.localRoute?.close() }
         let handshake = ClientHandshake(hello: Hello(role: .host, codecs: options.codecs, cols: size.cols, rows: size.rows,
                                                      options: options.sessionOptions))
         try await sender.send(.hello(handshake.hello))
         let welcome = try handshake.answer(try await receiver.next())
         try await startCodec(try registry.codec(welcome.codec), sender: sender, receiver: receiver, maxFrameSize: options.maxFrameSize)
-        let route = connection.localRoute
-        // An in-process relay takes output, sizes and keyframes as calls from here on (see LocalRoute).
-        if let route { divertUpstream(to: route) }
-        defer { upstream.undivert() }
         await status.connected(relay: options.relay.description, welcome: welcome)
         await note("connected to \(options.relay) (session \(welcome.sessionID), codec \(welcome.codec))")
         for entry in welcome.connectionStrings {
@@ -204,7 +196,7 @@ public final class HostClient: Sendable {
         // The pump is a child task, so it runs wherever the caller prefers (the host's own executor).
         let (delivered, lost) = await withTaskGroup(of: Bool.self) { group -> (Bool, (any Error)?) in
             group.addTask {
-                guard let delivered = try? await self.pumpUpstream(sender, route: route) else { return false }
+                guard let delivered = try? await self.pumpUpstream(sender) else { return false }
                 if delivered { await sender.close() }
                 return delivered
             }
@@ -217,39 +209,16 @@ public final class HostClient: Sendable {
         return delivered
     }
 
-    /// With an in-process relay, the pushing thread hands it small items at once (a keystroke's echo);
-    /// bulk output is declined there and queued, so the pump below hands it over in large batches from the
-    /// session's own thread while the PTY reader goes on reading (and then diverts again).
-    private func divertUpstream(to route: LocalRoute) {
-        let bulk = options.bulkThresholdBytes
-        upstream.divert { item in
-            if case .output(_, let bytes) = item, bytes.count >= bulk { return false }
-            return route.deliverUpstream(item.message)
-        }
-    }
-
-    /// Sends output in batches of frames of at most 64 KiB (through `route` when the relay is in-process);
-    /// returns true after sending the end.
+    /// Sends output in batches of frames of at most 64 KiB; returns true after sending the end.
     ///
     /// During bulk output it lets output gather (`coalesceMicros`, see `OutboundQueue.popAll(pacing:)`):
     /// every frame costs wake-ups in host, relay and viewers. Keystroke echo is never delayed.
-    private func pumpUpstream(_ sender: MessageSender, route: LocalRoute?) async throws -> Bool {
+    private func pumpUpstream(_ sender: MessageSender) async throws -> Bool {
         let maxChunk = 64 << 10
         var pacing = BulkPacing(bulkBytes: options.bulkThresholdBytes, pause: .microseconds(options.coalesceMicros))
-        var route = route
         while let batch = await upstream.popAll(pacing: &pacing) {
             if Task.isCancelled { return false }
-            var items = Self.merged(batch, maxChunk: maxChunk)
-            if let local = route {
-                // In order, as calls; what the relay declines (the end) and everything after it go as messages.
-                items.removeFirst(items.prefix { local.deliverUpstream($0.message) }.count)
-                if items.isEmpty {
-                    // Caught up: small items go straight through again.
-                    if !pacing.lastWasBulk { divertUpstream(to: local) }
-                    continue
-                }
-                route = nil
-            }
+            let items = Self.merged(batch, maxChunk: maxChunk)
             try await sender.send(items.map(\.message))
             if items.contains(where: { if case .end = $0 { true } else { false } }) { return true }
         }

@@ -17,11 +17,19 @@ public struct LocalRelayTransport: Transport {
     /// `local`.
     public var name: String { "local" }
 
-    /// A new pair: the far end is handed to the relay as an accepted connection.
+    /// A new pair: the far end is handed to the relay as an accepted connection from this process.
     public func connect(to endpoint: Endpoint) async throws -> Connection {
-        let (client, server) = LocalLink.pair(limitBytes: limitBytes, peerA: "local host", peerB: "local", inProcessRoute: true)
+        try await connect(to: endpoint, context: ConnectContext())
+    }
+
+    /// Like `connect(to:)`; both ends carry `context.loop` (the host's session loop, which the embedded relay
+    /// serves on too).
+    public func connect(to endpoint: Endpoint, context: ConnectContext) async throws -> Connection {
+        var (client, server) = LocalLink.pair(limitBytes: limitBytes, peerA: "local host", peerB: "local")
+        client.loop = context.loop
+        server.loop = context.loop
         let relay = self.relay
-        Task { await relay.handle(server) }
+        Task { [server] in await relay.handle(server, fromThisProcess: true) }
         return client
     }
 
@@ -35,16 +43,11 @@ public struct LocalRelayTransport: Transport {
 public enum LocalLink {
     /// A connected pair: what one end writes the other reads, in order; a writer waits while `limitBytes`
     /// are unread; closing either end ends both directions. The first end's `peer` is `peerB`, the
-    /// second's `peerA`. With `inProcessRoute` both ends carry a `LocalRoute` (only the embedded relay's link:
-    /// its host is this process); without one the link carries encoded frames, as a remote link does.
-    public static func pair(limitBytes: Int = 1 << 20, peerA: String = "local", peerB: String = "local host",
-                            inProcessRoute: Bool = false) -> (Connection, Connection) {
+    /// second's `peerA`. The link carries encoded frames, as a remote link does.
+    public static func pair(limitBytes: Int = 1 << 20, peerA: String = "local", peerB: String = "local host") -> (Connection, Connection) {
         let toB = LocalPipe(limitBytes: limitBytes), toA = LocalPipe(limitBytes: limitBytes)
-        let route = inProcessRoute ? LocalRoute() : nil
-        let a = Connection(inbound: LocalInbound(pipe: toA), outbound: LocalWriter(pipe: toB, other: toA, route: route), peer: peerB,
-                           localRoute: route)
-        let b = Connection(inbound: LocalInbound(pipe: toB), outbound: LocalWriter(pipe: toA, other: toB, route: route), peer: peerA,
-                           localRoute: route)
+        let a = Connection(inbound: LocalInbound(pipe: toA), outbound: LocalWriter(pipe: toB, other: toA), peer: peerB)
+        let b = Connection(inbound: LocalInbound(pipe: toB), outbound: LocalWriter(pipe: toA, other: toB), peer: peerA)
         return (a, b)
     }
 }
@@ -79,10 +82,8 @@ final class LocalPipe: Sendable {
 struct LocalWriter: ByteWriter {
     let pipe: LocalPipe
     let other: LocalPipe
-    let route: LocalRoute?
     func write(_ bytes: [UInt8]) async throws { try await pipe.write(bytes) }
     func close() async {
-        route?.close()
         pipe.close()
         other.close()
     }

@@ -19,10 +19,6 @@ public final class OutboundQueue<Item: Sendable>: Sendable {
         var bytes = 0
         var waiter: CheckedContinuation<[Item]?, Never>?
         var closed = false
-        /// Takes pushed items on the pushing thread instead (see `divert`).
-        var handler: (@Sendable (Item) -> Bool)?
-        /// `divert` is handing over the items queued before it: new ones queue behind them.
-        var draining = false
     }
 
     private let state = Mutex(State())
@@ -50,10 +46,9 @@ public final class OutboundQueue<Item: Sendable>: Sendable {
 
     private func enqueue(_ item: Item, enforcingLimit: Bool) -> PushResult {
         let n = size(item)
-        // One lock on the common path; a diversion's handler is called outside it.
-        func queue(_ s: inout State) -> (PushResult, Waiter?) {
+        let (result, waiter) = state.withLock { s -> (PushResult, Waiter?) in
             if s.closed { return (.closed, nil) }
-            if let waiter = s.waiter, !s.draining {
+            if let waiter = s.waiter {
                 // The consumer is waiting on an empty queue: hand the item over directly.
                 s.waiter = nil
                 return (.queued, waiter)
@@ -68,21 +63,6 @@ public final class OutboundQueue<Item: Sendable>: Sendable {
             s.bytes += n
             return (.queued, nil)
         }
-        var handler: (@Sendable (Item) -> Bool)?
-        var (result, waiter) = state.withLock { s -> (PushResult, Waiter?) in
-            if !s.closed, !s.draining, let h = s.handler {
-                handler = h
-                return (.queued, nil)
-            }
-            return queue(&s)
-        }
-        if let handler {
-            if handler(item) { return .queued }
-            (result, waiter) = state.withLock { s -> (PushResult, Waiter?) in
-                s.handler = nil // declined: it and everything after it queue, in order
-                return queue(&s)
-            }
-        }
         waiter?.resume(returning: [item])
         return result
     }
@@ -93,7 +73,7 @@ public final class OutboundQueue<Item: Sendable>: Sendable {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<[Item]?, Never>) in
                 let ready: [Item]?? = state.withLock { s in
-                    if !s.items.isEmpty && !s.draining {
+                    if !s.items.isEmpty {
                         let items = s.items
                         s.items.removeAll(keepingCapacity: true)
                         s.bytes = 0
@@ -124,54 +104,6 @@ public final class OutboundQueue<Item: Sendable>: Sendable {
         let batch = await popAll()
         pacing.lastWasBulk = (batch?.reduce(0) { $0 + size($1) } ?? 0) >= pacing.bulkBytes
         return batch
-    }
-
-    /// From now on `handler` takes pushed items on the pushing thread (no consumer wake-up); the items
-    /// queued before are handed to it first, here, in order. An item it declines (returns false) is queued
-    /// as usual and ends the diversion, so whatever follows stays behind it. Call it while the consumer is
-    /// not between taking a batch and acting on it (before it starts), else its batch could be overtaken.
-    /// Items pushed from one thread keep their order; pushers on different threads are not ordered anyway.
-    public func divert(to handler: @escaping @Sendable (Item) -> Bool) {
-        state.withLock { s in
-            s.handler = handler
-            s.draining = true
-        }
-        while true {
-            let batch = state.withLock { s -> [Item] in
-                if s.items.isEmpty || s.handler == nil { s.draining = false }
-                guard s.draining else { return [] }
-                defer {
-                    s.items.removeAll(keepingCapacity: true)
-                    s.bytes = 0
-                }
-                return s.items
-            }
-            if batch.isEmpty { return }
-            for (index, item) in batch.enumerated() where !handler(item) {
-                // Declined: it and the rest go back in front of anything queued meanwhile, for the consumer.
-                let rest = Array(batch[index...])
-                let (waiter, items) = state.withLock { s -> (CheckedContinuation<[Item]?, Never>?, [Item]) in
-                    s.handler = nil
-                    s.draining = false
-                    s.items.insert(contentsOf: rest, at: 0)
-                    s.bytes += rest.reduce(0) { $0 + size($1) }
-                    guard let waiter = s.waiter else { return (nil, []) }
-                    s.waiter = nil
-                    defer {
-                        s.items.removeAll(keepingCapacity: true)
-                        s.bytes = 0
-                    }
-                    return (waiter, s.items)
-                }
-                waiter?.resume(returning: items)
-                return
-            }
-        }
-    }
-
-    /// Pushed items queue again (the consumer takes them).
-    public func undivert() {
-        state.withLock { $0.handler = nil }
     }
 
     /// Bytes queued now.

@@ -68,7 +68,7 @@ public actor Relay {
         loopsByToken.withLock { $0[token] }
     }
 
-    private func createSession(hello: Hello, hostRoute: LocalRoute?, hostLoop: IOLoop?) throws -> RelaySession? {
+    private func createSession(hello: Hello, hostLoop: IOLoop?) throws -> RelaySession? {
         guard sessions.count < options.maxSessions else { return nil }
         let id = Tokens.make(length: 12)
         let cols = hello.cols == 0 ? 80 : hello.cols, rows = hello.rows == 0 ? 24 : hello.rows
@@ -86,7 +86,7 @@ public actor Relay {
             hub = created
         }
         let allowedKeys = try hello.options["authorized_keys"].map { try RelayAccess.parseKeys($0) }
-        let session = RelaySession(id: id, cols: cols, rows: rows, options: options, frontends: hub, hostRoute: hostRoute, logger: logger)
+        let session = RelaySession(id: id, cols: cols, rows: rows, options: options, frontends: hub, logger: logger)
         if let allowedKeys { access.restrict([session.readWriteToken, session.readOnlyToken], to: allowedKeys) }
         sessions[session.id] = session
         byToken[session.readWriteToken] = (session, false)
@@ -110,9 +110,11 @@ public actor Relay {
     }
 
     /// Runs one accepted connection until it ends. Never throws: failures close that connection only.
-    public nonisolated func handle(_ connection: Connection) async {
+    /// `fromThisProcess`: the connection is the in-process host of an embedded relay, which `relay.hosts` does not
+    /// apply to (it is the process that runs the relay).
+    public nonisolated func handle(_ connection: Connection, fromThisProcess: Bool = false) async {
         serving.enter()
-        await withTaskExecutorPreference(executor) { await self.serve(connection) }
+        await withTaskExecutorPreference(executor) { await self.serve(connection, fromThisProcess: fromThisProcess) }
         serving.leave()
     }
 
@@ -122,10 +124,10 @@ public actor Relay {
         await serving.wait(atMost: limit)
     }
 
-    private nonisolated func serve(_ connection: Connection) async {
+    private nonisolated func serve(_ connection: Connection, fromThisProcess: Bool) async {
         switch connection.kind {
         case .framed:
-            await handleFramed(connection)
+            await handleFramed(connection, fromThisProcess: fromThisProcess)
         case .terminal(let token, let cols, let rows):
             await handleTerminal(connection, token: token, cols: cols, rows: rows)
         }
@@ -143,7 +145,7 @@ public actor Relay {
         try? await Task.sleep(for: .milliseconds(ms))
     }
 
-    private nonisolated func handleFramed(_ connection: Connection) async {
+    private nonisolated func handleFramed(_ connection: Connection, fromThisProcess: Bool) async {
         let sender = MessageSender(connection.outbound)
         let peer = connection.peer
         var handshake = RelayHandshake(codecs: options.codecs.filter { registry.hasCodec($0) },
@@ -185,7 +187,7 @@ public actor Relay {
                 return
             case .checkHost(let hello):
                 // The in-process host of an embedded relay is this process itself; everyone else proves a key.
-                let admitted = connection.localRoute != nil
+                let admitted = fromThisProcess
                     || options.hostAccess?.admits(publicKey: connection.publicKey, apiKey: hello.options["api_key"]) ?? true
                 action = handshake.hostChecked(admitted: admitted)
             case .lookUpToken(let token):
@@ -193,8 +195,7 @@ public actor Relay {
                 action = handshake.tokenLookedUp(found: viewerSession != nil, keyAdmitted: keyAdmitted(connection, token: token))
             case .openSession(let hello, let codecName):
                 guard let codec = try? registry.codec(codecName) else { return }
-                await runHost(hello: hello, codec: codec, receiver: receiver, sender: sender, peer: peer, hostRoute: connection.localRoute,
-                              hostLoop: connection.loop)
+                await runHost(hello: hello, codec: codec, receiver: receiver, sender: sender, peer: peer, hostLoop: connection.loop)
                 return
             case .join(let hello, let codecName):
                 guard let (session, readOnly) = viewerSession, let codec = try? registry.codec(codecName) else { return }
@@ -206,10 +207,10 @@ public actor Relay {
     }
 
     private nonisolated func runHost(hello: Hello, codec: any Codec, receiver: MessageReceiver, sender: MessageSender, peer: String,
-                                     hostRoute: LocalRoute?, hostLoop: IOLoop?) async {
+                                     hostLoop: IOLoop?) async {
         let created: RelaySession?
         do {
-            created = try await createSession(hello: hello, hostRoute: hostRoute, hostLoop: hostLoop)
+            created = try await createSession(hello: hello, hostLoop: hostLoop)
         } catch let error as SwiftMateError where error.code == .protocolViolation {
             try? await sender.send(.refused(code: .badRequest, reason: error.message))
             return
@@ -223,9 +224,6 @@ public actor Relay {
             return
         }
         let strings = await connectionStrings(rw: session.readWriteToken, ro: session.readOnlyToken)
-        // An in-process host's output, sizes and keyframes come as calls on its threads (see LocalRoute).
-        // One that breaks the protocol is left to the byte link, whose reader then closes the link as for a remote host.
-        hostRoute?.acceptUpstream { message in (try? session.hostSent(message)) ?? false }
         do {
             try await sender.send(.welcome(Welcome(codec: codec.name, sessionID: session.id, readWriteToken: session.readWriteToken,
                                                    readOnlyToken: session.readOnlyToken, connectionStrings: strings)))
@@ -334,11 +332,6 @@ public actor Relay {
             await connection.outbound.refuse(Array("This session has reached its viewer limit.\r\n".utf8))
             return
         }
-        if let direct = connection.directInbound {
-            // Keystrokes go on toward the host on the transport's own thread, as they arrive (no task
-            // wake-up per keystroke); the loop below then only waits for the end.
-            direct.divert { chunk in session.input(from: viewer, bytes: chunk) }
-        }
         let source = ChunkSource(connection.inbound)
         await withTaskGroup(of: Void.self) { group in
             group.addTask { [options] in await Self.writeTerminal(viewer, of: session, to: connection, window: (cols, rows), options: options) }
@@ -360,34 +353,17 @@ public actor Relay {
     }
 
     /// Writes a terminal (ssh) viewer's queue to its link until the session ends or the viewer goes.
-    ///
-    /// While the stream goes as it is, small output (an echo) is offered to the link on the thread that queues
-    /// it, with no wake-up of this task (the queue is diverted; `passed` is then the offset shown). Anything
-    /// declined (bulk, drawing, sizes, the end, a full link) ends that and comes through here.
     private static func writeTerminal(_ viewer: RelayViewer, of session: RelaySession, to connection: Connection,
                                       window: (cols: UInt16, rows: UInt16), options: RelayOptions) async {
         var writer = TerminalViewerWriter(window: window, makeDisplay: options.viewerScreen)
         var pacing = options.viewerPacing
-        let outbound = connection.outbound, bulk = pacing.bulkBytes
-        let passed = Mutex<UInt64?>(nil)
+        let outbound = connection.outbound
         while let batch = await viewer.queue.popAll(pacing: &pacing), !Task.isCancelled {
-            if let offset = passed.withLock({ p in defer { p = nil }; return p }) { writer.shown(upTo: offset) }
             let out = writer.bytes(for: batch) { session.currentCatchUp() }
             if !out.isEmpty {
                 do { try await outbound.write(out) } catch { break }
             }
-            let (passing, shownUpTo) = writer.passThrough
-            guard passing, !pacing.lastWasBulk else { continue }
-            passed.withLock { $0 = shownUpTo }
-            viewer.queue.divert { message in
-                message.approximateSize < bulk && passed.withLock { p in
-                    guard var offset = p else { return false }
-                    defer { p = offset }
-                    return TerminalViewerWriter.pass(message, shownUpTo: &offset) { outbound.offer($0) }
-                }
-            }
         }
-        viewer.queue.undivert()
         viewer.queue.close()
         // The session ended (or this viewer was dropped): close the link, which ends `inbound` too.
         await outbound.close()

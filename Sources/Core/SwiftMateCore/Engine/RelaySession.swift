@@ -29,13 +29,9 @@ final class RelaySession: Sendable {
     private let state: Mutex<(machine: RelaySessionState, queues: [UInt32: OutboundQueue<Message>])>
     /// The relay-side frontends (the audit recorder), or nil.
     let frontends: FrontendHub?
-    /// An in-process host's keystroke route (the embedded relay), or nil.
-    let hostRoute: LocalRoute?
 
-    init(id: String, cols: UInt16, rows: UInt16, options: RelayOptions, frontends: FrontendHub? = nil,
-         hostRoute: LocalRoute? = nil, logger: Logger) {
+    init(id: String, cols: UInt16, rows: UInt16, options: RelayOptions, frontends: FrontendHub? = nil, logger: Logger) {
         self.id = id
-        self.hostRoute = hostRoute
         self.readWriteToken = Tokens.make()
         self.readOnlyToken = Tokens.make()
         self.options = options
@@ -53,7 +49,6 @@ final class RelaySession: Sendable {
             case .toHost(let message):
                 hostQueue.pushAlways(message)
             case .inputToHost(let viewer, let bytes):
-                if let hostRoute, hostRoute.deliverInput(viewer: viewer, bytes: bytes) { continue }
                 if case .overflowed = hostQueue.push(.input(viewer: viewer, bytes: bytes)) {
                     logger.warning("session \(id): host is not reading; viewer input dropped")
                 }

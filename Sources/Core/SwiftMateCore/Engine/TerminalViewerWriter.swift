@@ -52,25 +52,6 @@ struct TerminalViewerWriter {
         return out
     }
 
-    /// Whether output goes as it is now (the window is the session's size), and the stream offset shown so far:
-    /// what lets output bypass this writer for a while (see `pass`).
-    var passThrough: (on: Bool, shownUpTo: UInt64) { (display == nil, shownUpTo) }
-
-    /// Output up to `offset` reached the viewer without this writer (through `pass`).
-    mutating func shown(upTo offset: UInt64) {
-        shownUpTo = max(shownUpTo, offset)
-    }
-
-    /// While output goes as it is: hands an `output` message's new bytes to `accept` and advances `shownUpTo`;
-    /// true when taken (or nothing was new). Anything else, or bytes `accept` refuses, is left alone (false).
-    static func pass(_ message: Message, shownUpTo: inout UInt64, to accept: ([UInt8]) -> Bool) -> Bool {
-        guard case .output(let seq, let bytes) = message else { return false }
-        guard let fresh = unseen(seq: seq, bytes: bytes, shownUpTo: shownUpTo) else { return true }
-        guard accept(fresh) else { return false }
-        shownUpTo = seq + UInt64(bytes.count)
-        return true
-    }
-
     /// The part of output at `seq` after `shownUpTo`; nil when all of it was shown.
     private static func unseen(seq: UInt64, bytes: [UInt8], shownUpTo: UInt64) -> [UInt8]? {
         guard seq + UInt64(bytes.count) > shownUpTo else { return nil }

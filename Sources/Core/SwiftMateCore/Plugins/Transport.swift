@@ -88,9 +88,6 @@ public protocol AccessPolicy: Sendable {
 public protocol ByteWriter: Sendable {
     /// Writes `bytes`; returns when the transport has taken them (applying back-pressure).
     func write(_ bytes: [UInt8]) async throws
-    /// Takes `bytes` at once if that needs no waiting (room in the transport's buffer), in order with
-    /// `write`s that have returned; false takes nothing. Any thread. The default takes nothing.
-    func offer(_ bytes: [UInt8]) -> Bool
     /// Closes the connection (both directions): the peer sees end of stream and `inbound` ends.
     func close() async
     /// Writes `message` and closes, telling the peer it was turned away where the transport can say so (an ssh
@@ -99,9 +96,6 @@ public protocol ByteWriter: Sendable {
 }
 
 extension ByteWriter {
-    /// Takes nothing: the caller writes instead.
-    public func offer(_ bytes: [UInt8]) -> Bool { false }
-
     /// Writes `message` and closes.
     public func refuse(_ message: [UInt8]) async {
         try? await write(message)
@@ -123,11 +117,6 @@ public struct Connection: Sendable {
     public var windowChanges: AsyncStream<(cols: UInt16, rows: UInt16)>
     /// The public key the peer proved it holds (`TYPE BASE64`), when the transport authenticates keys.
     public var publicKey: String?
-    /// `inbound` itself when the transport can hand chunks to the reader's code on its own I/O thread
-    /// (see `DirectInbound`); nil otherwise.
-    public var directInbound: DirectInbound? { inbound as? DirectInbound }
-    /// Set on both ends of an in-process link (the embedded relay's): keystrokes cross it as a call.
-    public var localRoute: LocalRoute?
     /// The loop this connection's I/O runs on, when the transport runs it on one of the listener's loops
     /// (`ListenContext.loops`); the relay then pins the connection's session there, or runs the connection's work on
     /// its session's loop.
@@ -137,10 +126,9 @@ public struct Connection: Sendable {
     public init(inbound: any AsyncSequence<[UInt8], any Error> & Sendable, outbound: any ByteWriter, peer: String,
                 kind: ConnectionKind = .framed,
                 windowChanges: AsyncStream<(cols: UInt16, rows: UInt16)> = AsyncStream { $0.finish() },
-                publicKey: String? = nil, localRoute: LocalRoute? = nil, loop: IOLoop? = nil) {
+                publicKey: String? = nil, loop: IOLoop? = nil) {
         self.publicKey = publicKey
         self.loop = loop
-        self.localRoute = localRoute
         self.inbound = inbound
         self.outbound = outbound
         self.peer = peer

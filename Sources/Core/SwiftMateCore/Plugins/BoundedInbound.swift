@@ -1,22 +1,15 @@
-// A connection's inbound bytes that the transport's own I/O thread can hand straight to the reader's code.
+// A connection's inbound bytes from a transport that reads its socket itself: bounded, the reader makes room.
 import Synchronization
 
-/// Inbound bytes from a transport that runs an I/O thread of its own (ssh).
-///
-/// Read it as the connection's `inbound` (one reader task), or `divert` it: from then on the transport's
-/// thread calls the handler with each chunk, in order. A keystroke then reaches the host on the thread that
-/// decrypted it, with no task wake-up in between (on a small virtual machine every wake-up after idle runs
-/// with cold caches and costs tens of microseconds). After `divert` the sequence yields no more chunks and
-/// ends when the transport finishes.
+/// Inbound bytes from a transport that runs its own I/O (ssh, on a loop): what the transport has read and the
+/// connection's one reader task has not taken yet.
 ///
 /// Bounded in bytes: the transport takes from its peer only what `room` allows and leaves the rest unread
 /// (libssh then stops opening the SSH window, so the peer waits, as a full socket buffer makes it wait).
-/// Once the reader has taken enough to make room again, `onRoom` asks the transport's thread to read on.
+/// Once the reader has taken enough to make room again, `onRoom` asks the transport to read on.
 ///
-/// Threading: `room`, `deliver` and `finish` from the transport's thread; iteration and `divert`
-/// from the one reader task. Handlers must not block (the transport's other connections do not wait, but this
-/// one does).
-public final class DirectInbound: AsyncSequence, Sendable {
+/// Threading: `room`, `deliver` and `finish` from the transport's thread; iteration from the one reader task.
+public final class BoundedInbound: AsyncSequence, Sendable {
     /// A chunk of bytes.
     public typealias Element = [UInt8]
 
@@ -25,9 +18,6 @@ public final class DirectInbound: AsyncSequence, Sendable {
         /// The first unread chunk of `pending` (taking from the front of an array would copy the rest).
         var head = 0
         var waiter: UnsafeContinuation<[UInt8]?, any Error>?
-        var handler: (@Sendable ([UInt8]) -> Void)?
-        /// `divert` is handing over chunks that came before it: new ones wait behind them.
-        var draining = false
         var end: (any Error)??
         /// Bytes in `pending`.
         var pendingBytes = 0
@@ -73,7 +63,7 @@ public final class DirectInbound: AsyncSequence, Sendable {
     /// After `finish`, any number: they are dropped.
     public var room: Int {
         state.withLock { s in
-            if s.end != nil || (s.handler != nil && !s.draining) { return Int.max }
+            if s.end != nil { return Int.max }
             let room = limitBytes - s.pendingBytes
             if room <= 0 { s.starved = true }
             return Swift.max(0, room)
@@ -84,10 +74,9 @@ public final class DirectInbound: AsyncSequence, Sendable {
     /// chunk, never more). Returns false when it was dropped (the inbound side has finished).
     @discardableResult
     public func deliver(_ bytes: [UInt8]) -> Bool {
-        enum Step { case handle(@Sendable ([UInt8]) -> Void), resume(UnsafeContinuation<[UInt8]?, any Error>), kept, dropped }
+        enum Step { case resume(UnsafeContinuation<[UInt8]?, any Error>), kept, dropped }
         let step: Step = state.withLock { s in
             if s.end != nil { return .dropped }
-            if let handler = s.handler, !s.draining { return .handle(handler) }
             if let waiter = s.waiter {
                 s.waiter = nil
                 return .resume(waiter)
@@ -97,7 +86,6 @@ public final class DirectInbound: AsyncSequence, Sendable {
             return .kept
         }
         switch step {
-        case .handle(let handler): handler(bytes)
         case .resume(let waiter): waiter.resume(returning: bytes)
         case .kept: break
         case .dropped: return false
@@ -119,37 +107,13 @@ public final class DirectInbound: AsyncSequence, Sendable {
 
     // MARK: The reader
 
-    /// From now on `handler` gets every chunk on the transport's thread; chunks that came before are handed
-    /// to it first, here. Call it at most once, and not while an iteration is waiting.
-    public func divert(to handler: @escaping @Sendable ([UInt8]) -> Void) {
-        state.withLock { s in
-            s.handler = handler
-            s.draining = true
-        }
-        while true {
-            var wake = false
-            let batch = state.withLock { s -> ArraySlice<[UInt8]> in
-                defer { (s.pending, s.head, s.pendingBytes) = ([], 0, 0) }
-                if s.pending.count == s.head {
-                    s.draining = false
-                    wake = s.starved && s.end == nil
-                    s.starved = false
-                }
-                return s.pending[s.head...]
-            }
-            if wake { onRoom() }
-            if batch.isEmpty { return }
-            for chunk in batch { handler(chunk) }
-        }
-    }
-
-    /// The next chunk; nil at the end (or once diverted and finished, or when the reading task is cancelled).
+    /// The next chunk; nil at the end (or when the reading task is cancelled).
     func next() async throws -> [UInt8]? {
         try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (c: UnsafeContinuation<[UInt8]?, any Error>) in
                 var wake = false
                 let ready: Result<[UInt8]?, any Error>? = state.withLock { s in
-                    if s.head < s.pending.count && s.handler == nil {
+                    if s.head < s.pending.count {
                         let chunk = s.pop()
                         wake = s.takeWake(limit: limitBytes)
                         return .success(chunk)
@@ -174,7 +138,7 @@ public final class DirectInbound: AsyncSequence, Sendable {
 
     /// Iterates the chunks (one reader).
     public struct AsyncIterator: AsyncIteratorProtocol {
-        let inbound: DirectInbound
+        let inbound: BoundedInbound
         /// The next chunk, or nil at the end.
         public mutating func next() async throws -> [UInt8]? { try await inbound.next() }
     }
