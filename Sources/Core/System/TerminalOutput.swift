@@ -33,15 +33,21 @@ final class TerminalOutput: Sendable {
     private let state = Mutex(State())
 
     /// The terminal on standard output, flushed on `loop`.
-    init(loop: IOLoop, limitBytes: Int = 1 << 20) {
-        self.loop = loop
-        self.limitBytes = limitBytes
+    convenience init(loop: IOLoop, limitBytes: Int = 1 << 20) {
         if isatty(1) == 1, let name = ttyname(1) {
             let reopened = open(name, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
-            (fd, ownsFD) = reopened >= 0 ? (reopened, true) : (1, false)
+            self.init(fd: reopened >= 0 ? reopened : 1, ownsFD: reopened >= 0, loop: loop, limitBytes: limitBytes)
         } else {
-            (fd, ownsFD) = (1, false)
+            self.init(fd: 1, ownsFD: false, loop: loop, limitBytes: limitBytes)
         }
+    }
+
+    /// Output to `fd` (closed with the writer when `ownsFD`), flushed on `loop`.
+    init(fd: Int32, ownsFD: Bool, loop: IOLoop, limitBytes: Int) {
+        self.fd = fd
+        self.ownsFD = ownsFD
+        self.loop = loop
+        self.limitBytes = limitBytes
     }
 
     deinit {

@@ -72,9 +72,11 @@ final class SSHClientConnection: @unchecked Sendable {
                           loop: home)
     }
 
-    /// From any thread: the link has something to do (queued output, room to read again, a close).
+    /// From any thread: the link has something to do (queued output, room to read again, a close). A caller on the loop (a writer
+    /// task) steps it at once, with no job in between: libssh is never on the stack then (its callbacks only resume
+    /// tasks, which run later).
     private func wake() {
-        loop.execute { self.advance() }
+        if loop.inLoop { advance() } else { loop.execute { self.advance() } }
     }
 
     // MARK: The loop's thread

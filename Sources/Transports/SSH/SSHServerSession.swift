@@ -117,9 +117,11 @@ final class SSHServerSession: @unchecked Sendable {
         loop.execute { self.attach() }
     }
 
-    /// From any thread: the session has something to do (queued output, room to read again).
+    /// From any thread: the session has something to do (queued output, room to read again). A caller on the loop (a writer
+    /// task) steps it at once, with no job in between: libssh is never on the stack then (its callbacks only resume
+    /// tasks, which run later).
     private func wake() {
-        loop.execute { self.advance() }
+        if loop.inLoop { advance() } else { loop.execute { self.advance() } }
     }
 
     // MARK: The loop's thread

@@ -28,6 +28,7 @@ public final class ByteBudget: Sendable {
 
     /// Returns once no more than `limit` bytes are outstanding, or the budget is closed.
     public func waitForRoom() async {
+        if state.withLock({ $0.closed || $0.outstanding <= limit }) { return } // the usual case: no continuation
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             let now = state.withLock { s -> Bool in
                 if s.closed || s.outstanding <= limit { return true }

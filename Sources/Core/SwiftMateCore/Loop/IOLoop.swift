@@ -45,6 +45,8 @@ public final class IOLoop: TaskExecutor, @unchecked Sendable {
     private let pins = Atomic<Int>(0)
     private var watches: [Int32: (events: IOEvents, handler: (IOEvents) -> Void)] = [:]
     private var timers = TimerHeap()
+    /// How many rounds of queued jobs one pass runs before it waits on the descriptors again.
+    private static let jobRounds = 16
 
     /// Starts the loop's thread.
     public init(name: String) throws {
@@ -229,17 +231,22 @@ public final class IOLoop: TaskExecutor, @unchecked Sendable {
                 if !events.isEmpty { watch.handler(events) }
             }
             for body in timers.takeDue(now: .now) { body() }
-            batch = queue.withLock { q in
-                defer { q.jobs.removeAll(keepingCapacity: true) }
-                return q.jobs
-            }
-            for job in batch {
-                switch job {
-                case .closure(let body): body()
-                case .task(let task): task.runSynchronously(on: asUnownedTaskExecutor())
+            // Jobs, and the jobs they queue (a task resuming the next: a keystroke goes from socket to PTY through a
+            // few), a bounded number of rounds before the descriptors are looked at again.
+            for _ in 0..<Self.jobRounds {
+                batch = queue.withLock { q in
+                    defer { q.jobs.removeAll(keepingCapacity: true) }
+                    return q.jobs
                 }
+                if batch.isEmpty { break }
+                for job in batch {
+                    switch job {
+                    case .closure(let body): body()
+                    case .task(let task): task.runSynchronously(on: asUnownedTaskExecutor())
+                    }
+                }
+                batch.removeAll(keepingCapacity: true)
             }
-            batch.removeAll(keepingCapacity: true)
         }
         let left = queue.withLock { q -> [Job] in
             q.ended = true
