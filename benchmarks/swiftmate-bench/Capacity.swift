@@ -31,14 +31,7 @@ private func seconds(since start: ContinuousClock.Instant) -> Double {
 func capacityRun(count: Int, keystrokes: Int) throws -> CapacityRun {
     let count = max(2, count)
     let tag = "capacity-\(count)"
-    let config = dir + "/\(tag).yaml"
-    try """
-        relay:
-          limits: {max_sessions: \(count + 10)}
-        transports:
-          ssh: {max_connections: \(2 * count + 100)}
-
-        """.write(toFile: config, atomically: true, encoding: .utf8)
+    let config = try loadRelayConfig(tag: tag, sessions: count, connections: 2 * count)
     let (relay, tcpURL, sshURL, _) = try startRelay(tag: tag, config: config)
     defer {
         relay.signal(SIGTERM)

@@ -165,6 +165,19 @@ final class LoadHosts: @unchecked Sendable {
 }
 
 /// Threads of `pid`.
+/// A relay config for a load of `sessions` sessions and `connections` ssh connections (with room to spare); its path.
+func loadRelayConfig(tag: String, sessions: Int, connections: Int) throws -> String {
+    let config = dir + "/\(tag).yaml"
+    try """
+        relay:
+          limits: {max_sessions: \(sessions + 10)}
+        transports:
+          ssh: {max_connections: \(connections + 100)}
+
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+    return config
+}
+
 func threadCount(_ pid: pid_t) -> Int {
     (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task").count) ?? 0
 }
@@ -172,14 +185,7 @@ func threadCount(_ pid: pid_t) -> Int {
 /// A relay with `count` sessions; the echo an OpenSSH viewer of the first one sees (milliseconds).
 func sessionsRun(count: Int, keystrokes: Int) throws -> (echo: [Double], rss: Double, threads: Int, setUp: Double) {
     let tag = "sessions-\(count)"
-    let config = dir + "/\(tag).yaml"
-    try """
-        relay:
-          limits: {max_sessions: \(count + 10)}
-        transports:
-          ssh: {max_connections: \(count + 100)}
-
-        """.write(toFile: config, atomically: true, encoding: .utf8)
+    let config = try loadRelayConfig(tag: tag, sessions: count, connections: count)
     let (relay, tcpURL, sshURL, _) = try startRelay(tag: tag, config: config)
     defer {
         relay.signal(SIGTERM)
