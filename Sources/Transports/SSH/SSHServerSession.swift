@@ -348,9 +348,7 @@ final class SSHServerSession: @unchecked Sendable {
         if taken < length { leftUnread = true }
         guard taken > 0 else { return 0 }
         let bytes = [UInt8](UnsafeRawBufferPointer(start: data, count: taken))
-        // A diverted reader's handler runs here, now (the relay's, for a viewer's keystrokes); else the reading
-        // task is resumed.
-        inbound.deliver(bytes)
+        inbound.deliver(bytes) // resumes the reading task, which runs after this callback (on this loop)
         return taken
     }
 

@@ -16,8 +16,8 @@ struct RelayViewer: Sendable {
 /// viewer's own bounded queue; a viewer that falls behind loses its backlog and is repainted from the latest
 /// keyframe, never slowing the host or others.
 ///
-/// Threading: any thread, one call at a time under the session's lock (short: queue pushes, no I/O), so an
-/// in-process host's output and a viewer's keystrokes go through it on the thread that has them.
+/// Threading: any thread, one call at a time under the session's lock (short: queue pushes, no I/O): the members'
+/// reader tasks call it, on their session's loop when their transport pinned them there.
 final class RelaySession: Sendable {
     let id: String
     let readWriteToken: String
@@ -69,7 +69,7 @@ final class RelaySession: Sendable {
     }
 
     /// Applies a message from the host that changes the session (`output`, `resize`, `keyframe`), from its
-    /// link's reader or, in-process, from the host's own thread (see `LocalRoute`); false for any other.
+    /// link's reader task; false for any other.
     /// Throws `protocolViolation` for numbers no honest host sends (an offset that goes backwards or passes
     /// `WireLimits.maxStreamOffset`, a size of 0): the caller closes that host's link, nothing else is touched.
     func hostSent(_ message: Message) throws -> Bool {
