@@ -6,8 +6,8 @@ import SwiftMateCore
 import Synchronization
 
 /// Runs the shared command on a PTY and connects it to the local terminal (unless headless) and to
-/// a `HostClient`'s upstream. The PTY is read, and the local terminal written, on the session's loop (`Options.loop`),
-/// without waiting; the host's own keystrokes are read on a thread of its own.
+/// a `HostClient`'s upstream. The PTY and the host's own keystrokes are read, and the local terminal written, on the
+/// session's loop (`Options.loop`), without waiting.
 public final class HostRunner: HostTerminal, Sendable {
     /// How the runner behaves.
     public struct Options: Sendable {
@@ -198,7 +198,8 @@ public final class HostRunner: HostTerminal, Sendable {
             }
         }
         defer { signals.cancel() }
-        if interactive { startStdinThread() }
+        if interactive { watchKeyboard() }
+        defer { if interactive { unwatchKeyboard() } }
 
         var status: Int32 = 0
         var seq: UInt64 = 0 // offset in the output stream, continued across respawns
@@ -265,14 +266,25 @@ public final class HostRunner: HostTerminal, Sendable {
         return (status, endSeq)
     }
 
-    private func startStdinThread() {
-        let thread = Thread { [self] in
-            while let typed = FileDescriptorIO.read(0) {
+    /// The host's own keystrokes, read on the session's loop when the terminal has some (it never waits: the loop
+    /// reads only what is there); they stop at the terminal's end.
+    private func watchKeyboard() {
+        let loop = options.loop
+        loop.execute { [self] in
+            loop.watch(0, for: .readable) { [self] _ in
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                let n = buffer.withUnsafeMutableBytes { Glibc.read(0, $0.baseAddress, $0.count) }
+                if n < 0 && (errno == EAGAIN || errno == EINTR) { return }
+                guard n > 0 else { return loop.unwatch(0) } // the terminal is gone
+                let typed = Array(buffer[..<n])
                 frontends?.publish(.input(viewer: 0, bytes: typed))
                 input.write(typed)
             }
         }
-        thread.name = "swiftmate-stdin"
-        thread.start()
+    }
+
+    private func unwatchKeyboard() {
+        let loop = options.loop
+        loop.execute { loop.unwatch(0) }
     }
 }
