@@ -193,6 +193,7 @@ public final class IOLoop: TaskExecutor, @unchecked Sendable {
 
     private func run() {
         thread.withLock { $0 = pthread_self() }
+        swiftmate_name_thread(name)
         let capacity = 256
         let readyFDs = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
         let readyEvents = UnsafeMutablePointer<UInt32>.allocate(capacity: capacity)
