@@ -87,3 +87,15 @@ private func message(_ yaml: String) -> String {
         #expect(error.message.hasPrefix("keys:2: no public key on this line"))
     }
 }
+
+@Test func aPathsParentIsFoundForAnyTextEvenWhatFoundationTrapsOn() {
+    #expect(FilePaths.parent(of: "a/b/c") == "a/b")
+    #expect(FilePaths.parent(of: "a//b//") == "a")
+    #expect(FilePaths.parent(of: "/c") == "/")
+    #expect(FilePaths.parent(of: "/") == "/")
+    #expect(FilePaths.parent(of: "c") == "")
+    #expect(FilePaths.parent(of: "") == "")
+    // What libyaml makes of bytes that are not UTF-8 (NSString.deletingLastPathComponent traps on it).
+    let odd = String(decoding: Array("t/var/lib/s".utf8) + [0x93, 0x93] + Array("sh://0.0.0igu.r".utf8), as: UTF8.self)
+    #expect(FilePaths.parent(of: odd) == "t/var/lib/s\u{FFFD}\u{FFFD}sh:")
+}

@@ -70,7 +70,7 @@ public final class AsciicastRecorder: Frontend {
         self.options = options
         self.context = context
         path = Self.expand(options.path, session: context.sessionID)
-        let dir = (path as NSString).deletingLastPathComponent
+        let dir = FilePaths.parent(of: path)
         if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (options.overwrite ? O_TRUNC : O_EXCL)
         let fd = open(path, flags, 0o600)
@@ -254,9 +254,13 @@ extension AsciicastRecorder.Options {
             }
         }
         // The nearest directory that exists must let us make what is missing below it.
-        var dir = (sample as NSString).deletingLastPathComponent
-        if dir.isEmpty { dir = "." }
-        while stat(dir, &info) != 0 && dir != "/" && !dir.isEmpty { dir = (dir as NSString).deletingLastPathComponent }
+        var dir = FilePaths.parent(of: sample)
+        while true {
+            if dir.isEmpty { dir = "." }
+            if stat(dir, &info) == 0 { break }
+            if dir == "/" || dir == "." { throw node.error("cannot record to \(sample): none of its directories can be read") }
+            dir = FilePaths.parent(of: dir)
+        }
         if (info.st_mode & S_IFMT) != S_IFDIR {
             throw node.error("cannot record to \(sample): \(dir) is not a directory")
         }

@@ -102,7 +102,7 @@ public struct KnownRelays: Sendable {
 
     /// Appends `key` (making the directory, and the file 0600).
     public mutating func add(_ key: RelayHostKey) throws {
-        let directory = (path as NSString).deletingLastPathComponent
+        let directory = FilePaths.parent(of: path)
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
