@@ -46,35 +46,58 @@ public enum LocalLink {
     /// second's `peerA`. The link carries encoded frames, as a remote link does.
     public static func pair(limitBytes: Int = 1 << 20, peerA: String = "local", peerB: String = "local host") -> (Connection, Connection) {
         let toB = LocalPipe(limitBytes: limitBytes), toA = LocalPipe(limitBytes: limitBytes)
-        let a = Connection(inbound: LocalInbound(pipe: toA), outbound: LocalWriter(pipe: toB, other: toA), peer: peerB)
-        let b = Connection(inbound: LocalInbound(pipe: toB), outbound: LocalWriter(pipe: toA, other: toB), peer: peerA)
+        let a = Connection(inbound: toA.inbound, outbound: LocalWriter(pipe: toB, other: toA), peer: peerB)
+        let b = Connection(inbound: toB.inbound, outbound: LocalWriter(pipe: toA, other: toB), peer: peerA)
         return (a, b)
     }
 }
 
-/// One direction: an async stream of chunks whose writer waits while the reader is `limitBytes` behind.
+/// One direction: the reader's `BoundedInbound` (as a socket transport's), whose writer waits while the reader is
+/// `limitBytes` behind.
 final class LocalPipe: Sendable {
-    let stream: AsyncThrowingStream<[UInt8], any Error>
-    private let feed: AsyncThrowingStream<[UInt8], any Error>.Continuation
-    private let budget: ByteBudget
+    let inbound: BoundedInbound
+    private let writers = Writers()
+
+    /// The writers waiting for room.
+    private final class Writers: Sendable {
+        private let waiting = Mutex<[CheckedContinuation<Void, Never>]>([])
+
+        /// Waits unless `hasRoom` (checked under the lock, so room made after the check resumes this writer).
+        func wait(unless hasRoom: () -> Bool) async {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let now = waiting.withLock { w -> Bool in
+                    if hasRoom() { return true }
+                    w.append(c)
+                    return false
+                }
+                if now { c.resume() }
+            }
+        }
+
+        func resumeAll() {
+            let ready = waiting.withLock { w in
+                defer { w = [] }
+                return w
+            }
+            ready.forEach { $0.resume() }
+        }
+    }
 
     init(limitBytes: Int) {
-        budget = ByteBudget(limit: limitBytes)
-        (stream, feed) = AsyncThrowingStream.makeStream(of: [UInt8].self)
+        let writers = self.writers
+        inbound = BoundedInbound(limitBytes: limitBytes) { writers.resumeAll() }
     }
 
     func write(_ bytes: [UInt8]) async throws {
-        guard budget.charge(bytes.count) else { throw SwiftMateError(.connectionLost, "the local link is closed") }
-        feed.yield(bytes)
-        await budget.waitForRoom()
+        guard inbound.deliver(bytes) else { throw SwiftMateError(.connectionLost, "the local link is closed") }
+        let inbound = self.inbound
+        if inbound.room > 0 { return } // the usual case: under the limit, no waiting
+        await writers.wait(unless: { inbound.room > 0 })
     }
 
-    /// The reader took `count` bytes.
-    func consumed(_ count: Int) { budget.release(count) }
-
     func close() {
-        budget.close()
-        feed.finish()
+        inbound.finish()
+        writers.resumeAll()
     }
 }
 
@@ -87,23 +110,4 @@ struct LocalWriter: ByteWriter {
         pipe.close()
         other.close()
     }
-}
-
-/// A pipe's reading end: chunks in order, each counted off the writer's budget as it is taken.
-struct LocalInbound: AsyncSequence, Sendable {
-    typealias Element = [UInt8]
-    let pipe: LocalPipe
-
-    struct AsyncIterator: AsyncIteratorProtocol {
-        var base: AsyncThrowingStream<[UInt8], any Error>.AsyncIterator
-        let pipe: LocalPipe
-
-        mutating func next() async throws -> [UInt8]? {
-            let chunk = try await base.next()
-            if let chunk { pipe.consumed(chunk.count) }
-            return chunk
-        }
-    }
-
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: pipe.stream.makeAsyncIterator(), pipe: pipe) }
 }
