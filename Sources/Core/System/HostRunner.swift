@@ -227,7 +227,6 @@ public final class HostRunner: HostTerminal, Sendable {
         let frontends = self.frontends
         let screen = options.screen
         let logger = self.logger
-        let terminal = self.terminal
         /// One chunk of the session's output, to everyone: relay, local terminal (with `mirror`), model, frontends.
         /// On the loop; false when the local terminal is behind (the reader then waits for it).
         @Sendable func publish(_ bytes: [UInt8], seq: UInt64, mirror: Bool, reader: PTYReader?) -> Bool {
@@ -237,13 +236,13 @@ public final class HostRunner: HostTerminal, Sendable {
             }
             // After the upstream push: a keyframe never stands for output the relay has not been sent.
             if let screen {
-                if mirror { terminal.write { screen.output(seq: seq, bytes: bytes) } } else { _ = screen.output(seq: seq, bytes: bytes) }
+                if mirror { display { screen.output(seq: seq, bytes: bytes) } } else { _ = screen.output(seq: seq, bytes: bytes) }
             } else if mirror {
-                terminal.write { bytes }
+                writeStdout(bytes)
             }
             frontends?.publish(.output(seq: seq, bytes: bytes))
             guard let reader else { return true }
-            return !terminal.isBehind(onCaughtUp: { reader.resume() })
+            return !self.terminal.isBehind(onCaughtUp: { reader.resume() })
         }
         let loop = options.loop
         let (status, endSeq): (Int32, UInt64) = await withCheckedContinuation { continuation in
@@ -272,11 +271,8 @@ public final class HostRunner: HostTerminal, Sendable {
         let loop = options.loop
         loop.execute { [self] in
             loop.watch(0, for: .readable) { [self] _ in
-                var buffer = [UInt8](repeating: 0, count: 4096)
-                let n = buffer.withUnsafeMutableBytes { Glibc.read(0, $0.baseAddress, $0.count) }
-                if n < 0 && (errno == EAGAIN || errno == EINTR) { return }
-                guard n > 0 else { return loop.unwatch(0) } // the terminal is gone
-                let typed = Array(buffer[..<n])
+                // Readable: the read returns what is there at once (the terminal's descriptor blocks, so no EAGAIN).
+                guard let typed = FileDescriptorIO.read(0) else { return loop.unwatch(0) } // the terminal is gone
                 frontends?.publish(.input(viewer: 0, bytes: typed))
                 input.write(typed)
             }

@@ -84,14 +84,7 @@ public final class PTYProcess: Sendable {
 
     /// Writes what fits now without waiting; returns the byte count written (0 when full), or nil on error.
     public func writeSome(_ bytes: ArraySlice<UInt8>) -> Int? {
-        bytes.withUnsafeBytes { raw in
-            while true {
-                let n = Glibc.write(master, raw.baseAddress, raw.count)
-                if n >= 0 { return n }
-                if errno == EINTR { continue }
-                return errno == EAGAIN ? 0 : nil
-            }
-        }
+        FileDescriptorIO.writeSome(master, bytes)
     }
 
     /// Waits for the command to exit; returns its exit status (128+N for a signal, as shells do).
@@ -140,6 +133,19 @@ public enum FileDescriptorIO {
         guard n > 0 else { return nil }
         buffer.removeSubrange(n...)
         return buffer
+    }
+
+    /// Writes what a non-blocking `fd` takes now, retrying on EINTR: the byte count (0 when it is full), or nil when
+    /// it failed.
+    public static func writeSome(_ fd: Int32, _ bytes: ArraySlice<UInt8>) -> Int? {
+        bytes.withUnsafeBytes { raw in
+            while true {
+                let n = Glibc.write(fd, raw.baseAddress, raw.count)
+                if n >= 0 { return n }
+                if errno == EINTR { continue }
+                return errno == EAGAIN ? 0 : nil
+            }
+        }
     }
 
     /// Writes every byte, retrying on EINTR and partial writes; returns false if the descriptor fails.

@@ -62,8 +62,7 @@ final class TerminalOutput: Sendable {
             guard !bytes.isEmpty else { return false }
             var rest = bytes[...]
             if s.pending.isEmpty {
-                let n = Self.writeSome(fd, rest)
-                guard n >= 0 else { return false } // the terminal is gone: nothing more to show there
+                guard let n = FileDescriptorIO.writeSome(fd, rest) else { return false } // the terminal is gone
                 rest = rest.dropFirst(n)
                 if rest.isEmpty { return false }
             }
@@ -107,9 +106,11 @@ final class TerminalOutput: Sendable {
     private func flush() {
         let (done, caughtUp) = state.withLock { s -> (Bool, (@Sendable () -> Void)?) in
             while let chunk = s.pending.first {
-                let n = Self.writeSome(fd, chunk[...])
-                if n < 0 { (s.pending, s.pendingBytes) = ([], 0) } // the terminal is gone
-                if n <= 0 { break }
+                guard let n = FileDescriptorIO.writeSome(fd, chunk[...]) else {
+                    (s.pending, s.pendingBytes) = ([], 0) // the terminal is gone
+                    break
+                }
+                if n == 0 { break }
                 s.pendingBytes -= n
                 if n == chunk.count { s.pending.removeFirst() } else { s.pending[0].removeFirst(n) }
             }
@@ -124,17 +125,5 @@ final class TerminalOutput: Sendable {
         }
         if done { loop.unwatch(fd) }
         caughtUp?()
-    }
-
-    /// What of `bytes` the terminal takes now: the count (0 when it is full), or -1 when it failed.
-    private static func writeSome(_ fd: Int32, _ bytes: ArraySlice<UInt8>) -> Int {
-        bytes.withUnsafeBytes { raw in
-            while true {
-                let n = Glibc.write(fd, raw.baseAddress, raw.count)
-                if n >= 0 { return n }
-                if errno == EINTR { continue }
-                return errno == EAGAIN ? 0 : -1
-            }
-        }
     }
 }
