@@ -91,7 +91,8 @@ func measureEcho(_ client: EchoClient, count: Int) throws -> [Double] {
 
 /// A host sharing `cat` on its embedded relay (or, `separateRelay`, on a relay process it links to over ssh, pinned),
 /// one viewer typing: stock OpenSSH (`viewer` "ssh") or `swiftmate join` over tcp ("tcp").
-func swiftmateEchoLatency(count: Int, viewer kind: String = "ssh", viaPTY: Bool, separateRelay: Bool = false) throws -> [Double] {
+/// Also returns, for the host and the relay process, each thread's context switches per keystroke.
+func swiftmateEchoLatency(count: Int, viewer kind: String = "ssh", viaPTY: Bool, separateRelay: Bool = false) throws -> (echo: [Double], switches: String) {
     let socket = dir + "/latency.sock"
     var link: [String] = []
     var relay: PTYProcess?
@@ -129,11 +130,51 @@ func swiftmateEchoLatency(count: Int, viewer kind: String = "ssh", viaPTY: Bool,
         if Date() > joinDeadline { throw BenchError(description: "the viewer did not join (\(viewerCommand.joined(separator: " ")))") }
         usleep(20_000)
     }
-    return try measureEcho(viewer, count: count)
+    let processes = [("host", host.pid)] + (relay.map { [("relay", $0.pid)] } ?? [])
+    let before = processes.map { ThreadSwitches(pid: $0.1) }
+    let echo = try measureEcho(viewer, count: count)
+    let report = zip(processes, before).map { process, before in
+        "\(process.0): " + ThreadSwitches(pid: process.1).perEvent(since: before, events: count)
+    }
+    return (echo, report.joined(separator: "; "))
 }
 
-/// The floor: one OpenSSH hop to an sshd the bench starts on 127.0.0.1, running `cat` on a PTY.
-func openSSHEchoLatency(count: Int, viaPTY: Bool) throws -> [Double] {
+/// The context switches (voluntary and not) of each thread of a process, by thread id, with the thread's name.
+struct ThreadSwitches {
+    var threads: [String: (name: String, switches: Int)] = [:]
+
+    init(pid: pid_t) {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        for tid in tasks {
+            guard let status = try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/status", encoding: .utf8) else { continue }
+            var name = "?", switches = 0
+            for line in status.split(separator: "\n") {
+                let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                guard parts.count == 2 else { continue }
+                if parts[0] == "Name" { name = parts[1] }
+                if parts[0].hasSuffix("ctxt_switches") { switches += Int(parts[1]) ?? 0 }
+            }
+            threads[tid] = (name, switches)
+        }
+    }
+
+    /// Per thread name (threads of one name summed), switches since `before` divided by `events`; the busiest first,
+    /// those under 0.05 per event left out.
+    func perEvent(since before: ThreadSwitches, events: Int) -> String {
+        var byName: [String: Int] = [:]
+        for (tid, thread) in threads {
+            byName[thread.name, default: 0] += thread.switches - (before.threads[tid]?.switches ?? 0)
+        }
+        let rows = byName.map { ($0.key, Double($0.value) / Double(max(1, events))) }.filter { $0.1 >= 0.05 }.sorted { $0.1 > $1.1 }
+        let total = rows.reduce(0) { $0 + $1.1 }
+        return String(format: "%.1f/keystroke", total) + " (" + rows.map { String(format: "%@ %.1f", $0.0, $0.1) }.joined(separator: ", ") + ")"
+    }
+}
+
+/// The floor: one OpenSSH hop to an sshd the bench starts on 127.0.0.1, running `cat` on a PTY. With `jump`, OpenSSH's
+/// own way through a relay, for reference: `ssh -J` through that sshd to itself (the client's `ssh -W` and the jump
+/// host's sshd forward the bytes, encrypted end to end).
+func openSSHEchoLatency(count: Int, viaPTY: Bool, jump: Bool = false) throws -> [Double] {
     guard FileManager.default.fileExists(atPath: "/usr/sbin/sshd") else {
         throw BenchError(description: "the floor needs sshd: apt-get install openssh-server (benchmarks/README.md)")
     }
@@ -164,9 +205,11 @@ func openSSHEchoLatency(count: Int, viaPTY: Bool) throws -> [Double] {
         _ = server.waitForExit()
     }
     usleep(500_000)
-    let client = try EchoClient.start(["ssh", "-F", "/dev/null", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-                                          "-o", "LogLevel=ERROR", "-o", "BatchMode=yes", "-i", sshd + "/client_key", "-tt",
-                                          "-p", String(port), "\(user)@127.0.0.1", "cat"], viaPTY: viaPTY)
+    let options = ["-F", "/dev/null", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                   "-o", "LogLevel=ERROR", "-o", "BatchMode=yes", "-i", sshd + "/client_key"]
+    // The jump's own ssh gets the same options through ProxyCommand (-J would give it none of them).
+    let through = jump ? ["-o", "ProxyCommand=ssh " + options.joined(separator: " ") + " -W %h:%p -p \(port) \(user)@127.0.0.1"] : []
+    let client = try EchoClient.start(["ssh"] + options + through + ["-tt", "-p", String(port), "\(user)@127.0.0.1", "cat"], viaPTY: viaPTY)
     defer { client.stop() }
     do {
         return try measureEcho(client, count: count)

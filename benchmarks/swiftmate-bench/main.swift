@@ -306,13 +306,19 @@ case "latency":
     // Both ways of typing, each beside its floor: the viewer on pipes (the client's own terminal left out)
     // and on a PTY (as a terminal emulator would type).
     for viaPTY in [false, true] {
-        let ours = try swiftmateEchoLatency(count: keystrokes, viewer: viewerKind == "tcp" ? "tcp" : "ssh", viaPTY: viaPTY,
+        let (ours, switches) = try swiftmateEchoLatency(count: keystrokes, viewer: viewerKind == "tcp" ? "tcp" : "ssh", viaPTY: viaPTY,
                                             separateRelay: relayKind == "separate")
         let floor = try openSSHEchoLatency(count: keystrokes, viaPTY: viaPTY)
         let path = relayKind == "separate" ? "relay process → host over ssh" : "embedded relay → host"
         say(String(format: "keystroke echo, %d keystrokes, client on \(viaPTY ? "a pty" : "pipes"): swiftmate (\(viewerKind == "tcp" ? "swiftmate join over tcp" : "OpenSSH viewer") → \(path)) median %.3f ms p99 %.3f ms | one OpenSSH hop to sshd median %.3f ms p99 %.3f ms | ratio of medians %.2f",
                    keystrokes, percentile(ours, 0.5), percentile(ours, 0.99), percentile(floor, 0.5), percentile(floor, 0.99),
                    percentile(ours, 0.5) / percentile(floor, 0.5)))
+        say("  context switches while typing: " + switches)
+        if relayKind == "separate" {
+            let jump = try openSSHEchoLatency(count: keystrokes, viaPTY: viaPTY, jump: true)
+            say(String(format: "  for reference, OpenSSH through a jump host (ssh -J): median %.3f ms p99 %.3f ms (%.2f × the hop)",
+                       percentile(jump, 0.5), percentile(jump, 0.99), percentile(jump, 0.5) / percentile(floor, 0.5)))
+        }
     }
 case "recorder":
     // The recorder alone: the file's bytes as 4 KiB PTY-sized chunks, handed over in batches of 1 and 16.
