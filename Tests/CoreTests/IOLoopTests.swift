@@ -26,6 +26,29 @@ import Testing
     #expect(onLoop, "a task that prefers the loop runs its nonisolated code there")
 }
 
+@Test func deferredWorkRunsAfterTheJobsAndTheJobsTheyQueueInOrder() async throws {
+    let loop = try IOLoop(name: "test-loop")
+    defer { loop.stop() }
+    let seen = Mutex<[String]>([])
+    let done = WaitGroup(count: 1)
+    loop.execute {
+        loop.afterJobs { seen.withLock { $0.append("deferred 1") } }
+        loop.afterJobs {
+            seen.withLock { $0.append("deferred 2") }
+            // Deferred from deferred work: after the jobs that work queued.
+            loop.execute { seen.withLock { $0.append("job 3") } }
+            loop.afterJobs {
+                seen.withLock { $0.append("deferred 3") }
+                done.leave()
+            }
+        }
+        // A chain of jobs, each queueing the next (a keystroke crossing tasks): all of it before the deferred work.
+        loop.execute { seen.withLock { $0.append("job 1") }; loop.execute { seen.withLock { $0.append("job 2") } } }
+    }
+    await done.wait(atMost: .seconds(5))
+    #expect(seen.withLock { $0 } == ["job 1", "job 2", "deferred 1", "deferred 2", "job 3", "deferred 3"])
+}
+
 @Test func aWatchedDescriptorIsReportedWhileReadyAndNotOnceUnwatched() async throws {
     let loop = try IOLoop(name: "test-loop")
     defer { loop.stop() }

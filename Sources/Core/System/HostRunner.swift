@@ -227,24 +227,28 @@ public final class HostRunner: HostTerminal, Sendable {
         let frontends = self.frontends
         let screen = options.screen
         let logger = self.logger
+        let loop = options.loop
         /// One chunk of the session's output, to everyone: relay, local terminal (with `mirror`), model, frontends.
         /// On the loop; false when the local terminal is behind (the reader then waits for it).
         @Sendable func publish(_ bytes: [UInt8], seq: UInt64, mirror: Bool, reader: PTYReader?) -> Bool {
-            // Upstream first: a keystroke's echo is on its way to the viewers before the local terminal is drawn.
             if case .overflowed(let dropped) = upstream.push(.output(seq: seq, bytes: bytes)) {
                 logger.warning("the relay link fell behind; \(dropped) bytes of output were not sent")
             }
-            // After the upstream push: a keyframe never stands for output the relay has not been sent.
-            if let screen {
-                if mirror { display { screen.output(seq: seq, bytes: bytes) } } else { _ = screen.output(seq: seq, bytes: bytes) }
-            } else if mirror {
-                writeStdout(bytes)
-            }
             frontends?.publish(.output(seq: seq, bytes: bytes))
+            // The model and the local terminal once the loop's jobs have run: a keystroke's echo goes to the relay
+            // (and, embedded, through it to the viewers) before the host's own terminal is drawn. After the upstream
+            // push, so a keyframe never stands for output the relay has not been sent; in order, as the loop runs
+            // deferred work in the order it came.
+            loop.afterJobs {
+                if let screen {
+                    if mirror { self.display { screen.output(seq: seq, bytes: bytes) } } else { _ = screen.output(seq: seq, bytes: bytes) }
+                } else if mirror {
+                    self.writeStdout(bytes)
+                }
+            }
             guard let reader else { return true }
             return !self.terminal.isBehind(onCaughtUp: { reader.resume() })
         }
-        let loop = options.loop
         let (status, endSeq): (Int32, UInt64) = await withCheckedContinuation { continuation in
             loop.execute {
                 if !lead.isEmpty { _ = publish(lead, seq: startSeq, mirror: false, reader: nil) }

@@ -28,6 +28,8 @@ final class SSHClientConnection: @unchecked Sendable {
     private var output = SSHChannelOutput()
     /// The loop watches the socket (not while the reader has no room: epoll would report a hang-up on every pass).
     private var watched = false
+    /// `waitForSocket` is asking libssh about a writable socket (once per step).
+    private var askedWritable = false
     private var over = false
     /// The channel is closed from this side: libssh is sending what it holds, until this deadline.
     private var closingDeadline: ContinuousClock.Instant?
@@ -143,6 +145,15 @@ final class SSHClientConnection: @unchecked Sendable {
     }
 
     private func waitForSocket(reading: Bool, delay: Duration?) {
+        if reading, hasQueuedOutput, !askedWritable, let event {
+            // libssh asks for a writable socket after every send before it sends straight away again; the socket
+            // nearly always is, so libssh is asked now (and the link stepped again) rather than after a turn of the
+            // loop.
+            askedWritable = true
+            defer { askedWritable = false }
+            ssh_event_dopoll(event, 0)
+            return advance()
+        }
         if reading {
             if !watched { loop.watch(socket, for: .readable) { _ in self.poll() } } // held until `detach`
             watched = true

@@ -181,7 +181,14 @@ final class SSHServerSession: @unchecked Sendable {
         outbox.woke()
         if let timer { loop.cancel(timer) }
         timer = nil
-        switch step(now: .now) {
+        var next = step(now: .now)
+        if case .wait = next, !paused, hasQueuedOutput, let event {
+            // libssh asks for a writable socket after every send before it sends straight away again; the socket
+            // nearly always is, so libssh is asked now rather than after a turn of the loop.
+            ssh_event_dopoll(event, 0)
+            next = step(now: .now)
+        }
+        switch next {
         case .wait(let delay):
             if paused {
                 if watched { loop.unwatch(socket) }

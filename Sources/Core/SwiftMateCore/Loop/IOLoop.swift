@@ -45,6 +45,8 @@ public final class IOLoop: TaskExecutor, @unchecked Sendable {
     private let pins = Atomic<Int>(0)
     private var watches: [Int32: (events: IOEvents, handler: (IOEvents) -> Void)] = [:]
     private var timers = TimerHeap()
+    /// What `afterJobs` deferred, run once the jobs have run.
+    private var deferred: [() -> Void] = []
     /// How many rounds of queued jobs one pass runs before it waits on the descriptors again.
     private static let jobRounds = 16
 
@@ -179,6 +181,14 @@ public final class IOLoop: TaskExecutor, @unchecked Sendable {
         return timers.add(at: .now + delay, body)
     }
 
+    /// Runs `body` on the loop once the jobs queued so far, and those they queue in turn, have run, before the loop
+    /// waits again: work that must not delay what is on its way (a keystroke's echo drawn on the host's own terminal
+    /// after it went to the relay, and with an embedded relay after it reached the viewers).
+    public func afterJobs(_ body: @escaping () -> Void) {
+        assertInLoop()
+        deferred.append(body)
+    }
+
     /// Cancels a timer (nothing happens if it ran already).
     public func cancel(_ timer: IOLoopTimer) {
         assertInLoop()
@@ -205,8 +215,8 @@ public final class IOLoop: TaskExecutor, @unchecked Sendable {
         while true {
             // Sleep only with nothing queued; a timer bounds the sleep (rounded up, so it is due on waking).
             let (pending, stopping) = queue.withLock { q -> (Bool, Bool) in
-                q.sleeping = q.jobs.isEmpty
-                return (!q.jobs.isEmpty, q.stopping)
+                q.sleeping = q.jobs.isEmpty && deferred.isEmpty
+                return (!q.jobs.isEmpty || !deferred.isEmpty, q.stopping)
             }
             if stopping && !pending && watches.isEmpty { break }
             var timeout: Int32 = pending ? 0 : -1
@@ -247,6 +257,12 @@ public final class IOLoop: TaskExecutor, @unchecked Sendable {
                     }
                 }
                 batch.removeAll(keepingCapacity: true)
+            }
+            // What they deferred; jobs that queues run on the next pass, which does not wait.
+            if !deferred.isEmpty {
+                let bodies = deferred
+                deferred.removeAll(keepingCapacity: true)
+                for body in bodies { body() }
             }
         }
         let left = queue.withLock { q -> [Job] in
