@@ -64,7 +64,8 @@ struct EchoClient {
 
 /// Types `count` letters with random 5–25 ms gaps, each after the previous one's echo; returns the echo
 /// times in milliseconds.
-func measureEcho(_ client: EchoClient, count: Int) throws -> [Double] {
+/// `typing` is called once warmed up, just before the first timed keystroke.
+func measureEcho(_ client: EchoClient, count: Int, typing: () -> Void = {}) throws -> [Double] {
     // Warm up until the far end echoes at all.
     var ready = false
     for _ in 0..<100 where !ready {
@@ -77,6 +78,7 @@ func measureEcho(_ client: EchoClient, count: Int) throws -> [Double] {
     var fds = [pollfd(fd: client.output, events: Int16(POLLIN), revents: 0)]
     while poll(&fds, 1, 50) > 0 { _ = drainBuffer.withUnsafeMutableBytes { Glibc.read(client.output, $0.baseAddress, $0.count) } }
     var samples: [Double] = []
+    typing()
     let letters = Array("abcdefghijklmnopqrstuvwxy".utf8)
     for i in 0..<count {
         usleep(useconds_t(Int.random(in: 5_000...25_000)))
@@ -91,7 +93,7 @@ func measureEcho(_ client: EchoClient, count: Int) throws -> [Double] {
 
 /// A host sharing `cat` on its embedded relay (or, `separateRelay`, on a relay process it links to over ssh, pinned),
 /// one viewer typing: stock OpenSSH (`viewer` "ssh") or `swiftmate join` over tcp ("tcp").
-/// Also returns, for the host and the relay process, each thread's context switches per keystroke.
+/// Also returns, for the host and the relay process, the CPU time and each thread's context switches per keystroke.
 func swiftmateEchoLatency(count: Int, viewer kind: String = "ssh", viaPTY: Bool, separateRelay: Bool = false) throws -> (echo: [Double], switches: String) {
     let socket = dir + "/latency.sock"
     var link: [String] = []
@@ -131,17 +133,19 @@ func swiftmateEchoLatency(count: Int, viewer kind: String = "ssh", viaPTY: Bool,
         usleep(20_000)
     }
     let processes = [("host", host.pid)] + (relay.map { [("relay", $0.pid)] } ?? [])
-    let before = processes.map { ThreadSwitches(pid: $0.1) }
-    let echo = try measureEcho(viewer, count: count)
+    var before: [ThreadSwitches] = []
+    let echo = try measureEcho(viewer, count: count) { before = processes.map { ThreadSwitches(pid: $0.1) } }
     let report = zip(processes, before).map { process, before in
         "\(process.0): " + ThreadSwitches(pid: process.1).perEvent(since: before, events: count)
     }
     return (echo, report.joined(separator: "; "))
 }
 
-/// The context switches (voluntary and not) of each thread of a process, by thread id, with the thread's name.
+/// The context switches (voluntary and not) of each thread of a process, by thread id, with the thread's name, and
+/// the CPU time all its threads have had (schedstat, in nanoseconds).
 struct ThreadSwitches {
     var threads: [String: (name: String, switches: Int)] = [:]
+    var cpuNanoseconds = 0
 
     init(pid: pid_t) {
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
@@ -155,6 +159,8 @@ struct ThreadSwitches {
                 if parts[0].hasSuffix("ctxt_switches") { switches += Int(parts[1]) ?? 0 }
             }
             threads[tid] = (name, switches)
+            let schedstat = (try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/schedstat", encoding: .utf8)) ?? ""
+            cpuNanoseconds += Int(schedstat.split(separator: " ").first ?? "") ?? 0
         }
     }
 
@@ -167,14 +173,16 @@ struct ThreadSwitches {
         }
         let rows = byName.map { ($0.key, Double($0.value) / Double(max(1, events))) }.filter { $0.1 >= 0.05 }.sorted { $0.1 > $1.1 }
         let total = rows.reduce(0) { $0 + $1.1 }
-        return String(format: "%.1f/keystroke", total) + " (" + rows.map { String(format: "%@ %.1f", $0.0, $0.1) }.joined(separator: ", ") + ")"
+        let cpu = Double(cpuNanoseconds - before.cpuNanoseconds) / 1000 / Double(max(1, events))
+        return String(format: "CPU %.0f µs and %.1f switches per keystroke", cpu, total) + " (" + rows.map { String(format: "%@ %.1f", $0.0, $0.1) }.joined(separator: ", ") + ")"
     }
 }
 
 /// The floor: one OpenSSH hop to an sshd the bench starts on 127.0.0.1, running `cat` on a PTY. With `jump`, OpenSSH's
 /// own way through a relay, for reference: `ssh -J` through that sshd to itself (the client's `ssh -W` and the jump
 /// host's sshd forward the bytes, encrypted end to end).
-func openSSHEchoLatency(count: Int, viaPTY: Bool, jump: Bool = false) throws -> [Double] {
+/// Also returns the CPU time per keystroke of sshd's processes (the jump host's too).
+func openSSHEchoLatency(count: Int, viaPTY: Bool, jump: Bool = false) throws -> (echo: [Double], sshdCPU: Double) {
     guard FileManager.default.fileExists(atPath: "/usr/sbin/sshd") else {
         throw BenchError(description: "the floor needs sshd: apt-get install openssh-server (benchmarks/README.md)")
     }
@@ -212,8 +220,30 @@ func openSSHEchoLatency(count: Int, viaPTY: Bool, jump: Bool = false) throws -> 
     let client = try EchoClient.start(["ssh"] + options + through + ["-tt", "-p", String(port), "\(user)@127.0.0.1", "cat"], viaPTY: viaPTY)
     defer { client.stop() }
     do {
-        return try measureEcho(client, count: count)
+        var before = 0
+        let echo = try measureEcho(client, count: count) { before = cpuNanoseconds(ofTree: server.pid) }
+        return (echo, Double(cpuNanoseconds(ofTree: server.pid) - before) / 1000 / Double(count))
     } catch {
         throw BenchError(description: "\(error); sshd said: \(serverTail.text)")
     }
+}
+
+/// The CPU time (nanoseconds) of `pid` and every process below it.
+func cpuNanoseconds(ofTree pid: pid_t) -> Int {
+    var parents: [pid_t: pid_t] = [:]
+    for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+        guard let child = pid_t(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { continue }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        if fields.count > 1, let parent = pid_t(fields[1]) { parents[child] = parent }
+    }
+    func inTree(_ p: pid_t) -> Bool {
+        var p = p
+        while p > 1 {
+            if p == pid { return true }
+            p = parents[p] ?? 0
+        }
+        return false
+    }
+    return parents.keys.filter(inTree).reduce(0) { $0 + ThreadSwitches(pid: $1).cpuNanoseconds }
 }

@@ -286,7 +286,7 @@ case "screen":
     runScreenBench(seqFile: file, runs: runs)
 case "sessions":
     // The same echo with one session and with many, beside one OpenSSH hop, in this run.
-    let floor = try openSSHEchoLatency(count: keystrokes, viaPTY: false)
+    let floor = try openSSHEchoLatency(count: keystrokes, viaPTY: false).echo
     say(String(format: "one OpenSSH hop to sshd: echo median %.3f ms p99 %.3f ms", percentile(floor, 0.5), percentile(floor, 0.99)))
     for count in [1, sessionCount] {
         let r = try sessionsRun(count: count, keystrokes: keystrokes)
@@ -308,16 +308,16 @@ case "latency":
     for viaPTY in [false, true] {
         let (ours, switches) = try swiftmateEchoLatency(count: keystrokes, viewer: viewerKind == "tcp" ? "tcp" : "ssh", viaPTY: viaPTY,
                                             separateRelay: relayKind == "separate")
-        let floor = try openSSHEchoLatency(count: keystrokes, viaPTY: viaPTY)
+        let (floor, sshdCPU) = try openSSHEchoLatency(count: keystrokes, viaPTY: viaPTY)
         let path = relayKind == "separate" ? "relay process → host over ssh" : "embedded relay → host"
         say(String(format: "keystroke echo, %d keystrokes, client on \(viaPTY ? "a pty" : "pipes"): swiftmate (\(viewerKind == "tcp" ? "swiftmate join over tcp" : "OpenSSH viewer") → \(path)) median %.3f ms p99 %.3f ms | one OpenSSH hop to sshd median %.3f ms p99 %.3f ms | ratio of medians %.2f",
                    keystrokes, percentile(ours, 0.5), percentile(ours, 0.99), percentile(floor, 0.5), percentile(floor, 0.99),
                    percentile(ours, 0.5) / percentile(floor, 0.5)))
-        say("  context switches while typing: " + switches)
+        say("  while typing: " + switches + String(format: "; the hop's sshd: CPU %.0f µs per keystroke", sshdCPU))
         if relayKind == "separate" {
-            let jump = try openSSHEchoLatency(count: keystrokes, viaPTY: viaPTY, jump: true)
-            say(String(format: "  for reference, OpenSSH through a jump host (ssh -J): median %.3f ms p99 %.3f ms (%.2f × the hop)",
-                       percentile(jump, 0.5), percentile(jump, 0.99), percentile(jump, 0.5) / percentile(floor, 0.5)))
+            let (jump, jumpCPU) = try openSSHEchoLatency(count: keystrokes, viaPTY: viaPTY, jump: true)
+            say(String(format: "  for reference, OpenSSH through a jump host (ssh -J): median %.3f ms p99 %.3f ms (%.2f × the hop); both sshds: CPU %.0f µs per keystroke",
+                       percentile(jump, 0.5), percentile(jump, 0.99), percentile(jump, 0.5) / percentile(floor, 0.5), jumpCPU))
         }
     }
 case "recorder":

@@ -21,6 +21,19 @@ public enum CodecContract {
             let unpacked = try decompressor.decompress(packed)
             try require(unpacked == frame, name, "a frame decompresses to exactly what was compressed", "frame \(index) of \(size) bytes")
         }
+        // 1b. Many small frames (keystrokes and their echo) with now and then a larger one, past any buffer a codec
+        // keeps its history in: each still decompresses to what was compressed.
+        let smallCompressor = try codec.makeCompressor()
+        let smallDecompressor = try codec.makeDecompressor(limit: 1 << 20)
+        var position = 0
+        for i in 0..<6000 {
+            let size = i % 997 == 0 ? [40_000, 70_000, 33_000, 20_000][(i / 997) % 4] : 1 + (i * 7) % 200
+            let start = position % max(1, sample.count - size)
+            let frame = Array(sample[start..<min(sample.count, start + size)])
+            position += size
+            let unpacked = try smallDecompressor.decompress(try smallCompressor.compress(frame))
+            try require(unpacked == frame, name, "small frames between larger ones decompress to what was compressed", "frame \(i) of \(frame.count) bytes")
+        }
         // 2. Output over the limit is refused, not allocated.
         let small = try codec.makeDecompressor(limit: 1000)
         let big = try codec.makeCompressor().compress([UInt8](repeating: 0x41, count: 100_000))

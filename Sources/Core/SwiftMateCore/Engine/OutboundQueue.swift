@@ -17,7 +17,9 @@ public final class OutboundQueue<Item: Sendable>: Sendable {
     private struct State {
         var items: [Item] = []
         var bytes = 0
-        var waiter: CheckedContinuation<[Item]?, Never>?
+        /// The consumer waiting on an empty queue. Whoever resumes it takes it out under the lock first, so it is
+        /// resumed exactly once (an unchecked continuation: no checking object per wait, on the keystroke path).
+        var waiter: UnsafeContinuation<[Item]?, Never>?
         var closed = false
     }
 
@@ -42,7 +44,7 @@ public final class OutboundQueue<Item: Sendable>: Sendable {
         _ = enqueue(item, enforcingLimit: false)
     }
 
-    private typealias Waiter = CheckedContinuation<[Item]?, Never>
+    private typealias Waiter = UnsafeContinuation<[Item]?, Never>
 
     private func enqueue(_ item: Item, enforcingLimit: Bool) -> PushResult {
         let n = size(item)
@@ -71,7 +73,7 @@ public final class OutboundQueue<Item: Sendable>: Sendable {
     /// empty array if the waiting task is cancelled.
     public func popAll() async -> [Item]? {
         await withTaskCancellationHandler {
-            await withCheckedContinuation { (c: CheckedContinuation<[Item]?, Never>) in
+            await withUnsafeContinuation { (c: UnsafeContinuation<[Item]?, Never>) in
                 let ready: [Item]?? = state.withLock { s in
                     if !s.items.isEmpty {
                         let items = s.items
@@ -87,7 +89,7 @@ public final class OutboundQueue<Item: Sendable>: Sendable {
                 if let ready { c.resume(returning: ready) }
             }
         } onCancel: {
-            let waiter = state.withLock { s -> CheckedContinuation<[Item]?, Never>? in
+            let waiter = state.withLock { s -> UnsafeContinuation<[Item]?, Never>? in
                 let w = s.waiter
                 s.waiter = nil
                 return w
@@ -111,7 +113,7 @@ public final class OutboundQueue<Item: Sendable>: Sendable {
 
     /// Stops the queue: pushes are dropped, the consumer gets what is left and then nil.
     public func close() {
-        let waiter = state.withLock { s -> CheckedContinuation<[Item]?, Never>? in
+        let waiter = state.withLock { s -> UnsafeContinuation<[Item]?, Never>? in
             s.closed = true
             let w = s.waiter
             s.waiter = nil
