@@ -144,8 +144,9 @@ func swiftmateEchoLatency(count: Int, viewer kind: String = "ssh", viaPTY: Bool,
 /// The context switches (voluntary and not) of each thread of a process, by thread id, with the thread's name, and
 /// the CPU time all its threads have had (schedstat, in nanoseconds).
 struct ThreadSwitches {
-    var threads: [String: (name: String, switches: Int)] = [:]
-    var cpuNanoseconds = 0
+    var threads: [String: (name: String, switches: Int, cpuNanoseconds: Int)] = [:]
+    /// All its threads' CPU time.
+    var cpuNanoseconds: Int { threads.values.reduce(0) { $0 + $1.cpuNanoseconds } }
 
     init(pid: pid_t) {
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
@@ -158,9 +159,8 @@ struct ThreadSwitches {
                 if parts[0] == "Name" { name = parts[1] }
                 if parts[0].hasSuffix("ctxt_switches") { switches += Int(parts[1]) ?? 0 }
             }
-            threads[tid] = (name, switches)
             let schedstat = (try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/schedstat", encoding: .utf8)) ?? ""
-            cpuNanoseconds += Int(schedstat.split(separator: " ").first ?? "") ?? 0
+            threads[tid] = (name, switches, Int(schedstat.split(separator: " ").first ?? "") ?? 0)
         }
     }
 
@@ -168,12 +168,14 @@ struct ThreadSwitches {
     /// those under 0.05 per event left out.
     func perEvent(since before: ThreadSwitches, events: Int) -> String {
         var byName: [String: Int] = [:]
+        var cpuNanoseconds = 0 // of the threads alive at both ends (one that ended took its count with it)
         for (tid, thread) in threads {
             byName[thread.name, default: 0] += thread.switches - (before.threads[tid]?.switches ?? 0)
+            cpuNanoseconds += thread.cpuNanoseconds - (before.threads[tid]?.cpuNanoseconds ?? 0)
         }
         let rows = byName.map { ($0.key, Double($0.value) / Double(max(1, events))) }.filter { $0.1 >= 0.05 }.sorted { $0.1 > $1.1 }
         let total = rows.reduce(0) { $0 + $1.1 }
-        let cpu = Double(cpuNanoseconds - before.cpuNanoseconds) / 1000 / Double(max(1, events))
+        let cpu = Double(cpuNanoseconds) / 1000 / Double(max(1, events))
         return String(format: "CPU %.0f µs and %.1f switches per keystroke", cpu, total) + " (" + rows.map { String(format: "%@ %.1f", $0.0, $0.1) }.joined(separator: ", ") + ")"
     }
 }

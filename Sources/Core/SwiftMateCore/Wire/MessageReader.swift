@@ -22,10 +22,11 @@ struct MessageReader {
 
     func uint(_ i: Int, max: UInt64 = .max, name: String? = nil) throws -> UInt64 {
         let f = try field(i)
+        if f.type == MSGPACK_OBJECT_POSITIVE_INTEGER, f.via.u64 <= max { return f.via.u64 }
+        // The field's name is put into words only for the error (this runs for every field of every message).
         let what = name.map { "field \(i) (\($0))" } ?? "field \(i)"
         guard f.type == MSGPACK_OBJECT_POSITIVE_INTEGER else { throw bad("\(what) must be an unsigned integer") }
-        guard f.via.u64 <= max else { throw bad("\(what) is \(f.via.u64), more than \(max)") }
-        return f.via.u64
+        throw bad("\(what) is \(f.via.u64), more than \(max)")
     }
 
     func int(_ i: Int) throws -> Int64 {
