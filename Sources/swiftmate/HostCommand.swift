@@ -59,11 +59,21 @@ enum HostSession {
             level = chosen
         }
         SwiftMateSetup.bootstrapLogging(toStdout: flags.foreground, level: level)
-        let setup = try SwiftMateSetup.load(configPath: flags.config)
+        var setup = try SwiftMateSetup.load(configPath: flags.config)
+        // Those moving over from tmate keep their ~/.tmate.conf: what it sets applies where the YAML file is silent.
+        if let tmate = try TmateConfig.load() {
+            let used = tmate.apply(to: &setup.config)
+            if !used.isEmpty || !tmate.ignored.isEmpty {
+                let ignored = tmate.ignored.map { $0.split(separator: " ").dropFirst().first.map(String.init) ?? $0 }
+                printError("swiftmate: read \(tmate.file): " + (used.isEmpty ? "nothing used" : used.joined(separator: "; "))
+                           + (ignored.isEmpty ? "" : "; ignored: " + ignored.joined(separator: ", ")
+                              + " (swiftmate config convert \(tmate.file) says why)"))
+            }
+        }
         var options = SharedSession.Options(command: command)
         options.relay = try flags.relay.map { try Endpoint(parsing: $0) }
         options.interactive = interactive
-        options.respawn = flags.foreground
+        options.respawn = flags.foreground && setup.config.foregroundRestart
         options.codecs = try flags.codecs.map(codecList)
         options.authorizedKeysFile = flags.authorizedKeys
         options.apiKey = flags.apiKey

@@ -15,6 +15,7 @@ import Foundation
 ///   frontends: [{recorder: {path: "~/casts/{session}.cast"}}]
 ///   record_at_relay: false                              # ask the relay to record (relay.recording.mode: requested)
 ///   api_key: KEY                                        # for a relay that lists its hosts (relay.hosts.api_keys)
+///   foreground_restart: true                            # -F: start the command again when it exits
 /// session:
 ///   authorized_keys: ~/.ssh/authorized_keys              # only these keys may join (rw and ro)
 ///   size_policy: smallest                               # smallest | host | largest | fixed COLSxROWS
@@ -45,6 +46,9 @@ public struct SwiftMateConfig: Sendable {
 
     /// The file it came from.
     public var file: String
+    /// The file's checked tree (empty without a file): which keys it sets, for settings from elsewhere
+    /// (`~/.tmate.conf`) that apply only where the YAML file is silent.
+    public var source: ConfigNode = .empty()
     /// Options per transport name.
     public var transportOptions: [String: ConfigNode] = [:]
     /// Options per codec name.
@@ -69,6 +73,9 @@ public struct SwiftMateConfig: Sendable {
     /// `host.trust_on_first_use`: an interactive host asks once about a relay nothing is pinned for, and keeps its
     /// key in known_relays (as OpenSSH's known_hosts).
     public var trustOnFirstUse = true
+    /// `host.foreground_restart`: a headless host (`-F`) starts the command again when it exits (tmate's
+    /// `tmate-foreground-restart`).
+    public var foregroundRestart = true
     /// `host.api_key`: sent to the relay in the hello (a relay with `relay.hosts.api_keys` requires one).
     public var apiKey: String?
     /// `session.authorized_keys`: only these keys may join (an OpenSSH authorized_keys file).
@@ -124,6 +131,7 @@ public struct SwiftMateConfig: Sendable {
         let root = try ConfigNode.parse(yaml: yaml, file: file)
         var config = SwiftMateConfig()
         config.file = file
+        config.source = root
         try root.checkKeys(["transports", "codecs", "host", "relay", "session"])
         if let session = root["session"] {
             try session.checkKeys(["authorized_keys", "size_policy"])
@@ -207,8 +215,9 @@ public struct SwiftMateConfig: Sendable {
 
     private mutating func readHost(_ host: ConfigNode, registry: PluginRegistry) throws {
         try host.checkKeys(["relay", "codecs", "headless_size", "reconnect", "command", "frontends", "record_at_relay", "api_key",
-                            "relay_fingerprints", "trust_on_first_use"])
+                            "relay_fingerprints", "trust_on_first_use", "foreground_restart"])
         if let t = host["trust_on_first_use"] { trustOnFirstUse = try t.bool() }
+        if let r = host["foreground_restart"] { foregroundRestart = try r.bool() }
         if let f = host["relay_fingerprints"] { relayFingerprints = try f.fingerprints() }
         if let k = host["api_key"] { apiKey = try k.string() }
         if let r = host["record_at_relay"] { recordAtRelay = try r.bool() }
