@@ -32,8 +32,12 @@ public final class SharedSession: Sendable {
         public var codecs: [String]?
         /// Only the keys in this OpenSSH authorized_keys file may join; nil: `session.authorized_keys`.
         public var authorizedKeysFile: String?
-        /// The API key sent to a relay that lists its hosts; nil: `host.api_key`.
+        /// The API key sent to a relay that lists its hosts, or that gives named sessions a namespace; nil: `host.api_key`.
         public var apiKey: String?
+        /// A named session (tmate's `-n`): tokens `NAMESPACE/NAME`, stable across restarts; nil: `session.name`.
+        public var sessionName: String?
+        /// Its read-only name (tmate's `-r`); nil: `session.read_only_name`, else a random read-only token.
+        public var readOnlyName: String?
         /// Record to this asciicast file (adds a `recorder` frontend).
         public var recordPath: String?
         /// Let `recordPath` replace an existing file.
@@ -104,6 +108,7 @@ public final class SharedSession: Sendable {
         // shared (and no connection string printed) for a session that cannot run.
         let (commandLine, environment) = command(options, config: config)
         try CommandLookup.check(commandLine, environment: environment)
+        try checkNames(options, config: config)
         let choices = frontendChoices(options, config: config)
         for choice in choices { try registry.requireFrontend(choice.name, options: choice.options, at: choice.options) }
         let prepared = Prepared(commandLine: commandLine, environment: environment, frontendChoices: choices)
@@ -135,6 +140,17 @@ public final class SharedSession: Sendable {
         }
     }
 
+    /// A named session's names, as the relay will check them (so a bad one stops the host before anything is shared).
+    private static func checkNames(_ options: Options, config: SwiftMateConfig) throws {
+        let name = options.sessionName ?? config.sessionName, readOnly = options.readOnlyName ?? config.readOnlyName
+        if let name, let problem = SessionNames.problem(with: name) { throw SwiftMateError(.badConfig, problem + " (-n NAME)") }
+        if let readOnly {
+            if let problem = SessionNames.problem(with: readOnly, what: "the read-only name") { throw SwiftMateError(.badConfig, problem + " (-r RONAME)") }
+            guard name != nil else { throw SwiftMateError(.badConfig, "a read-only name (-r) needs a session name (-n NAME) too") }
+            guard readOnly != name else { throw SwiftMateError(.badConfig, "the read-only name must differ from the session name (-r RONAME, -n NAME)") }
+        }
+    }
+
     /// What the checks before sharing worked out, used as it is from then on.
     private struct Prepared {
         var commandLine: [String]
@@ -154,6 +170,8 @@ public final class SharedSession: Sendable {
         if !options.interactive { hostOptions.sessionOptions["headless"] = "true" }
         if config.recordAtRelay { hostOptions.sessionOptions["record"] = "true" }
         if let key = options.apiKey ?? config.apiKey { hostOptions.sessionOptions["api_key"] = key }
+        if let name = options.sessionName ?? config.sessionName { hostOptions.sessionOptions[SessionNames.nameOption] = name }
+        if let name = options.readOnlyName ?? config.readOnlyName { hostOptions.sessionOptions[SessionNames.readOnlyNameOption] = name }
         if let file = options.authorizedKeysFile ?? config.authorizedKeysFile {
             let path = file.hasPrefix("~/") ? FileManager.default.homeDirectoryForCurrentUser.path + file.dropFirst() : file
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {

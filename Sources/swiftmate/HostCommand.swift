@@ -77,6 +77,12 @@ enum HostSession {
         options.codecs = try flags.codecs.map(codecList)
         options.authorizedKeysFile = flags.authorizedKeys
         options.apiKey = flags.apiKey
+        options.sessionName = flags.sessionName
+        options.readOnlyName = flags.readOnlyName
+        if (flags.sessionName ?? setup.config.sessionName) != nil, (flags.authorizedKeys ?? setup.config.authorizedKeysFile) == nil {
+            printError("swiftmate: warning: a named session's connection strings can be guessed from its name; "
+                       + "let only your keys join with -a ~/.ssh/authorized_keys (session.authorized_keys)")
+        }
         options.recordPath = flags.record
         options.recordOverwrite = flags.overwrite
         options.relayFingerprints = try flags.relayFingerprint.map { text in

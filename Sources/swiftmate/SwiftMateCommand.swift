@@ -16,7 +16,7 @@ struct SwiftMateCommand: AsyncParsableCommand {
     /// move them after it, where swift-argument-parser reads them; `-V` is `--version`.
     static func tmateOrder(_ arguments: [String]) -> [String] {
         let names = Set(configuration.subcommands.map { $0._commandName })
-        let takesValue: Set<String> = ["-f", "-S", "-a", "-k", "--api-key", "--relay", "--codecs", "--record", "--size-policy", "--relay-fingerprint", "--log-level"]
+        let takesValue: Set<String> = ["-f", "-S", "-a", "-k", "-n", "-r", "--api-key", "--relay", "--codecs", "--record", "--size-policy", "--relay-fingerprint", "--log-level"]
         var leading: [String] = []
         var index = 0
         while index < arguments.count {
@@ -63,6 +63,12 @@ struct HostFlags: ParsableArguments {
 
     @Option(name: [.customShort("k"), .customLong("api-key")], help: ArgumentHelp("API key for a relay that lets only listed hosts open sessions (its relay.hosts.api_keys); host.api_key in YAML.", valueName: "api-key"))
     var apiKey: String?
+
+    @Option(name: .customShort("n"), help: ArgumentHelp("A named session (tmate -n): tokens NAMESPACE/NAME that stay the same across restarts; the relay gives the namespace for your API key (-k). session.name in YAML.", valueName: "name"))
+    var sessionName: String?
+
+    @Option(name: .customShort("r"), help: ArgumentHelp("The named session's read-only name (tmate -r); without it the read-only token is random. session.read_only_name in YAML.", valueName: "ro-name"))
+    var readOnlyName: String?
 
     @Option(name: .long, help: ArgumentHelp("How the session's size follows its windows: smallest (of the host and read-write viewers, the default), host, largest, or fixed COLSxROWS; read-only viewers never count.", valueName: "policy"))
     var sizePolicy: String?

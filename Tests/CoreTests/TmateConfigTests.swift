@@ -39,11 +39,11 @@ private let sample = """
     #expect(t.relayURL == "ssh://relay.example.com:2222")
     #expect(t.fingerprints == [ed25519, rsa])
     // What SwiftMate leaves out, each with its line and why.
-    #expect(t.ignored.count == 4)
+    #expect(t["tmate-session-name"] == .init(option: "tmate-session-name", value: "my-session", line: 7))
+    #expect(t.ignored.count == 3)
     #expect(t.ignored[0] == "3: mouse (a tmux option)")
-    #expect(t.ignored[1].hasPrefix("7: tmate-session-name (named sessions"))
-    #expect(t.ignored[2].hasPrefix("11: bind-key ("))
-    #expect(t.ignored[3].hasPrefix("12: tmate-webhook-url ("))
+    #expect(t.ignored[1].hasPrefix("11: bind-key ("))
+    #expect(t.ignored[2].hasPrefix("12: tmate-webhook-url ("))
 }
 
 @Test func aLaterSetWinsAndUnsetRemoves() throws {
@@ -72,6 +72,7 @@ private let sample = """
     #expect(message("set -g tmate-foreground-restart yes\n").contains("must be 0 or 1"))
     #expect(message("\nset -g tmate-server-host \"a.example.com\nset -g mouse on\n") == "t.conf:2: a double quote is not closed; close it on the same line")
     #expect(message("set -g\n") == "t.conf:1: 'set' without an option name")
+    #expect(message("set -g tmate-session-name 'a--b'\n").contains("t.conf:1: tmate-session-name: the name 'a--b' may hold only letters, digits and single hyphens"))
     // A control character in a value is escaped, the message stays one line.
     #expect(!message("set -g tmate-server-port '1\u{1b}[2J'\n").contains("\u{1b}"))
 }
@@ -85,7 +86,8 @@ private let sample = """
     #expect(none.apiKey == "tmk-it's")
     #expect(none.authorizedKeysFile?.hasSuffix("/.ssh/authorized_keys") == true && none.authorizedKeysFile?.hasPrefix("~") == false)
     #expect(none.foregroundRestart == false)
-    #expect(lines.count == 5, "\(lines)")
+    #expect(none.sessionName == "my-session")
+    #expect(lines.count == 6, "\(lines)")
 
     var yaml = try SwiftMateConfig.parse(yaml: """
         host:
@@ -112,7 +114,8 @@ private let sample = """
     #expect(c.apiKey == "tmk-it's")
     #expect(c.authorizedKeysFile?.hasSuffix("/.ssh/authorized_keys") == true)
     #expect(c.foregroundRestart == false)
-    #expect(text.contains("#   7: tmate-session-name (named sessions"))
+    #expect(c.sessionName == "my-session")
+    #expect(text.contains("#   12: tmate-webhook-url ("))
     // Quotes and backslashes in values survive the trip.
     let odd = try TmateConfig.parse(#"set -g tmate-api-key "a\"b\\c""#, file: "t")
     #expect(try SwiftMateConfig.parse(yaml: odd.yaml(), file: "o.yaml", registry: registry()).apiKey == #"a"b\c"#)

@@ -19,6 +19,8 @@ import Foundation
 /// session:
 ///   authorized_keys: ~/.ssh/authorized_keys              # only these keys may join (rw and ro)
 ///   size_policy: smallest                               # smallest | host | largest | fixed COLSxROWS
+///   name: build                                         # a named session NAMESPACE/build (-n; with an API key the relay knows)
+///   read_only_name: build-ro                            # its read-only name (-r)
 /// relay:
 ///   listen: [ssh://0.0.0.0:2222, tcp://127.0.0.1:7022]
 ///   public_host: relay.example.com
@@ -26,6 +28,7 @@ import Foundation
 ///   codecs: [lz4, zlib, none]
 ///   recording: {mode: all, directory: /var/lib/swiftmate/casts, record_input: true}   # mode: all | requested
 ///   hosts: {authorized_keys: /etc/swiftmate/hosts.pub, api_keys: [KEY]}   # who may open sessions (default: anyone)
+///   access: {api_keys: {KEY: NAMESPACE}}                # named sessions NAMESPACE/NAME for hosts with such a key (-n, -k)
 ///   limits: {viewer_queue_bytes: 8388608, max_sessions: 1000, max_viewers: 200, tail_bytes: 65536, max_frame_bytes: 1048576,
 ///            hello_bytes: 262144, handshake_bytes: 33554432, handshakes_per_address: 32, inbound_bytes: 1048576}   # every limit: examples/relay.yaml
 /// ```
@@ -80,6 +83,10 @@ public struct SwiftMateConfig: Sendable {
     public var apiKey: String?
     /// `session.authorized_keys`: only these keys may join (an OpenSSH authorized_keys file).
     public var authorizedKeysFile: String?
+    /// `session.name`: a named session (tokens `NAMESPACE/NAME`; the relay gives the namespace for `host.api_key`).
+    public var sessionName: String?
+    /// `session.read_only_name`: the named session's read-only name (else a random read-only token).
+    public var readOnlyName: String?
     /// `session.size_policy`.
     public var sizePolicy = SizePolicy.smallest
     /// `relay.listen`.
@@ -134,8 +141,14 @@ public struct SwiftMateConfig: Sendable {
         config.source = root
         try root.checkKeys(["transports", "codecs", "host", "relay", "session"])
         if let session = root["session"] {
-            try session.checkKeys(["authorized_keys", "size_policy"])
+            try session.checkKeys(["authorized_keys", "size_policy", "name", "read_only_name"])
             if let a = session["authorized_keys"] { config.authorizedKeysFile = try a.string() }
+            for (key, what) in [("name", "a session name"), ("read_only_name", "the read-only name")] {
+                guard let n = session[key] else { continue }
+                let text = try n.string()
+                if let problem = SessionNames.problem(with: text, what: what) { throw n.error(problem) }
+                if key == "name" { config.sessionName = text } else { config.readOnlyName = text }
+            }
             if let p = session["size_policy"] {
                 let text = try p.string()
                 guard let policy = SizePolicy(text) else { throw p.error("'\(text)' is not a size policy; allowed: \(SizePolicy.help)") }
@@ -175,6 +188,27 @@ public struct SwiftMateConfig: Sendable {
     }
 
     /// `relay.hosts: {authorized_keys: FILE, api_keys: [KEY, …]}`: who may open sessions.
+    /// `relay.access`: `api_keys: {KEY: NAMESPACE, …}`, the keys that let hosts open named sessions in a namespace.
+    private static func namespaces(_ node: ConfigNode) throws -> [String: String] {
+        try node.checkKeys(["api_keys"])
+        var namespaces: [String: String] = [:]
+        for (key, value) in try node["api_keys"]?.entries() ?? [] {
+            if let problem = apiKeyProblem(key) { throw value.error(problem) }
+            let namespace = try value.string()
+            if let problem = SessionNames.problem(with: namespace, what: "the namespace") {
+                throw value.error(problem + " (named sessions' tokens are NAMESPACE/NAME)")
+            }
+            namespaces[key] = namespace
+        }
+        return namespaces
+    }
+
+    /// Why `text` cannot be an API key, or nil.
+    private static func apiKeyProblem(_ text: String) -> String? {
+        text.utf8.count >= 16 && text.utf8.count <= 256 && text.allSatisfy({ $0.isASCII && !$0.isWhitespace }) ? nil
+            : "an API key is 16 to 256 characters without spaces (e.g. from `openssl rand -base64 24`)"
+    }
+
     private static func hostAccess(_ node: ConfigNode) throws -> HostAccess {
         try node.checkKeys(["authorized_keys", "api_keys"])
         var access = HostAccess()
@@ -191,9 +225,7 @@ public struct SwiftMateConfig: Sendable {
         }
         for key in try node["api_keys"]?.list() ?? [] {
             let text = try key.string()
-            guard text.utf8.count >= 16, text.utf8.count <= 256, text.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else {
-                throw key.error("an API key is 16 to 256 characters without spaces (e.g. from `openssl rand -base64 24`)")
-            }
+            if let problem = apiKeyProblem(text) { throw key.error(problem) }
             access.apiKeys.append(text)
         }
         guard !access.keys.isEmpty || !access.apiKeys.isEmpty else {
@@ -242,8 +274,9 @@ public struct SwiftMateConfig: Sendable {
     }
 
     private mutating func readRelay(_ node: ConfigNode, registry: PluginRegistry) throws {
-        try node.checkKeys(["listen", "public_host", "state_dir", "codecs", "limits", "recording", "hosts"])
+        try node.checkKeys(["listen", "public_host", "state_dir", "codecs", "limits", "recording", "hosts", "access"])
         if let h = node["hosts"] { relay.hostAccess = try Self.hostAccess(h) }
+        if let a = node["access"] { relay.namespaces = try Self.namespaces(a) }
         if let r = node["recording"] { relay.recording = try Self.recording(r, registry: registry) }
         if let l = node["listen"] { relayListen = try l.list().map { try Self.url($0, registry: registry) } }
         if let h = node["public_host"] { relay.publicHost = try h.string() }

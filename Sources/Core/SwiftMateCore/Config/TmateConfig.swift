@@ -12,6 +12,7 @@ import Foundation
 /// | `tmate-api-key` | `host.api_key` |
 /// | `tmate-authorized-keys` | `session.authorized_keys` |
 /// | `tmate-foreground-restart` (1) | `host.foreground_restart` |
+/// | `tmate-session-name`, `tmate-session-name-ro` | `session.name`, `session.read_only_name` |
 public struct TmateConfig: Sendable {
     /// One option taken from the file, with the line it was on.
     public struct Setting: Sendable, Equatable {
@@ -40,12 +41,10 @@ public struct TmateConfig: Sendable {
     /// The options SwiftMate takes from a tmate file.
     public static let understood = ["tmate-server-host", "tmate-server-port", "tmate-server-rsa-fingerprint",
                                     "tmate-server-ed25519-fingerprint", "tmate-server-ecdsa-fingerprint", "tmate-api-key",
-                                    "tmate-authorized-keys", "tmate-foreground-restart"]
+                                    "tmate-authorized-keys", "tmate-foreground-restart", "tmate-session-name", "tmate-session-name-ro"]
 
     /// tmate options that need what this SwiftMate does not have yet, and what to use meanwhile.
     static let notYet = [
-        "tmate-session-name": "named sessions (tmate -n) are not supported yet; the session gets random tokens",
-        "tmate-session-name-ro": "named sessions (tmate -r) are not supported yet; the session gets random tokens",
         "tmate-identity": "set transports.ssh.identity in the YAML file instead",
         "tmate-webhook-url": "webhooks are not supported yet",
         "tmate-webhook-userdata": "webhooks are not supported yet",
@@ -91,6 +90,10 @@ public struct TmateConfig: Sendable {
         }
         if let r = config["tmate-foreground-restart"], !["0", "1"].contains(r.value) {
             throw config.error(r, "'\(r.value)' must be 0 or 1")
+        }
+        for option in ["tmate-session-name", "tmate-session-name-ro"] {
+            guard let s = config[option], let problem = SessionNames.problem(with: s.value, what: "the name") else { continue }
+            throw config.error(s, problem)
         }
         return config
     }
@@ -185,6 +188,14 @@ extension TmateConfig {
             config.authorizedKeysFile = NSString(string: path).expandingTildeInPath
             return "session.authorized_keys \(path)"
         }
+        use(["tmate-session-name"], yamlKeys: ["session.name"]) {
+            config.sessionName = self["tmate-session-name"]?.value
+            return "session.name"
+        }
+        use(["tmate-session-name-ro"], yamlKeys: ["session.read_only_name"]) {
+            config.readOnlyName = self["tmate-session-name-ro"]?.value
+            return "session.read_only_name"
+        }
         use(["tmate-foreground-restart"], yamlKeys: ["host.foreground_restart"]) {
             config.foregroundRestart = self["tmate-foreground-restart"]?.value != "0"
             return "host.foreground_restart \(config.foregroundRestart)"
@@ -212,6 +223,8 @@ extension TmateConfig {
         if let key = self["tmate-api-key"]?.value, !key.isEmpty { host.append("  api_key: \(quoted(key))") }
         if let restart = self["tmate-foreground-restart"] { host.append("  foreground_restart: \(restart.value != "0")") }
         if let keys = self["tmate-authorized-keys"]?.value, !keys.isEmpty { session.append("  authorized_keys: \(quoted(keys))") }
+        if let name = self["tmate-session-name"]?.value { session.append("  name: \(quoted(name))") }
+        if let name = self["tmate-session-name-ro"]?.value { session.append("  read_only_name: \(quoted(name))") }
         var out = ["# SwiftMate configuration converted from \(file) (swiftmate config convert)."]
         if !host.isEmpty { out += ["host:"] + host }
         if !session.isEmpty { out += ["session:"] + session }

@@ -69,6 +69,7 @@ public actor Relay {
     }
 
     private func createSession(hello: Hello, hostLoop: IOLoop?) throws -> RelaySession? {
+        let naming = try SessionNaming.requested(by: hello, keys: options.namespaces)
         guard sessions.count < options.maxSessions else { return nil }
         let id = Tokens.make(length: 12)
         let cols = hello.cols == 0 ? 80 : hello.cols, rows = hello.rows == 0 ? 24 : hello.rows
@@ -86,7 +87,16 @@ public actor Relay {
             hub = created
         }
         let allowedKeys = try hello.options["authorized_keys"].map { try RelayAccess.parseKeys($0) }
-        let session = RelaySession(id: id, cols: cols, rows: rows, options: options, frontends: hub, logger: logger)
+        // A named session that is live is replaced: its owner (a host with its namespace's key) connected again.
+        for token in [naming?.readWrite, naming?.readOnly].compactMap({ $0 }) {
+            guard let (old, _) = byToken[token] else { continue }
+            logger.info("session \(old.id) (\(old.readWriteToken)): replaced by a new host connection from its owner")
+            dropSession(old)
+            old.closeHostLink()
+            Task { await old.end(reason: "the session was replaced: its host connected again; reconnect with the same command", exitStatus: -1) }
+        }
+        let session = RelaySession(id: id, cols: cols, rows: rows, options: options, frontends: hub, logger: logger,
+                                   readWriteToken: naming?.readWrite, readOnlyToken: naming?.readOnly)
         if let allowedKeys { access.restrict([session.readWriteToken, session.readOnlyToken], to: allowedKeys) }
         sessions[session.id] = session
         byToken[session.readWriteToken] = (session, false)
@@ -97,7 +107,9 @@ public actor Relay {
         return session
     }
 
+    /// Forgets `session` and its tokens (once: a replaced session was dropped when its name was taken over).
     private func dropSession(_ session: RelaySession) {
+        guard sessions[session.id] === session else { return }
         sessions[session.id] = nil
         byToken[session.readWriteToken] = nil
         byToken[session.readOnlyToken] = nil
@@ -214,6 +226,10 @@ public actor Relay {
         } catch let error as SwiftMateError where error.code == .protocolViolation {
             try? await sender.send(.refused(code: .badRequest, reason: error.message))
             return
+        } catch let error as SwiftMateError where error.code == .refused {
+            logger.info("\(peer): a named session refused: \(error.message)")
+            try? await sender.send(.refused(code: .notAllowed, reason: error.message))
+            return
         } catch {
             logger.error("\(peer): cannot record the session, so it is refused: \(error)")
             try? await sender.send(.refused(code: .other, reason: "this relay records sessions and cannot record this one (\(error)); tell the relay's operator"))
@@ -233,6 +249,7 @@ public actor Relay {
             await session.end(reason: "the handshake with the host failed", exitStatus: -1)
             return
         }
+        session.onReplaced { Task { await sender.close() } }
         logger.info("session \(session.id) opened by host \(peer) (codec \(codec.name))")
         if session.frontends != nil {
             session.hostQueue.pushAlways(.notice("this session is recorded by the relay"))

@@ -25,7 +25,7 @@ public struct HostAccess: Sendable {
         return matched
     }
 
-    private static func sameInConstantTime(_ a: String, _ b: String) -> Bool {
+    static func sameInConstantTime(_ a: String, _ b: String) -> Bool {
         let x = Array(a.utf8), y = Array(b.utf8)
         var diff = x.count ^ y.count
         for i in 0..<max(x.count, y.count) { diff |= Int((i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0)) }

@@ -49,6 +49,9 @@ public struct RelayOptions: Sendable {
     public var viewerScreen: (@Sendable (_ session: (cols: UInt16, rows: UInt16), _ window: (cols: UInt16, rows: UInt16)) -> any JoinDisplay)?
 
     /// Who may open sessions (`relay.hosts`); nil: anyone who can reach the relay.
+    /// API key → namespace (`relay.access.api_keys`): a host sending one of these keys may open named sessions
+    /// `NAMESPACE/NAME` (`SessionNames`). Empty: no named sessions.
+    public var namespaces: [String: String] = [:]
     public var hostAccess: HostAccess?
 
     /// Session recording at the relay (`relay.recording`); nil records nothing.

@@ -30,10 +30,15 @@ final class RelaySession: Sendable {
     /// The relay-side frontends (the audit recorder), or nil.
     let frontends: FrontendHub?
 
-    init(id: String, cols: UInt16, rows: UInt16, options: RelayOptions, frontends: FrontendHub? = nil, logger: Logger) {
+    /// Closes the host's link when the session is replaced (a named session's owner connected again).
+    private let hostLinkCloser = Mutex<(@Sendable () -> Void)?>(nil)
+
+    /// A session with random tokens, or the given ones (a named session's).
+    init(id: String, cols: UInt16, rows: UInt16, options: RelayOptions, frontends: FrontendHub? = nil, logger: Logger,
+         readWriteToken: String? = nil, readOnlyToken: String? = nil) {
         self.id = id
-        self.readWriteToken = Tokens.make()
-        self.readOnlyToken = Tokens.make()
+        self.readWriteToken = readWriteToken ?? Tokens.make()
+        self.readOnlyToken = readOnlyToken ?? Tokens.make()
         self.options = options
         self.logger = logger
         self.frontends = frontends
@@ -109,6 +114,16 @@ final class RelaySession: Sendable {
     /// A viewer's window size changed: the host decides the session size.
     func viewerResized(_ viewerID: UInt32, cols: UInt16, rows: UInt16) {
         state.withLock { s in perform(s.machine.viewerResized(viewerID, cols: cols, rows: rows), &s) }
+    }
+
+    /// What closes the host's link (set by the link's owner once the session is open).
+    func onReplaced(_ close: @escaping @Sendable () -> Void) {
+        hostLinkCloser.withLock { $0 = close }
+    }
+
+    /// Closes the host's link (the session was replaced); its owner then ends the session as for a lost host.
+    func closeHostLink() {
+        hostLinkCloser.withLock { $0 }?()
     }
 
     /// Ends the session: every viewer gets `goodbye` and its queue closes; the frontends finish.
