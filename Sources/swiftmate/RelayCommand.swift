@@ -3,6 +3,7 @@ import ArgumentParser
 import Logging
 import SwiftMate
 import SwiftMateCore
+import SwiftMateSSH
 
 struct RelayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -39,6 +40,8 @@ struct RelayServeCommand: AsyncParsableCommand {
         let setup = try SwiftMateSetup.load(configPath: config, sshStateDirectory: stateDir)
         var options = setup.config.relay
         if let publicHost { options.publicHost = publicHost }
+        // Resume tickets are signed with a key kept beside the host keys, so a restarted relay takes its hosts back.
+        options.resumeTickets = try ResumeTickets(stateDirectory: stateDir ?? setup.config.stateDir ?? SSHTransport.defaultStateDirectory)
         let relay = try await RelayServer.start(setup: setup, listen: try listen.map { try Endpoint(parsing: $0) }, options: options, logger: logger)
         for e in relay.endpoints { logger.info("listening on \(e)") }
         await relay.wait()

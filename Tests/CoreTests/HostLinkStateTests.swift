@@ -14,15 +14,15 @@ import Testing
 }
 
 @Test func aLostLinkIsRetriedWithADoublingDelayThatResetsOnceTheRelayWasReached() {
-    var link = HostLinkState(relay: "tcp://r:7022", reconnect: true, initialDelay: 1)
+    var link = HostLinkState(relay: "tcp://r:7022", reconnect: true, initialDelay: 0.5)
     let unreachable = HostLinkState.Attempt.failed("cannot reach relay r:7022: connection refused")
     #expect(link.ended(unreachable, reached: false, finished: false, cancelled: false)
-            == .retry(seconds: 1, line: "cannot reach relay r:7022: connection refused; retrying in 1 s"))
-    #expect(link.ended(unreachable, reached: false, finished: false, cancelled: false) == .retry(seconds: 2, line: "cannot reach relay r:7022: connection refused; retrying in 2 s"))
+            == .retry(seconds: 0.5, line: "cannot reach relay r:7022: connection refused; retrying in 0.5 s"))
+    #expect(link.ended(unreachable, reached: false, finished: false, cancelled: false) == .retry(seconds: 1, line: "cannot reach relay r:7022: connection refused; retrying in 1 s"))
     for _ in 0..<6 { _ = link.ended(unreachable, reached: false, finished: false, cancelled: false) }
-    #expect(link.delay == 30, "the delay stops doubling at 30 s")
+    #expect(link.delay == 10, "the delay stops doubling at 10 s")
     #expect(link.ended(.closed, reached: true, finished: false, cancelled: false)
-            == .retry(seconds: 1, line: "lost the relay tcp://r:7022: the relay closed the link; reconnecting in 1 s (the shell goes on)"),
+            == .retry(seconds: 0.5, line: "lost the relay tcp://r:7022: the relay closed the link; reconnecting in 0.5 s (the shell goes on)"),
             "a link that was made starts the backoff again")
 }
 

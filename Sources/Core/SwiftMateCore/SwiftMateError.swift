@@ -28,6 +28,8 @@ public struct SwiftMateError: Error, Sendable, Equatable, CustomStringConvertibl
         case badRecording = "bad-recording"
         /// A limit shared by many connections is reached (the relay's handshake budget): try again later.
         case overloaded = "overloaded"
+        /// A host's resume ticket cannot bring its session back (the relay's `cannotResume`): start a new session.
+        case cannotResume = "cannot-resume"
     }
 
     /// What kind of failure.

@@ -13,10 +13,12 @@ public struct ClientHandshake: Sendable {
     }
 
     /// The relay's first message (nil: the link closed): the welcome, or the error that ends this connection
-    /// (`.refused` with the relay's reason, `.connectionLost`, `.protocolViolation`).
+    /// (`.refused` with the relay's reason, `.cannotResume` when a resume ticket was refused, `.connectionLost`,
+    /// `.protocolViolation`).
     public func answer(_ message: Message?) throws(SwiftMateError) -> Welcome {
         switch message {
         case .welcome(let welcome)?: return welcome
+        case .refused(.cannotResume, let reason)?: throw SwiftMateError(.cannotResume, reason)
         case .refused(_, let reason)?: throw SwiftMateError(.refused, reason)
         case nil: throw SwiftMateError(.connectionLost, "the relay closed the connection during the handshake")
         default: throw SwiftMateError(.protocolViolation, "the relay answered hello with something other than welcome")

@@ -51,8 +51,8 @@ public struct HostOptions: Sendable {
     public var sessionOptions: [String: String] = [:]
     /// Reconnect after losing the relay (with a new session and new connection strings).
     public var reconnect = true
-    /// Seconds between reconnect attempts (doubling up to 30).
-    public var reconnectDelaySeconds = 1
+    /// Seconds before the first reconnect attempt (doubling up to 10).
+    public var reconnectDelaySeconds = 0.5
     /// Largest frame accepted from the relay.
     public var maxFrameSize = Framing.defaultMaxFrameSize
     /// Most output bytes queued for the relay before the backlog is dropped (the host never waits).
@@ -86,6 +86,10 @@ public final class HostClient: Sendable {
     /// Where the terminal side puts output and size changes (`finish` puts the end).
     public let upstream: OutboundQueue<HostUpstream>
     private let finished = Mutex(false)
+    /// What binds the relay's resume tickets to this host (sent in every hello; never shown or logged).
+    private let resumeSecret = Tokens.make(length: 43)
+    /// The latest resume ticket the relay gave (nil: none yet, or the last one was refused).
+    private let ticket = Mutex<String?>(nil)
 
     /// A link to `options.relay` over `transport`; viewers joining and leaving are published to `frontends`.
     public init(transport: any Transport, registry: PluginRegistry, options: HostOptions, terminal: any HostTerminal,
@@ -132,6 +136,11 @@ public final class HostClient: Sendable {
                 attempt = try await connectOnce(size: size(), reached: &reached) ? .delivered : .closed
             } catch let error as SwiftMateError where error.code == .refused {
                 attempt = .refused(error.message)
+            } catch let error as SwiftMateError where error.code == .cannotResume {
+                // The session cannot come back (it ended, or the relay lost its key): a new one, with new tokens.
+                ticket.withLock { $0 = nil }
+                await note("the relay could not resume the session (\(error.message)); starting a new one with new connection strings")
+                continue
             } catch {
                 logger.debug("relay link error: \((error as? SwiftMateError)?.detail ?? String(reflecting: error))")
                 attempt = .failed((error as? SwiftMateError)?.message ?? "\(error)")
@@ -182,13 +191,18 @@ public final class HostClient: Sendable {
     /// The session over one connection, from hello to its end.
     private func share(over connection: Connection, size: (cols: UInt16, rows: UInt16), receiver: MessageReceiver,
                        sender: MessageSender) async throws -> Bool {
+        var helloOptions = options.sessionOptions
+        helloOptions[ResumeTickets.secretOption] = resumeSecret
+        if let held = ticket.withLock({ $0 }) { helloOptions[ResumeTickets.ticketOption] = held }
         let handshake = ClientHandshake(hello: Hello(role: .host, codecs: options.codecs, cols: size.cols, rows: size.rows,
-                                                     options: options.sessionOptions))
+                                                     options: helloOptions))
         try await sender.send(.hello(handshake.hello))
         let welcome = try handshake.answer(try await receiver.next())
+        let resumed = helloOptions[ResumeTickets.ticketOption] != nil
+        if !welcome.ticket.isEmpty { ticket.withLock { $0 = welcome.ticket } }
         try await startCodec(try registry.codec(welcome.codec), sender: sender, receiver: receiver, maxFrameSize: options.maxFrameSize)
         await status.connected(relay: options.relay.description, welcome: welcome)
-        await note("connected to \(options.relay) (session \(welcome.sessionID), codec \(welcome.codec))")
+        await note("\(resumed ? "resumed" : "connected to") \(options.relay) (session \(welcome.sessionID), codec \(welcome.codec))")
         for entry in welcome.connectionStrings {
             let (label, value) = JoinStrings.split(entry)
             await note("\(label): \(value)")

@@ -51,17 +51,19 @@ struct HostLinkState: Sendable {
         /// Stop without retrying; `note` for the log (nil: the end of the session, no news).
         case stop(note: String?)
         /// Say `line` (log and terminal), wait `seconds`, connect again.
-        case retry(seconds: Int, line: String)
+        case retry(seconds: Double, line: String)
     }
 
     private let relay: String
     private let reconnect: Bool
-    private let initialDelay: Int
-    /// The wait before the next retry: doubles after each, up to 30 s; back to the start once a link was made.
-    private(set) var delay: Int
+    private let initialDelay: Double
+    /// The wait before the next retry: doubles after each, up to `maxDelay`; back to the start once a link was made.
+    private(set) var delay: Double
+    /// The longest wait between retries.
+    static let maxDelay = 10.0
 
     /// The link to `relay` (for messages); with `reconnect`, lost links are retried after `initialDelay` seconds.
-    init(relay: String, reconnect: Bool, initialDelay: Int) {
+    init(relay: String, reconnect: Bool, initialDelay: Double) {
         self.relay = relay
         self.reconnect = reconnect
         self.initialDelay = initialDelay
@@ -90,8 +92,9 @@ struct HostLinkState: Sendable {
             return .stop(note: finished ? nil : lost) // at the session's end the relay closing is no news
         }
         // One line per attempt; the details of the error are at debug level.
-        let line = lost + (reached ? "; reconnecting in \(delay) s (the shell goes on)" : "; retrying in \(delay) s")
-        defer { delay = min(delay * 2, 30) }
+        let seconds = delay == delay.rounded() ? String(Int(delay)) : String(delay)
+        let line = lost + (reached ? "; reconnecting in \(seconds) s (the shell goes on)" : "; retrying in \(seconds) s")
+        defer { delay = min(delay * 2, Self.maxDelay) }
         return .retry(seconds: delay, line: line)
     }
 

@@ -1,4 +1,5 @@
 // The relay: accepts hosts and viewers on any transport, keeps the session registry, runs each link.
+import Foundation
 import Logging
 import Synchronization
 
@@ -6,11 +7,13 @@ import Synchronization
 ///
 /// Threading: an actor; `handle(_:)` runs one connection to its end and may be called concurrently.
 public actor Relay {
-    private let registry: PluginRegistry
-    private let options: RelayOptions
-    private let logger: Logger
-    private var sessions: [String: RelaySession] = [:]
-    private var byToken: [String: (session: RelaySession, readOnly: Bool)] = [:]
+    let registry: PluginRegistry
+    let options: RelayOptions
+    let logger: Logger
+    /// Live sessions by id (`Relay+Sessions.swift` opens and forgets them).
+    var sessions: [String: RelaySession] = [:]
+    /// Live sessions by token.
+    var byToken: [String: (session: RelaySession, readOnly: Bool)] = [:]
     private var advertised: [Endpoint] = []
     /// Schemes of the advertised endpoints whose transport proves viewers' keys (`Transport.provesPublicKeys`).
     private var keyProvingSchemes: Set<String> = []
@@ -23,7 +26,7 @@ public actor Relay {
     private nonisolated let serving = WaitGroup()
     /// The loop each live token's session is pinned to: its host connection's, when the host's transport runs it on
     /// a loop (see `loop(forToken:)`).
-    private nonisolated let loopsByToken = Mutex<[String: IOLoop]>([:])
+    nonisolated let loopsByToken = Mutex<[String: IOLoop]>([:])
 
     /// A relay using `registry` for codecs. With `executor`, every connection's tasks run there (an
     /// embedded relay shares its host's thread, so a keystroke crosses no thread between them).
@@ -66,59 +69,6 @@ public actor Relay {
     /// thread. Any thread; does not block.
     public nonisolated func loop(forToken token: String) -> IOLoop? {
         loopsByToken.withLock { $0[token] }
-    }
-
-    private func createSession(hello: Hello, hostLoop: IOLoop?) throws -> RelaySession? {
-        let naming = try SessionNaming.requested(by: hello, keys: options.namespaces)
-        guard sessions.count < options.maxSessions else { return nil }
-        let id = Tokens.make(length: 12)
-        let cols = hello.cols == 0 ? 80 : hello.cols, rows = hello.rows == 0 ? 24 : hello.rows
-        var hub: FrontendHub?
-        if let recording = options.recording, recording.applies(to: hello) {
-            let frontend = try registry.frontend(recording.frontend, options: recording.options,
-                                                 context: FrontendContext(side: "relay", sessionID: id))
-            let logger = self.logger
-            let created = FrontendHub(logger: logger) { text in logger.error("session \(id): \(text)") }
-            created.start([frontend], injector: ClosureInjector { _ in })
-            var environment: [String: String] = [:]
-            if let term = hello.options["term"] { environment["TERM"] = term }
-            created.publish(.start(SessionInfo(sessionID: id, cols: cols, rows: rows,
-                                               command: hello.options["command"].map { [$0] } ?? [], environment: environment)))
-            hub = created
-        }
-        let allowedKeys = try hello.options["authorized_keys"].map { try RelayAccess.parseKeys($0) }
-        // A named session that is live is replaced: its owner (a host with its namespace's key) connected again.
-        for token in [naming?.readWrite, naming?.readOnly].compactMap({ $0 }) {
-            guard let (old, _) = byToken[token] else { continue }
-            logger.info("session \(old.id) (\(old.readWriteToken)): replaced by a new host connection from its owner")
-            dropSession(old)
-            old.closeHostLink()
-            Task { await old.end(reason: "the session was replaced: its host connected again; reconnect with the same command", exitStatus: -1) }
-        }
-        let session = RelaySession(id: id, cols: cols, rows: rows, options: options, frontends: hub, logger: logger,
-                                   readWriteToken: naming?.readWrite, readOnlyToken: naming?.readOnly)
-        if let allowedKeys { access.restrict([session.readWriteToken, session.readOnlyToken], to: allowedKeys) }
-        sessions[session.id] = session
-        byToken[session.readWriteToken] = (session, false)
-        byToken[session.readOnlyToken] = (session, true)
-        if let hostLoop {
-            loopsByToken.withLock { $0[session.readWriteToken] = hostLoop; $0[session.readOnlyToken] = hostLoop }
-        }
-        return session
-    }
-
-    /// Forgets `session` and its tokens (once: a replaced session was dropped when its name was taken over).
-    private func dropSession(_ session: RelaySession) {
-        guard sessions[session.id] === session else { return }
-        sessions[session.id] = nil
-        byToken[session.readWriteToken] = nil
-        byToken[session.readOnlyToken] = nil
-        loopsByToken.withLock { $0[session.readWriteToken] = nil; $0[session.readOnlyToken] = nil }
-        access.forget([session.readWriteToken, session.readOnlyToken])
-    }
-
-    private func lookup(_ token: String) -> (session: RelaySession, readOnly: Bool)? {
-        byToken[token]
     }
 
     /// Runs one accepted connection until it ends. Never throws: failures close that connection only.
@@ -230,6 +180,10 @@ public actor Relay {
             logger.info("\(peer): a named session refused: \(error.message)")
             try? await sender.send(.refused(code: .notAllowed, reason: error.message))
             return
+        } catch let error as SwiftMateError where error.code == .cannotResume {
+            logger.info("\(peer): a session not resumed: \(error.message)")
+            try? await sender.send(.refused(code: .cannotResume, reason: error.message))
+            return
         } catch {
             logger.error("\(peer): cannot record the session, so it is refused: \(error)")
             try? await sender.send(.refused(code: .other, reason: "this relay records sessions and cannot record this one (\(error)); tell the relay's operator"))
@@ -240,9 +194,10 @@ public actor Relay {
             return
         }
         let strings = await connectionStrings(rw: session.readWriteToken, ro: session.readOnlyToken)
+        let ticket = await ticket(for: session, hello: hello)
         do {
             try await sender.send(.welcome(Welcome(codec: codec.name, sessionID: session.id, readWriteToken: session.readWriteToken,
-                                                   readOnlyToken: session.readOnlyToken, connectionStrings: strings)))
+                                                   readOnlyToken: session.readOnlyToken, connectionStrings: strings, ticket: ticket)))
             try await startCodec(codec, sender: sender, receiver: receiver, maxFrameSize: options.maxFrameSize)
         } catch {
             await dropSession(session)
@@ -265,6 +220,8 @@ public actor Relay {
                     case .goodbye(let reason, let status):
                         endReason = reason
                         exitStatus = status
+                        // The session is over: no ticket brings it back.
+                        options.resumeTickets?.ended(session.id)
                         break loop
                     case .keepalive, .notice: break
                     default:

@@ -47,6 +47,9 @@ public struct RelayOptions: Sendable {
     /// screen model of its own); nil sends such viewers the stream as it is. Given the session's and the
     /// window's sizes.
     public var viewerScreen: (@Sendable (_ session: (cols: UInt16, rows: UInt16), _ window: (cols: UInt16, rows: UInt16)) -> any JoinDisplay)?
+    /// Signs and checks hosts' resume tickets (from the relay's state directory); nil: no tickets, a lost host's
+    /// session is gone with it.
+    public var resumeTickets: ResumeTickets?
 
     /// Who may open sessions (`relay.hosts`); nil: anyone who can reach the relay.
     /// API key → namespace (`relay.access.api_keys`): a host sending one of these keys may open named sessions

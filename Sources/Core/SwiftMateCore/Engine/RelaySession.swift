@@ -30,12 +30,15 @@ final class RelaySession: Sendable {
     /// The relay-side frontends (the audit recorder), or nil.
     let frontends: FrontendHub?
 
+    /// Which link of the session this is (1 for a new one; a resumed session's counts on from its ticket's).
+    let generation: UInt64
     /// Closes the host's link when the session is replaced (a named session's owner connected again).
     private let hostLinkCloser = Mutex<(@Sendable () -> Void)?>(nil)
 
     /// A session with random tokens, or the given ones (a named session's).
     init(id: String, cols: UInt16, rows: UInt16, options: RelayOptions, frontends: FrontendHub? = nil, logger: Logger,
-         readWriteToken: String? = nil, readOnlyToken: String? = nil) {
+         readWriteToken: String? = nil, readOnlyToken: String? = nil, generation: UInt64 = 1) {
+        self.generation = generation
         self.id = id
         self.readWriteToken = readWriteToken ?? Tokens.make()
         self.readOnlyToken = readOnlyToken ?? Tokens.make()

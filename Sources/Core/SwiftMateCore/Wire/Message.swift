@@ -22,6 +22,9 @@ public enum RefusalCode: Int, Sendable, Equatable {
     case badRequest = 5
     /// The relay admits only listed hosts (`relay.hosts`) and this one proved no listed key.
     case notAllowed = 6
+    /// The host's resume ticket cannot bring its session back (forged, expired, ended, not this host's):
+    /// `reason` says which; the host starts a new session (new tokens) instead.
+    case cannotResume = 7
     /// Anything else; `reason` says what.
     case other = 99
 }
@@ -147,16 +150,20 @@ public struct Welcome: Sendable, Equatable {
     public var readOnlyToken: String
     /// Connection strings, `label=string` (hosts only), e.g. `tcp session=swiftmate join tcp://…`.
     public var connectionStrings: [String]
+    /// The resume ticket (hosts only; empty when the relay gives none): the host sends it back in the `hello` of its
+    /// next link to get the same session back (`ResumeTicket`).
+    public var ticket: String
 
     /// Makes a `Welcome`.
     public init(codec: String, sessionID: String, readOnly: Bool = false, readWriteToken: String = "",
-                readOnlyToken: String = "", connectionStrings: [String] = []) {
+                readOnlyToken: String = "", connectionStrings: [String] = [], ticket: String = "") {
         self.codec = codec
         self.sessionID = sessionID
         self.readOnly = readOnly
         self.readWriteToken = readWriteToken
         self.readOnlyToken = readOnlyToken
         self.connectionStrings = connectionStrings
+        self.ticket = ticket
     }
 }
 
