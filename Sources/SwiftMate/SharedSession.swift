@@ -166,6 +166,7 @@ public final class SharedSession: Sendable {
         // In-process there is no wire to save bytes on: compressing would only cost time (unless asked for).
         hostOptions.codecs = options.codecs ?? (embedded != nil ? ["none"] : config.hostCodecs)
         hostOptions.reconnect = config.reconnect
+        hostOptions.replayBytes = config.replayBytes
         hostOptions.loop = loop
         if !options.interactive { hostOptions.sessionOptions["headless"] = "true" }
         if config.recordAtRelay { hostOptions.sessionOptions["record"] = "true" }

@@ -52,7 +52,7 @@ private func message(_ yaml: String) -> String {
     #expect(message("host: {codecs: [lz5]}") == "bad.yaml: host.codecs[0]: 'lz5' is not allowed; allowed: fake, none")
     #expect(message("host: {relay: tcp://x:1}").contains("unknown transport 'tcp'"))
     #expect(message("host: {relay: tcp://x:1}").contains("known: memory"))
-    #expect(message("host: {colour: red}") == "bad.yaml: host.colour: unknown key 'colour'; allowed here: api_key, codecs, command, foreground_restart, frontends, headless_size, reconnect, record_at_relay, relay, relay_fingerprints, trust_on_first_use")
+    #expect(message("host: {colour: red}") == "bad.yaml: host.colour: unknown key 'colour'; allowed here: api_key, codecs, command, foreground_restart, frontends, headless_size, reconnect, record_at_relay, relay, relay_fingerprints, replay_bytes, trust_on_first_use")
     #expect(message("host: {headless_size: big}").contains("'big' is not a size"))
     #expect(message("relay: {limits: {max_viewers: -3}}").contains("relay.limits.max_viewers: '-3' is not a whole number"))
     #expect(message("host: {frontends: [recorder]}").contains("unknown frontend 'recorder'; known: memory"))

@@ -16,6 +16,7 @@ import Foundation
 ///   record_at_relay: false                              # ask the relay to record (relay.recording.mode: requested)
 ///   api_key: KEY                                        # for a relay that lists its hosts (relay.hosts.api_keys)
 ///   foreground_restart: true                            # -F: start the command again when it exits
+///   replay_bytes: 16777216                              # output kept until the relay acknowledges it, sent again after a lost link
 /// session:
 ///   authorized_keys: ~/.ssh/authorized_keys              # only these keys may join (rw and ro)
 ///   size_policy: smallest                               # smallest | host | largest | fixed COLSxROWS
@@ -76,6 +77,9 @@ public struct SwiftMateConfig: Sendable {
     /// `host.trust_on_first_use`: an interactive host asks once about a relay nothing is pinned for, and keeps its
     /// key in known_relays (as OpenSSH's known_hosts).
     public var trustOnFirstUse = true
+    /// `host.replay_bytes`: output sent to the relay and not yet acknowledged that the host keeps, to send again after
+    /// a lost link (past it the oldest goes, and viewers are told how much was skipped).
+    public var replayBytes = 16 << 20
     /// `host.foreground_restart`: a headless host (`-F`) starts the command again when it exits (tmate's
     /// `tmate-foreground-restart`).
     public var foregroundRestart = true
@@ -247,7 +251,8 @@ public struct SwiftMateConfig: Sendable {
 
     private mutating func readHost(_ host: ConfigNode, registry: PluginRegistry) throws {
         try host.checkKeys(["relay", "codecs", "headless_size", "reconnect", "command", "frontends", "record_at_relay", "api_key",
-                            "relay_fingerprints", "trust_on_first_use", "foreground_restart"])
+                            "relay_fingerprints", "trust_on_first_use", "foreground_restart", "replay_bytes"])
+        if let r = host["replay_bytes"] { replayBytes = try r.int(in: 65536...(1 << 30)) }
         if let t = host["trust_on_first_use"] { trustOnFirstUse = try t.bool() }
         if let r = host["foreground_restart"] { foregroundRestart = try r.bool() }
         if let f = host["relay_fingerprints"] { relayFingerprints = try f.fingerprints() }

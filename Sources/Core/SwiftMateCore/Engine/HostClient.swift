@@ -27,6 +27,8 @@ public enum HostUpstream: Sendable {
     case end(exitStatus: Int32)
     /// A keyframe the relay asked for.
     case keyframe(Keyframe)
+    /// A line for every viewer (output that had to be skipped).
+    case notice(String)
 }
 
 extension HostUpstream {
@@ -37,6 +39,7 @@ extension HostUpstream {
         case .resize(let cols, let rows): .resize(viewer: 0, cols: cols, rows: rows)
         case .keyframe(let k): .keyframe(k)
         case .end(let status): .goodbye(reason: "the shared command exited with status \(status)", exitStatus: status)
+        case .notice(let text): .notice(text)
         }
     }
 }
@@ -57,6 +60,9 @@ public struct HostOptions: Sendable {
     public var maxFrameSize = Framing.defaultMaxFrameSize
     /// Most output bytes queued for the relay before the backlog is dropped (the host never waits).
     public var upstreamQueueBytes = 32 << 20
+    /// Most output bytes sent and not yet acknowledged that are kept to send again after a lost link
+    /// (`host.replay_bytes`); past it the oldest go, and the viewers are told how much was skipped.
+    public var replayBytes = 16 << 20
     /// A batch of at least this many output bytes means bulk output (a full PTY read is 4 KiB).
     public var bulkThresholdBytes = 4000
     /// During bulk output, how long to let output gather before the next frame (0 turns it off).
@@ -90,6 +96,8 @@ public final class HostClient: Sendable {
     private let resumeSecret = Tokens.make(length: 43)
     /// The latest resume ticket the relay gave (nil: none yet, or the last one was refused).
     private let ticket = Mutex<String?>(nil)
+    /// Output sent and not yet acknowledged, sent again on the next link.
+    private let replay: Mutex<ReplayRing>
 
     /// A link to `options.relay` over `transport`; viewers joining and leaving are published to `frontends`.
     public init(transport: any Transport, registry: PluginRegistry, options: HostOptions, terminal: any HostTerminal,
@@ -101,6 +109,7 @@ public final class HostClient: Sendable {
         self.status = status
         self.frontends = frontends
         self.logger = logger
+        self.replay = Mutex(ReplayRing(capacity: options.replayBytes))
         self.upstream = OutboundQueue(limitBytes: options.upstreamQueueBytes) {
             switch $0 {
             case .output(_, let b): b.count
@@ -207,6 +216,14 @@ public final class HostClient: Sendable {
             let (label, value) = JoinStrings.split(entry)
             await note("\(label): \(value)")
         }
+        // What the last link had sent and the relay had not acknowledged goes again first (a new relay session follows
+        // the host's offsets, so nothing is doubled); then the pump sends what was queued meanwhile.
+        let (again, skipped) = replay.withLock { $0.take() }
+        if !again.isEmpty {
+            try await sender.send(again.map { Message.output(seq: $0.seq, bytes: $0.bytes) })
+            logger.debug("sent again \(again.reduce(0) { $0 + $1.bytes.count }) bytes the relay had not acknowledged")
+        }
+        if skipped > 0 { skippedOutput(skipped) }
         // The pump is a child task, so it runs wherever the caller prefers (the host's own executor).
         let (delivered, lost) = await withTaskGroup(of: Bool.self) { group -> (Bool, (any Error)?) in
             group.addTask {
@@ -233,10 +250,27 @@ public final class HostClient: Sendable {
         while let batch = await upstream.popAll(pacing: &pacing) {
             if Task.isCancelled { return false }
             let items = Self.merged(batch, maxChunk: maxChunk)
+            // Kept until the relay acknowledges it; a gap (the queue dropped output while the relay was slow or away)
+            // is told to the viewers and repainted with a keyframe.
+            let skipped = replay.withLock { ring -> UInt64 in
+                for case .output(let seq, let bytes) in items { ring.sent(seq: seq, bytes: bytes) }
+                return ring.takeSkipped()
+            }
             try await sender.send(items.map(\.message))
+            if skipped > 0 { skippedOutput(skipped) }
             if items.contains(where: { if case .end = $0 { true } else { false } }) { return true }
         }
         return true
+    }
+
+    /// Output had to be skipped: one notice for the viewers, then a keyframe behind the output already queued.
+    private func skippedOutput(_ bytes: UInt64) {
+        let text = "swiftmate: \(bytes) bytes of output were skipped (the relay was away or too slow); the screen is redrawn"
+        logger.warning("\(text)")
+        upstream.pushAlways(.notice(text))
+        if let keyframe = options.keyframes?(), keyframe.bytes.count <= options.maxFrameSize - 1024 {
+            upstream.pushAlways(.keyframe(keyframe))
+        }
     }
 
     /// `batch` with adjacent output joined into chunks of at most `maxChunk` bytes.
@@ -290,6 +324,8 @@ public final class HostClient: Sendable {
                     } else {
                         logger.warning("a keyframe of \(keyframe.bytes.count) bytes is over the frame limit; not sent")
                     }
+                case .acknowledged(let offset):
+                    replay.withLock { $0.ack(offset) }
                 case .lost(let reason):
                     throw SwiftMateError(.connectionLost, reason)
                 }

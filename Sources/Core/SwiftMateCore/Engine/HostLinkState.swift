@@ -18,6 +18,8 @@ struct HostLinkState: Sendable {
         case say(String)
         /// The relay wants a keyframe: queue one behind the output already queued.
         case sendKeyframe
+        /// The relay has the output up to `offset`: the replay ring may forget it.
+        case acknowledged(UInt64)
         /// The relay ended this connection, saying why.
         case lost(String)
     }
@@ -114,6 +116,8 @@ struct HostLinkState: Sendable {
             [.say(text)]
         case .keyframeRequest:
             [.sendKeyframe]
+        case .ack(let offset):
+            [.acknowledged(offset)]
         case .goodbye(let reason, _):
             [.lost("the relay closed the session: \(reason)")]
         default:

@@ -211,6 +211,14 @@ public actor Relay {
         }
         var endReason = "host disconnected"
         var exitStatus: Int32 = -1
+        // Every second the host hears how far the relay has its output (its replay ring shrinks to match).
+        let ticker = Task(executorPreference: hostLoop ?? executor) {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                session.tick()
+            }
+        }
+        defer { ticker.cancel() }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await Self.pump(session.hostQueue, to: sender, pacing: nil) }
             do {
@@ -223,7 +231,8 @@ public actor Relay {
                         // The session is over: no ticket brings it back.
                         options.resumeTickets?.ended(session.id)
                         break loop
-                    case .keepalive, .notice: break
+                    case .notice(let text): session.hostNotice(text)
+                    case .keepalive: break
                     default:
                         logger.debug("session \(session.id): ignoring \(message.typeNumber) from host")
                     }

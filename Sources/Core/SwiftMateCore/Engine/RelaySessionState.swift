@@ -49,6 +49,10 @@ struct RelaySessionState: Sendable {
     private var awaitingKeyframe: Set<UInt32> = []
     private(set) var ended = false
     private let maxViewers: Int
+    /// The offset the host was last told the relay has (`ack`).
+    private(set) var acked: UInt64 = 0
+    /// Output past `acked` that makes the relay acknowledge at once (else `tick` does, every second).
+    static let ackBytes: UInt64 = 1 << 20
 
     /// A session `id` of `cols`x`rows` keeping `tailBytes` of output past its latest keyframe.
     init(id: String, cols: UInt16, rows: UInt16, tailBytes: Int, maxViewers: Int) {
@@ -80,10 +84,29 @@ struct RelaySessionState: Sendable {
         }
         seq = end
         if cache.output(seq: hostSeq, bytes: bytes) == .requestKeyframe { actions.append(.toHost(.keyframeRequest)) }
+        if seq - acked >= Self.ackBytes { actions += ack() }
         actions.append(.publish(.output(seq: hostSeq, bytes: bytes)))
         let message = Message.output(seq: hostSeq, bytes: bytes)
         for id in members.keys.sorted() { actions.append(.output(viewer: id, message)) }
         return actions
+    }
+
+    /// Tells the host the relay has its output up to `seq`, when there is news.
+    private mutating func ack() -> [Action] {
+        guard seq > acked else { return [] }
+        acked = seq
+        return [.toHost(.ack(offset: seq))]
+    }
+
+    /// A notice from the host: to every viewer, and the relay's recording.
+    mutating func hostNotice(_ text: String) -> [Action] {
+        guard !ended else { return [] }
+        return [.publish(.marker(text))] + members.keys.sorted().map { .toViewer($0, .notice(text)) }
+    }
+
+    /// A second has passed: the host hears what the relay has (so its replay ring can shrink).
+    mutating func tick() -> [Action] {
+        ended ? [] : ack()
     }
 
     /// A keyframe from the host (asked for earlier).

@@ -72,12 +72,15 @@ public enum Message: Sendable, Equatable {
     case keepalive(millis: UInt64)
     /// Either way, before closing: why, and the command's exit status when it is one.
     case goodbye(reason: String, exitStatus: Int32)
-    /// Relay → viewer or host: a line to show a person (e.g. "output skipped").
+    /// Relay → viewer or host, or host → relay → viewers: a line to show a person (e.g. "output skipped").
     case notice(String)
     /// Host → relay → viewer: the screen as of output offset `seq`, as ANSI bytes (late joins, resyncs).
     case keyframe(Keyframe)
     /// Relay → host: send a fresh keyframe (the output since the last one has grown past the relay's bound).
     case keyframeRequest
+    /// Relay → host: the relay has the session's output up to stream offset `offset` (the host may forget what it
+    /// kept to send again after a lost link).
+    case ack(offset: UInt64)
 }
 
 /// A repaint of the whole screen as it was after the output before `seq`.

@@ -18,6 +18,7 @@ extension Message {
         case .notice: 10
         case .keyframe: 11
         case .keyframeRequest: 12
+        case .ack: 13
         }
     }
 
@@ -132,6 +133,8 @@ private final class Packer {
             array(5); uint(type); uint(k.seq); uint(UInt64(k.cols)); uint(UInt64(k.rows)); binary(k.bytes)
         case .keyframeRequest:
             array(1); uint(type)
+        case .ack(let offset):
+            array(2); uint(type); uint(offset)
         }
     }
 }

@@ -125,6 +125,7 @@ struct MessageReader {
         case 10: return .notice(try string(1))
         case 11: return .keyframe(Keyframe(seq: try offset(1), cols: try side(2, "cols"), rows: try side(3, "rows"), bytes: try binary(4)))
         case 12: return .keyframeRequest
+        case 13: return .ack(offset: try offset(1))
         default: return nil
         }
     }
