@@ -59,14 +59,16 @@ public struct SwiftMateSetup: Sendable {
     /// A join client for `url` (`SCHEME://HOST:PORT/TOKEN`) over the transport its scheme names, offering
     /// `codecs` (nil: `host.codecs`). Run it with your own `JoinTerminal` (`client.run(size:input:sizes:terminal:)`), or with
     /// `JoinRunner` from SwiftMateSystem for this process's terminal.
-    public func joinClient(url: String, codecs: [String]? = nil) throws -> JoinClient {
+    /// With `reconnect` (the default) a lost link is made again by itself, resuming from the last byte shown.
+    public func joinClient(url: String, codecs: [String]? = nil, reconnect: Bool = true) throws -> JoinClient {
         let endpoint = try Endpoint(parsing: url)
         guard !endpoint.path.isEmpty else {
             throw SwiftMateError(.badURL, "the URL has no token: expected \(endpoint.scheme)://\(endpoint.host):\(endpoint.port)/TOKEN")
         }
         let offered = codecs ?? config.hostCodecs
         for name in offered { try registry.requireCodec(name) }
-        return JoinClient(transport: try registry.transport(endpoint.scheme), registry: registry, endpoint: endpoint, codecs: offered)
+        return JoinClient(transport: try registry.transport(endpoint.scheme), registry: registry, endpoint: endpoint, codecs: offered,
+                          reconnect: reconnect)
     }
 
     /// Sets up logging for the process (call once, first): to stderr, or stdout, at `level` and above.

@@ -141,3 +141,56 @@ private func serve(_ connection: Connection, until bytes: Int, ackAt: UInt64?) a
     #expect(keyframes == 1)
     running.cancel()
 }
+
+@Test func aViewerComingBackGetsTheRestWithoutARepaintWhenItIsKept() throws {
+    var state = RelaySessionState(id: "s", cols: 80, rows: 24, tailBytes: 1 << 16, maxViewers: 10)
+    _ = try state.hostOutput(seq: 0, bytes: Array("0123456789".utf8))
+    func sent(_ actions: [RelaySessionState.Action]) -> [Message] {
+        actions.compactMap { if case .toViewer(_, let m) = $0 { m } else { nil } }
+    }
+    let joinedResumed = state.join(readOnly: true, peer: "p", cols: 80, rows: 24, link: .framed, resumeFrom: 4)
+    let (_, resumed) = try #require(joinedResumed)
+    #expect(sent(resumed) == [.resize(viewer: 0, cols: 80, rows: 24), .output(seq: 4, bytes: Array("456789".utf8))])
+    let joinedAhead = state.join(readOnly: true, peer: "p", cols: 80, rows: 24, link: .framed, resumeFrom: 10)
+    let (_, ahead) = try #require(joinedAhead)
+    #expect(sent(ahead) == [.resize(viewer: 0, cols: 80, rows: 24)], "a viewer that has it all gets only what comes next")
+    // Output before what the relay keeps (a restarted relay): a repaint, as any joiner gets.
+    var later = RelaySessionState(id: "s", cols: 80, rows: 24, tailBytes: 1 << 16, maxViewers: 10)
+    _ = try later.hostOutput(seq: 500, bytes: Array("abc\r\n".utf8))
+    let joinedBehind = later.join(readOnly: true, peer: "p", cols: 80, rows: 24, link: .framed, resumeFrom: 100)
+    let (_, behind) = try #require(joinedBehind)
+    #expect(sent(behind).contains { if case .keyframe = $0 { true } else { false } })
+}
+
+@Test func aJoinClientComesBackByItselfAndShowsEachByteOnce() async throws {
+    let relay = try await FakeRelay()
+    var endpoint = relay.endpoint
+    endpoint.path = "token"
+    let client = JoinClient(transport: relay.transport, registry: PluginRegistry(), endpoint: endpoint, codecs: ["none"], reconnect: true)
+    let terminal = FakeViewerTerminal()
+    let (input, typing) = AsyncStream<[UInt8]>.makeStream()
+    let running = Task { try await client.run(size: (80, 24), input: input, sizes: AsyncStream { _ in }, terminal: terminal) }
+    var links = relay.links.makeAsyncIterator()
+    // The first link shows 0..<10 and dies.
+    let first = try #require(await links.next())
+    var receiver = MessageReceiver(first), sender = MessageSender(first.outbound)
+    guard case .hello(let hello)? = try await receiver.next() else { Issue.record("no hello"); return }
+    #expect(hello.options[JoinClient.resumeOption] == nil)
+    try await sender.send(.welcome(Welcome(codec: "none", sessionID: "s", readOnly: true)))
+    try await sender.send([.output(seq: 0, bytes: Array("0123456789".utf8))])
+    #expect(await eventually { terminal.text == "0123456789" })
+    await first.outbound.close()
+    // The next link: the client says where it stood; what it gets again from before that is not shown twice.
+    let second = try #require(await links.next())
+    receiver = MessageReceiver(second)
+    sender = MessageSender(second.outbound)
+    guard case .hello(let again)? = try await receiver.next() else { Issue.record("no hello"); return }
+    #expect(again.options[JoinClient.resumeOption] == "10")
+    try await sender.send(.welcome(Welcome(codec: "none", sessionID: "s", readOnly: true)))
+    try await sender.send([.output(seq: 6, bytes: Array("6789abc".utf8)), .output(seq: 13, bytes: Array("def".utf8)),
+                           .goodbye(reason: "the end", exitStatus: 0)])
+    let outcome = try await running.value
+    #expect(terminal.text == "0123456789abcdef")
+    #expect(outcome.reason == "the end")
+    typing.finish()
+}

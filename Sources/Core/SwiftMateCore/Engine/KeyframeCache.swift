@@ -90,6 +90,14 @@ struct KeyframeCache {
     /// Whether everything since the stream's start is kept (a joiner replays it all after a reset).
     var replaysFromStart: Bool { keyframe == nil && base == 0 }
 
+    /// The output from `offset` to the live stream, when it is kept (a viewer resuming where it was); an offset past
+    /// the end gives nothing (the live stream brings it there). Nil when `offset` is before what is kept.
+    func output(from offset: UInt64) -> [UInt8]? {
+        guard offset >= base else { return nil }
+        guard offset < end else { return [] }
+        return Array(since[Int(offset - base)...])
+    }
+
     /// The repaint and output that bring a fresh terminal to the live stream.
     func catchUp(cols: UInt16, rows: UInt16) -> CatchUp {
         if let keyframe { return CatchUp(repaint: keyframe, seq: base, bytes: since) }

@@ -269,7 +269,9 @@ public actor Relay {
             try await sender.send(.welcome(Welcome(codec: codec.name, sessionID: session.id, readOnly: readOnly)))
             try await startCodec(codec, sender: sender, receiver: receiver, maxFrameSize: options.maxFrameSize)
         } catch { return }
-        guard let viewer = session.addViewer(readOnly: readOnly, peer: peer, cols: hello.cols, rows: hello.rows) else {
+        // A join client coming back says how far it had shown the output (`resume_offset`).
+        let resumeFrom = hello.options[JoinClient.resumeOption].flatMap { UInt64($0) }.map { min($0, WireLimits.maxStreamOffset) }
+        guard let viewer = session.addViewer(readOnly: readOnly, peer: peer, cols: hello.cols, rows: hello.rows, resumeFrom: resumeFrom) else {
             try? await sender.send(.goodbye(reason: "this session has reached its viewer limit", exitStatus: -1))
             return
         }

@@ -99,9 +99,11 @@ final class RelaySession: Sendable {
     }
 
     /// Adds a viewer; its queue starts with the session size, a keyframe and the output since, then live output.
-    func addViewer(readOnly: Bool, peer: String, cols: UInt16, rows: UInt16, link: ViewerLink = .framed) -> RelayViewer? {
+    func addViewer(readOnly: Bool, peer: String, cols: UInt16, rows: UInt16, link: ViewerLink = .framed,
+                   resumeFrom: UInt64? = nil) -> RelayViewer? {
         state.withLock { s -> RelayViewer? in
-            guard let (member, actions) = s.machine.join(readOnly: readOnly, peer: peer, cols: cols, rows: rows, link: link) else { return nil }
+            guard let (member, actions) = s.machine.join(readOnly: readOnly, peer: peer, cols: cols, rows: rows, link: link,
+                                                         resumeFrom: resumeFrom) else { return nil }
             let queue = OutboundQueue<Message>(limitBytes: options.viewerQueueBytes, size: { $0.approximateSize })
             s.queues[member.id] = queue
             perform(actions, &s)

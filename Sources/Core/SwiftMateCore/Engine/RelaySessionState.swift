@@ -160,24 +160,39 @@ struct RelaySessionState: Sendable {
         return actions
     }
 
-    /// A viewer joins with its window size; nil when the session has ended or has its limit of viewers.
-    mutating func join(readOnly: Bool, peer: String, cols: UInt16, rows: UInt16, link: ViewerLink) -> (Member, [Action])? {
+    /// A viewer joins with its window size; nil when the session has ended or has its limit of viewers. `resumeFrom`:
+    /// a viewer coming back that has shown the output up to there gets the rest, with no repaint, when it is kept.
+    mutating func join(readOnly: Bool, peer: String, cols: UInt16, rows: UInt16, link: ViewerLink,
+                       resumeFrom: UInt64? = nil) -> (Member, [Action])? {
         let (cols, rows) = (WireLimits.clampSide(cols), WireLimits.clampSide(rows))
         guard !ended, members.count < maxViewers else { return nil }
         let member = Member(id: nextViewerID, readOnly: readOnly, peer: peer, link: link, cols: cols, rows: rows)
         nextViewerID += 1
         members[member.id] = member
+        if let resumeFrom, let rest = cache.output(from: resumeFrom) {
+            // It saw everything before `resumeFrom`: the rest, then live (it drops what it has already shown).
+            var actions: [Action] = [.toViewer(member.id, .resize(viewer: 0, cols: self.cols, rows: self.rows))]
+            if !rest.isEmpty { actions.append(.toViewer(member.id, .output(seq: resumeFrom, bytes: rest))) }
+            return (member, actions + joined(member))
+        }
         var actions = catchUp(member.id)
         if !cache.hasKeyframe && !cache.replaysFromStart {
             // Only recent output could be replayed: ask the host now and repaint this viewer when it answers.
             awaitingKeyframe.insert(member.id)
             if cache.requestNow() == .requestKeyframe { actions.append(.toHost(.keyframeRequest)) }
         }
-        actions.append(.toHost(.viewerJoined(viewer: member.id, readOnly: readOnly, peer: peer, count: UInt32(members.count))))
-        actions.append(.publish(.viewerJoined(viewer: member.id, readOnly: readOnly, peer: peer)))
-        if !readOnly && cols > 0 && rows > 0 { actions.append(.toHost(.resize(viewer: member.id, cols: cols, rows: rows))) }
-        actions.append(.log("viewer \(member.id) joined session \(id) from \(peer)\(readOnly ? " (read-only)" : "")"))
-        return (member, actions)
+        return (member, actions + joined(member))
+    }
+
+    /// What every join tells: the host (and its size policy), the frontends, the log.
+    private func joined(_ member: Member) -> [Action] {
+        var actions: [Action] = [.toHost(.viewerJoined(viewer: member.id, readOnly: member.readOnly, peer: member.peer, count: UInt32(members.count))),
+                                 .publish(.viewerJoined(viewer: member.id, readOnly: member.readOnly, peer: member.peer))]
+        if !member.readOnly && member.cols > 0 && member.rows > 0 {
+            actions.append(.toHost(.resize(viewer: member.id, cols: member.cols, rows: member.rows)))
+        }
+        actions.append(.log("viewer \(member.id) joined session \(id) from \(member.peer)\(member.readOnly ? " (read-only)" : "")"))
+        return actions
     }
 
     /// A viewer's queue overflowed: its backlog is gone; it is repainted from the keyframe and goes on live.
