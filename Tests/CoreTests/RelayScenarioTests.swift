@@ -41,7 +41,7 @@ extension ScenarioRelay {
     let task = h.join(token: await h.token(status, readOnly: true), terminal: view, input: AsyncStream { _ in })
     #expect(await eventually { view.text.hasSuffix("line 19\r\n") })
     #expect(view.text.hasPrefix("\u{1b}cline "))
-    #expect(view.text.count <= 34)
+    #expect(view.text.count <= 34, "\(view.text.debugDescription)")
     host.finish(exitStatus: 0)
     _ = try await task.value
     await h.stop()

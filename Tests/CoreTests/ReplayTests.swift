@@ -11,20 +11,26 @@ import SwiftMateTestSupport
     ring.ack(2)
     #expect(ring.start == 2 && ring.end == 6)
     ring.sent(seq: 6, bytes: Array("ghij".utf8))
-    var (chunks, skipped) = ring.take(chunk: 3)
-    #expect(chunks.map(\.seq) == [2, 5, 8] && chunks.flatMap(\.bytes) == Array("cdefghij".utf8) && skipped == 0)
-    // Full: the oldest go, and are counted once.
+    var (chunks, lost) = ring.take(chunk: 3)
+    #expect(chunks.map(\.seq) == [2, 5, 8] && chunks.flatMap(\.bytes) == Array("cdefghij".utf8) && lost == 0)
+    // Full: the oldest go; acknowledged later they were not lost...
     ring.sent(seq: 10, bytes: Array("klmn".utf8))
     #expect(ring.start == 4 && ring.end == 14 && ring.count == 10)
-    (chunks, skipped) = ring.take()
-    #expect(skipped == 2 && chunks.flatMap(\.bytes) == Array("efghijklmn".utf8))
-    #expect(ring.take().skipped == 0)
-    // A jump ahead (the queue dropped output) is a gap; acknowledging past the end empties the ring.
-    ring.sent(seq: 20, bytes: Array("uv".utf8))
-    #expect(ring.takeSkipped() == 6 && ring.start == 20)
+    ring.ack(5)
+    #expect(ring.take().lost == 0)
+    // ...but let go without an acknowledgement, they are counted once, when the ring is sent again.
+    ring.sent(seq: 14, bytes: Array("opqrst".utf8))
+    (chunks, lost) = ring.take()
+    #expect(lost == 5 && chunks.flatMap(\.bytes) == Array("klmnopqrst".utf8))
+    #expect(ring.take().lost == 0)
+    #expect(ring.takeSkipped() == 0, "evicting is no skip while the link lives")
+    // A jump ahead (the queue dropped output) is skipped at once; acknowledging past the end empties the ring.
+    ring.sent(seq: 26, bytes: Array("uv".utf8))
+    #expect(ring.takeSkipped() == 6 && ring.start == 26)
+    #expect(ring.take().lost == 0, "a jump is not counted twice")
     ring.ack(100)
-    #expect(ring.count == 0 && ring.end == 22)
-    ring.sent(seq: 22, bytes: Array("w".utf8))
+    #expect(ring.count == 0 && ring.end == 28)
+    ring.sent(seq: 28, bytes: Array("w".utf8))
     #expect(ring.takeSkipped() == 0)
 }
 

@@ -2,7 +2,7 @@
 // another host's and ended sessions' tickets are refused with the reason; the key and the ended list survive restarts.
 import Foundation
 import Testing
-import SwiftMateCore
+@testable import SwiftMateCore
 import SwiftMateTestSupport
 
 private func sample(_ issued: UInt64 = UInt64(Date().timeIntervalSince1970)) -> ResumeTicket {
@@ -68,20 +68,26 @@ private func hello(_ h: Harness, _ options: [String: String]) async throws -> (M
     let (answer, sender, _) = try await hello(h, [ResumeTickets.secretOption: "secret-of-host-a"])
     guard case .welcome(let first)? = answer else { Issue.record("\(String(describing: answer))"); return }
     #expect(!first.ticket.isEmpty)
-    // The link is lost; the host comes back with its ticket: the same session, the same tokens, a new ticket.
+    // A viewer is there; the host's output reaches it.
+    let view = FakeViewerTerminal()
+    let (input, typing) = AsyncStream<[UInt8]>.makeStream()
+    let viewer = h.join(token: first.readWriteToken, terminal: view, input: input)
+    try await sender.send([.output(seq: 0, bytes: Array("before\r\n".utf8))])
+    #expect(await eventually { view.text.contains("before") }, "\(view.text)")
+    // The link is lost: the session waits for its host, the viewer stays.
     await sender.close()
-    #expect(await eventually { await h.relay.sessionCount == 0 })
+    try await Task.sleep(for: .milliseconds(100))
+    #expect(await h.relay.sessionCount == 1)
+    // The host comes back with its ticket: the same session, the same tokens, a new ticket, and where the relay
+    // stands; what it sends from there reaches the viewer that stayed.
     let (again, sender2, _) = try await hello(h, [ResumeTickets.secretOption: "secret-of-host-a", ResumeTickets.ticketOption: first.ticket])
     guard case .welcome(let second)? = again else { Issue.record("\(String(describing: again))"); return }
     #expect(second.sessionID == first.sessionID && second.readWriteToken == first.readWriteToken && second.readOnlyToken == first.readOnlyToken)
     #expect(!second.ticket.isEmpty && second.ticket != first.ticket)
-
-    // A viewer that joins with the old token sees the resumed session.
-    let view = FakeViewerTerminal()
-    let (input, typing) = AsyncStream<[UInt8]>.makeStream()
-    let viewer = h.join(token: first.readWriteToken, terminal: view, input: input)
-    try await sender2.send([.output(seq: 5000, bytes: Array("resumed-output\r\n".utf8))])
+    #expect(second.streamOffset == 8)
+    try await sender2.send([.output(seq: 8, bytes: Array("resumed-output\r\n".utf8))])
     #expect(await eventually { view.text.contains("resumed-output") }, "\(view.text)")
+    #expect(view.text.components(separatedBy: "before").count == 2, "nothing shown twice: \(view.text.debugDescription)")
     typing.finish()
     viewer.cancel()
 
@@ -110,4 +116,38 @@ private func hello(_ h: Harness, _ options: [String: String]) async throws -> (M
     let older: [UInt8] = [0x97, 0x01, 0xa3] + Array("lz4".utf8) + [0xa2] + Array("id".utf8) + [0xc2, 0xa2] + Array("rw".utf8)
         + [0xa2] + Array("ro".utf8) + [0x90]
     #expect(try Message.decode(older) == .welcome(Welcome(codec: "lz4", sessionID: "id", readWriteToken: "rw", readOnlyToken: "ro")))
+}
+
+@Test func whileTheHostIsAwayViewersStayTheirTypingIsDroppedAndTheHostHearsOfThemWhenBack() throws {
+    var state = RelaySessionState(id: "s", cols: 80, rows: 24, tailBytes: 1 << 16, maxViewers: 10)
+    _ = try state.hostOutput(seq: 0, bytes: Array("x\r\n".utf8))
+    let joined = state.join(readOnly: false, peer: "v", cols: 90, rows: 30, link: .framed)
+    let (viewer, _) = try #require(joined)
+    let away = state.hostAway()
+    #expect(away.contains(.toViewer(viewer.id, .notice("swiftmate: the host's link is lost; waiting for it to come back"))))
+    #expect(state.hostAway().isEmpty, "told once")
+    #expect(!state.input(from: viewer.id, bytes: [0x61]).contains { if case .inputToHost = $0 { true } else { false } })
+    let back = state.hostBack()
+    #expect(back.contains(.toHost(.viewerJoined(viewer: viewer.id, readOnly: false, peer: "v", count: 1))))
+    #expect(back.contains(.toHost(.resize(viewer: viewer.id, cols: 90, rows: 30))))
+    #expect(back.contains(.toHost(.keyframeRequest)), "the new link is asked for the keyframe the relay lacks")
+    #expect(back.contains(.toViewer(viewer.id, .notice("swiftmate: the host is back"))))
+    #expect(state.input(from: viewer.id, bytes: [0x61]).contains(.inputToHost(viewer: viewer.id, bytes: [0x61])))
+}
+
+@Test func aSessionWhoseHostDoesNotComeBackEndsAfterTheGrace() async throws {
+    var options = RelayOptions()
+    options.resumeTickets = ResumeTickets()
+    options.resumeGraceSeconds = 1
+    let h = try await Harness(options: options)
+    let (answer, sender, _) = try await hello(h, [ResumeTickets.secretOption: "secret"])
+    guard case .welcome(let w)? = answer else { Issue.record("\(String(describing: answer))"); return }
+    let view = FakeViewerTerminal()
+    let viewer = h.join(token: w.readOnlyToken, terminal: view, input: AsyncStream { _ in })
+    #expect(await eventually { await h.relay.sessionCount == 1 })
+    await sender.close()
+    let outcome = try await viewer.value
+    #expect(outcome.reason.contains("the host did not come back within 1 s"), "\(outcome)")
+    #expect(await h.relay.sessionCount == 0)
+    await h.stop()
 }

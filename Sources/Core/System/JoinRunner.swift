@@ -44,6 +44,11 @@ public final class JoinRunner: JoinTerminal, Sendable {
     /// Shows a notice on the bottom line for a few seconds; what it covered is drawn again when it goes.
     public func showMessage(_ text: String) {
         guard let screen else {
+            // Output to a file or a pipe carries the session's bytes only: the message goes to standard error.
+            guard isatty(1) == 1 else {
+                _ = FileDescriptorIO.writeAll(2, Array("swiftmate: \(text.replacingOccurrences(of: "swiftmate: ", with: ""))\n".utf8))
+                return
+            }
             write(LocalTerminal.statusLine(text, row: LocalTerminal.size()?.rows ?? 24))
             return
         }

@@ -289,7 +289,9 @@ public struct SwiftMateConfig: Sendable {
         if let c = node["codecs"] { relay.codecs = try Self.codecList(c, registry: registry) }
         if let limits = node["limits"] {
             try limits.checkKeys(["viewer_queue_bytes", "host_queue_bytes", "max_sessions", "max_viewers", "tail_bytes", "max_frame_bytes",
-                                  "hello_bytes", "handshake_bytes", "handshakes_per_address", "hello_timeout_seconds", "inbound_bytes"])
+                                  "hello_bytes", "handshake_bytes", "handshakes_per_address", "hello_timeout_seconds", "inbound_bytes",
+                                  "resume_grace_seconds"])
+            if let v = limits["resume_grace_seconds"] { relay.resumeGraceSeconds = try v.int(in: 0...86_400) }
             if let v = limits["viewer_queue_bytes"] { relay.viewerQueueBytes = try v.int(in: 65536...(1 << 30)) }
             if let v = limits["max_sessions"] { relay.maxSessions = try v.int(in: 1...1_000_000) }
             if let v = limits["max_viewers"] { relay.maxViewersPerSession = try v.int(in: 1...100_000) }

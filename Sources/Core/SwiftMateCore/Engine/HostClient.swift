@@ -98,6 +98,8 @@ public final class HostClient: Sendable {
     private let ticket = Mutex<String?>(nil)
     /// Output sent and not yet acknowledged, sent again on the next link.
     private let replay: Mutex<ReplayRing>
+    /// Sizes, keyframes, notices or the end a link took from the upstream queue and could not send: the next link's.
+    private let carried = Mutex<[HostUpstream]>([])
 
     /// A link to `options.relay` over `transport`; viewers joining and leaving are published to `frontends`.
     public init(transport: any Transport, registry: PluginRegistry, options: HostOptions, terminal: any HostTerminal,
@@ -212,13 +214,19 @@ public final class HostClient: Sendable {
         try await startCodec(try registry.codec(welcome.codec), sender: sender, receiver: receiver, maxFrameSize: options.maxFrameSize)
         await status.connected(relay: options.relay.description, welcome: welcome)
         await note("\(resumed ? "resumed" : "connected to") \(options.relay) (session \(welcome.sessionID), codec \(welcome.codec))")
+        if resumed { terminal.showMessage("swiftmate: back: the session goes on, same connection strings") }
         for entry in welcome.connectionStrings {
             let (label, value) = JoinStrings.split(entry)
             await note("\(label): \(value)")
         }
         // What the last link had sent and the relay had not acknowledged goes again first (a new relay session follows
         // the host's offsets, so nothing is doubled); then the pump sends what was queued meanwhile.
-        let (again, skipped) = replay.withLock { $0.take() }
+        // The relay says where it stands (a session it kept while the host was away: the offset it has; a new or
+        // restarted relay's: 0), so what goes again starts exactly after it.
+        let (again, skipped) = replay.withLock { ring in
+            ring.ack(welcome.streamOffset)
+            return ring.take()
+        }
         if !again.isEmpty {
             try await sender.send(again.map { Message.output(seq: $0.seq, bytes: $0.bytes) })
             logger.debug("sent again \(again.reduce(0) { $0 + $1.bytes.count }) bytes the relay had not acknowledged")
@@ -247,18 +255,33 @@ public final class HostClient: Sendable {
     private func pumpUpstream(_ sender: MessageSender) async throws -> Bool {
         let maxChunk = 64 << 10
         var pacing = BulkPacing(bulkBytes: options.bulkThresholdBytes, pause: .microseconds(options.coalesceMicros))
-        while let batch = await upstream.popAll(pacing: &pacing) {
-            if Task.isCancelled { return false }
-            let items = Self.merged(batch, maxChunk: maxChunk)
-            // Kept until the relay acknowledges it; a gap (the queue dropped output while the relay was slow or away)
-            // is told to the viewers and repainted with a keyframe.
+        // What the last link took from the queue and could not send, besides output (which its replay ring has).
+        var items = carried.withLock { carried in defer { carried = [] }; return carried }
+        while true {
+            if items.isEmpty {
+                guard let batch = await upstream.popAll(pacing: &pacing) else { break }
+                items = Self.merged(batch, maxChunk: maxChunk)
+            }
+            // Kept until the relay acknowledges it (and sent again by the next link if this one goes now); a gap (the
+            // queue dropped output while the relay was slow or away) is told to the viewers and repainted.
             let skipped = replay.withLock { ring -> UInt64 in
                 for case .output(let seq, let bytes) in items { ring.sent(seq: seq, bytes: bytes) }
                 return ring.takeSkipped()
             }
-            try await sender.send(items.map(\.message))
+            let others = items.filter { if case .output = $0 { false } else { true } }
+            if Task.isCancelled {
+                carried.withLock { $0 = others }
+                return false
+            }
+            do {
+                try await sender.send(items.map(\.message))
+            } catch {
+                carried.withLock { $0 = others }
+                throw error
+            }
             if skipped > 0 { skippedOutput(skipped) }
             if items.contains(where: { if case .end = $0 { true } else { false } }) { return true }
+            items = []
         }
         return true
     }

@@ -71,7 +71,8 @@ public struct JoinClient: Sendable {
                     sizes: AsyncStream<(cols: UInt16, rows: UInt16)>, terminal: any JoinTerminal,
                     onWelcome: @Sendable (Welcome) -> Void = { _ in }) async throws -> JoinOutcome {
         let link = LinkState(size: size)
-        let upstream = Task {
+        // Keystrokes and sizes go up from the first join on (typed before it, they wait in `input`).
+        let startUpstream = { Task {
             var inputEnded = true
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
@@ -99,15 +100,21 @@ public struct JoinClient: Sendable {
                 try? await sender.send(.goodbye(reason: "detached", exitStatus: -1))
                 await sender.close()
             }
-        }
-        defer { upstream.cancel() }
+        } }
+        var upstream: Task<Void, Never>?
+        defer { upstream?.cancel() }
         var joined = false
         var lostSince: ContinuousClock.Instant?
         var delay = 0.5
         while true {
             do {
                 return try await connectOnce(link, terminal: terminal) { welcome in
-                    if !joined { onWelcome(welcome) } else { terminal.showMessage("swiftmate: back in the session") }
+                    if !joined {
+                        onWelcome(welcome)
+                        upstream = startUpstream()
+                    } else {
+                        terminal.showMessage("swiftmate: back in the session")
+                    }
                     joined = true
                     lostSince = nil
                     delay = 0.5
@@ -149,9 +156,9 @@ public struct JoinClient: Sendable {
             await sender.close()
             throw error
         }
-        welcomed(welcome)
         link.sender.withLock { $0 = sender }
         defer { link.sender.withLock { $0 = nil } }
+        welcomed(welcome)
         if link.detached.withLock({ $0 }) {
             try? await sender.send(.goodbye(reason: "detached", exitStatus: -1))
             await sender.close()

@@ -84,6 +84,11 @@ struct KeyframeCache {
         return .requestKeyframe
     }
 
+    /// Forgets that a keyframe was asked for (the host that was asked is gone; ask its successor).
+    mutating func forgetRequest() {
+        requested = false
+    }
+
     /// Whether a keyframe is at hand.
     var hasKeyframe: Bool { keyframe != nil }
 

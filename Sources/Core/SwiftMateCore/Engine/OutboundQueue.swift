@@ -111,6 +111,14 @@ public final class OutboundQueue<Item: Sendable>: Sendable {
     /// Bytes queued now.
     public var queuedBytes: Int { state.withLock { $0.bytes } }
 
+    /// Drops everything queued (what was for a consumer that is gone).
+    public func discardAll() {
+        state.withLock { s in
+            s.items.removeAll()
+            s.bytes = 0
+        }
+    }
+
     /// Stops the queue: pushes are dropped, the consumer gets what is left and then nil.
     public func close() {
         let waiter = state.withLock { s -> UnsafeContinuation<[Item]?, Never>? in

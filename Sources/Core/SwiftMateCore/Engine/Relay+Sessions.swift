@@ -2,11 +2,29 @@
 import Foundation
 
 extension Relay {
+    /// A session opened for a host link: new, or one it resumed that the relay still has (`reattached`: its viewers are
+    /// still there), and the generation the link's tickets carry.
+    struct OpenedSession {
+        var session: RelaySession
+        var reattached: Bool
+        var generation: UInt64
+    }
+
     /// Opens the session `hello` asks for: new (random tokens), named (`SessionNames`) or resumed (`ResumeTickets`); nil at
     /// the session limit; throws `refused` or `cannotResume` saying why not.
-    func createSession(hello: Hello, hostLoop: IOLoop?) throws -> RelaySession? {
+    func createSession(hello: Hello, hostLoop: IOLoop?) throws -> OpenedSession? {
         let naming = try SessionNaming.requested(by: hello, keys: options.namespaces)
         let resumed = try resumedTicket(hello, naming: naming)
+        let generation = resumed.map { $0.generation + 1 } ?? 1
+        if let resumed, let existing = sessions[resumed.sessionID] {
+            // The relay still has it (the link was lost, or is stale and closed now): the host takes it back, viewers
+            // and all.
+            existing.closeHostLink()
+            if let hostLoop {
+                loopsByToken.withLock { $0[existing.readWriteToken] = hostLoop; $0[existing.readOnlyToken] = hostLoop }
+            }
+            return OpenedSession(session: existing, reattached: true, generation: generation)
+        }
         guard sessions.count < options.maxSessions else { return nil }
         let id = resumed?.sessionID ?? Tokens.make(length: 12)
         let cols = hello.cols == 0 ? 80 : hello.cols, rows = hello.rows == 0 ? 24 : hello.rows
@@ -36,7 +54,7 @@ extension Relay {
         }
         let session = RelaySession(id: id, cols: cols, rows: rows, options: options, frontends: hub, logger: logger,
                                    readWriteToken: naming?.readWrite ?? resumed?.readWriteToken,
-                                   readOnlyToken: naming?.readOnly ?? resumed?.readOnlyToken, generation: resumed.map { $0.generation + 1 } ?? 1)
+                                   readOnlyToken: naming?.readOnly ?? resumed?.readOnlyToken, generation: generation)
         if let allowedKeys { access.restrict([session.readWriteToken, session.readOnlyToken], to: allowedKeys) }
         sessions[session.id] = session
         byToken[session.readWriteToken] = (session, false)
@@ -44,7 +62,7 @@ extension Relay {
         if let hostLoop {
             loopsByToken.withLock { $0[session.readWriteToken] = hostLoop; $0[session.readOnlyToken] = hostLoop }
         }
-        return session
+        return OpenedSession(session: session, reattached: false, generation: generation)
     }
 
     /// The ticket a resuming host's hello brings, checked (nil: a new session); throws `cannotResume` saying why not.

@@ -170,9 +170,9 @@ public actor Relay {
 
     private nonisolated func runHost(hello: Hello, codec: any Codec, receiver: MessageReceiver, sender: MessageSender, peer: String,
                                      hostLoop: IOLoop?) async {
-        let created: RelaySession?
+        let opened: OpenedSession?
         do {
-            created = try await createSession(hello: hello, hostLoop: hostLoop)
+            opened = try await createSession(hello: hello, hostLoop: hostLoop)
         } catch let error as SwiftMateError where error.code == .protocolViolation {
             try? await sender.send(.refused(code: .badRequest, reason: error.message))
             return
@@ -189,28 +189,40 @@ public actor Relay {
             try? await sender.send(.refused(code: .other, reason: "this relay records sessions and cannot record this one (\(error)); tell the relay's operator"))
             return
         }
-        guard let session = created else {
+        guard let opened else {
             try? await sender.send(.refused(code: .overloaded, reason: "this relay has reached its session limit; try again later"))
             return
         }
+        let session = opened.session
+        // A resumed session's old link is closed: its pump is done before this one starts (one consumer per queue).
+        if opened.reattached { await session.hostLinkServing.wait(atMost: .seconds(5)) }
+        let link = session.attachHost(generation: opened.generation)
+        session.hostLinkServing.enter()
+        defer { session.hostLinkServing.leave() }
         let strings = await connectionStrings(rw: session.readWriteToken, ro: session.readOnlyToken)
         let ticket = await ticket(for: session, hello: hello)
         do {
             try await sender.send(.welcome(Welcome(codec: codec.name, sessionID: session.id, readWriteToken: session.readWriteToken,
-                                                   readOnlyToken: session.readOnlyToken, connectionStrings: strings, ticket: ticket)))
+                                                   readOnlyToken: session.readOnlyToken, connectionStrings: strings, ticket: ticket,
+                                                   streamOffset: session.streamOffset)))
             try await startCodec(codec, sender: sender, receiver: receiver, maxFrameSize: options.maxFrameSize)
         } catch {
-            await dropSession(session)
-            await session.end(reason: "the handshake with the host failed", exitStatus: -1)
+            await hostLinkLost(session, link: link, resumable: !ticket.isEmpty, reason: "the handshake with the host failed")
             return
         }
         session.onReplaced { Task { await sender.close() } }
-        logger.info("session \(session.id) opened by host \(peer) (codec \(codec.name))")
+        if opened.reattached {
+            session.hostBack()
+            logger.info("session \(session.id) resumed by host \(peer) at offset \(session.streamOffset) (codec \(codec.name))")
+        } else {
+            logger.info("session \(session.id) opened by host \(peer) (codec \(codec.name))")
+        }
         if session.frontends != nil {
             session.hostQueue.pushAlways(.notice("this session is recorded by the relay"))
         }
         var endReason = "host disconnected"
         var exitStatus: Int32 = -1
+        var ended = false
         // Every second the host hears how far the relay has its output (its replay ring shrinks to match).
         let ticker = Task(executorPreference: hostLoop ?? executor) {
             while !Task.isCancelled {
@@ -220,7 +232,8 @@ public actor Relay {
         }
         defer { ticker.cancel() }
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await Self.pump(session.hostQueue, to: sender, pacing: nil) }
+            // The queue outlives this link (a resumed link takes it over), so the pump does not close it.
+            group.addTask { await Self.pump(session.hostQueue, to: sender, pacing: nil, closing: false) }
             do {
                 loop: while let message = try await receiver.next() {
                     if try session.hostSent(message) { continue }
@@ -228,6 +241,7 @@ public actor Relay {
                     case .goodbye(let reason, let status):
                         endReason = reason
                         exitStatus = status
+                        ended = true
                         // The session is over: no ticket brings it back.
                         options.resumeTickets?.ended(session.id)
                         break loop
@@ -240,27 +254,55 @@ public actor Relay {
             } catch let error as SwiftMateError where error.code == .protocolViolation || error.code == .malformedMessage {
                 // The host is told why before its link closes; other sessions never notice.
                 endReason = error.message
+                ended = true
                 logger.warning("session \(session.id): closing the host link from \(peer): \(error.message)")
                 try? await sender.send(.goodbye(reason: error.message, exitStatus: -1))
             } catch {
                 endReason = "host connection failed: \(error)"
                 logger.info("session \(session.id): \(endReason)")
             }
-            await dropSession(session)
             logger.info("session \(session.id): received \(receiver.bytesReceived) bytes from the host")
-            await session.end(reason: endReason, exitStatus: exitStatus)
+            if ended {
+                if session.isCurrentHostLink(link) {
+                    await dropSession(session)
+                    await session.end(reason: endReason, exitStatus: exitStatus)
+                }
+            } else {
+                await hostLinkLost(session, link: link, resumable: !ticket.isEmpty, reason: endReason)
+            }
+            group.cancelAll()
             await group.waitForAll()
         }
         await sender.close()
     }
 
-    /// Sends everything from `queue` until it closes (letting bulk output gather with `pacing`).
-    private static func pump(_ queue: OutboundQueue<Message>, to sender: MessageSender, pacing: BulkPacing?) async {
+    /// Host link `link` of `session` was lost (no goodbye). A session whose host can resume (it has a ticket) waits
+    /// for it for `resumeGraceSeconds`, viewers staying; any other ends. A link that was replaced changes nothing.
+    private nonisolated func hostLinkLost(_ session: RelaySession, link: Int, resumable: Bool, reason: String) async {
+        guard session.isCurrentHostLink(link) else { return }
+        guard resumable, options.resumeGraceSeconds > 0 else {
+            await dropSession(session)
+            await session.end(reason: reason, exitStatus: -1)
+            return
+        }
+        session.hostAway()
+        let grace = options.resumeGraceSeconds
+        Task {
+            try? await Task.sleep(for: .seconds(grace))
+            guard session.isCurrentHostLink(link), session.hostIsAway else { return }
+            await self.dropSession(session)
+            await session.end(reason: "the host did not come back within \(grace) s (\(reason))", exitStatus: -1)
+        }
+    }
+
+    /// Sends everything from `queue` until it closes (letting bulk output gather with `pacing`), the link fails or the
+    /// task is cancelled; then closes the queue unless it outlives the link (`closing` false: a host's).
+    private static func pump(_ queue: OutboundQueue<Message>, to sender: MessageSender, pacing: BulkPacing?, closing: Bool = true) async {
         var pacing = pacing ?? BulkPacing(pause: .zero)
         while let batch = await queue.popAll(pacing: &pacing), !Task.isCancelled {
             do { try await sender.send(batch) } catch { break }
         }
-        queue.close()
+        if closing { queue.close() }
     }
 
     private nonisolated func runFramedViewer(session: RelaySession, readOnly: Bool, hello: Hello, codec: any Codec,

@@ -47,6 +47,10 @@ public struct RelayOptions: Sendable {
     /// screen model of its own); nil sends such viewers the stream as it is. Given the session's and the
     /// window's sizes.
     public var viewerScreen: (@Sendable (_ session: (cols: UInt16, rows: UInt16), _ window: (cols: UInt16, rows: UInt16)) -> any JoinDisplay)?
+    /// How long a session whose host link was lost waits for its host to resume it (viewers staying), when the host
+    /// can (it has a ticket); 0: the session ends with the link.
+    public var resumeGraceSeconds = 60
+
     /// Signs and checks hosts' resume tickets (from the relay's state directory); nil: no tickets, a lost host's
     /// session is gone with it.
     public var resumeTickets: ResumeTickets?

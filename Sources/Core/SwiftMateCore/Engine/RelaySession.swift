@@ -30,15 +30,50 @@ final class RelaySession: Sendable {
     /// The relay-side frontends (the audit recorder), or nil.
     let frontends: FrontendHub?
 
-    /// Which link of the session this is (1 for a new one; a resumed session's counts on from its ticket's).
-    let generation: UInt64
+    /// The host link: which generation the session's tickets count (1 for a new session; a resumed one counts on from
+    /// its ticket's), and which of this process's links is the current one (0: none yet).
+    private let link: Mutex<(generation: UInt64, current: Int)>
+    /// The host link being served (its pump still running): a resuming link waits for the old one to be done.
+    let hostLinkServing = WaitGroup()
+
+    /// The generation the next ticket carries.
+    var generation: UInt64 { link.withLock { $0.generation } }
+
+    /// A new host link takes the session (`generation` for its tickets); returns its number.
+    func attachHost(generation: UInt64) -> Int {
+        link.withLock { l in
+            l.generation = generation
+            l.current += 1
+            return l.current
+        }
+    }
+
+    /// Whether `number` is still the session's host link (not replaced by a resumed one).
+    func isCurrentHostLink(_ number: Int) -> Bool { link.withLock { $0.current == number } }
+
+    /// The output offset the relay has (a resuming host's welcome says it, and the host sends what follows).
+    var streamOffset: UInt64 { state.withLock { $0.machine.seq } }
+
+    /// Whether the session waits for its host to resume.
+    var hostIsAway: Bool { state.withLock { !$0.machine.hostPresent } }
+
+    /// The host's link was lost: the session waits for it (viewers stay).
+    func hostAway() {
+        state.withLock { s in perform(s.machine.hostAway(), &s) }
+    }
+
+    /// The host resumed: what was queued for its old link goes, it hears of every viewer again.
+    func hostBack() {
+        hostQueue.discardAll()
+        state.withLock { s in perform(s.machine.hostBack(), &s) }
+    }
     /// Closes the host's link when the session is replaced (a named session's owner connected again).
     private let hostLinkCloser = Mutex<(@Sendable () -> Void)?>(nil)
 
     /// A session with random tokens, or the given ones (a named session's).
     init(id: String, cols: UInt16, rows: UInt16, options: RelayOptions, frontends: FrontendHub? = nil, logger: Logger,
          readWriteToken: String? = nil, readOnlyToken: String? = nil, generation: UInt64 = 1) {
-        self.generation = generation
+        self.link = Mutex((generation: generation, current: 0))
         self.id = id
         self.readWriteToken = readWriteToken ?? Tokens.make()
         self.readOnlyToken = readOnlyToken ?? Tokens.make()

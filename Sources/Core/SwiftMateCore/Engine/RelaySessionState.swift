@@ -49,6 +49,8 @@ struct RelaySessionState: Sendable {
     private var awaitingKeyframe: Set<UInt32> = []
     private(set) var ended = false
     private let maxViewers: Int
+    /// Whether the host's link is there (false: it was lost, and the session waits for the host to resume it).
+    private(set) var hostPresent = true
     /// The offset the host was last told the relay has (`ack`).
     private(set) var acked: UInt64 = 0
     /// Output past `acked` that makes the relay acknowledge at once (else `tick` does, every second).
@@ -96,6 +98,34 @@ struct RelaySessionState: Sendable {
         guard seq > acked else { return [] }
         acked = seq
         return [.toHost(.ack(offset: seq))]
+    }
+
+    /// The host's link was lost without a goodbye: the session waits for the host to resume (viewers stay, told once).
+    mutating func hostAway() -> [Action] {
+        guard !ended, hostPresent else { return [] }
+        hostPresent = false
+        return members.keys.sorted().map { .toViewer($0, .notice("swiftmate: the host's link is lost; waiting for it to come back")) }
+            + [.log("session \(id): the host's link is lost; waiting for the host to resume")]
+    }
+
+    /// The host resumed: it has the relay's offset in its welcome, hears of every viewer again (what was queued for
+    /// the old link is gone), is asked for the keyframe viewers still wait for; the viewers are told.
+    mutating func hostBack() -> [Action] {
+        guard !ended else { return [] }
+        let wasAway = !hostPresent
+        hostPresent = true
+        acked = seq
+        var actions: [Action] = []
+        for m in members.values.sorted(by: { $0.id < $1.id }) {
+            actions.append(.toHost(.viewerJoined(viewer: m.id, readOnly: m.readOnly, peer: m.peer, count: UInt32(members.count))))
+            if !m.readOnly && m.cols > 0 && m.rows > 0 { actions.append(.toHost(.resize(viewer: m.id, cols: m.cols, rows: m.rows))) }
+        }
+        if !awaitingKeyframe.isEmpty || !cache.hasKeyframe {
+            cache.forgetRequest()
+            if cache.requestNow() == .requestKeyframe { actions.append(.toHost(.keyframeRequest)) }
+        }
+        if wasAway { actions += members.keys.sorted().map { .toViewer($0, .notice("swiftmate: the host is back")) } }
+        return actions + [.log("session \(id): the host resumed at offset \(seq)")]
     }
 
     /// A notice from the host: to every viewer, and the relay's recording.
@@ -212,6 +242,8 @@ struct RelaySessionState: Sendable {
     /// Keystrokes from a viewer: forwarded for read-write viewers, dropped for read-only ones.
     func input(from id: UInt32, bytes: [UInt8]) -> [Action] {
         guard let member = members[id], !member.readOnly, !bytes.isEmpty else { return [] }
+        // Typed while the host is away: dropped, not run later when nobody expects it.
+        guard hostPresent else { return [.log("session \(self.id): viewer \(id)'s input dropped while the host is away", debug: true)] }
         return [.publish(.input(viewer: id, bytes: bytes)), .inputToHost(viewer: id, bytes: bytes)]
     }
 

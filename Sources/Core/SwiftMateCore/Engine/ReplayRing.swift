@@ -2,7 +2,9 @@
 
 /// Output the host has sent and the relay has not acknowledged (`ack`), from stream offset `start` to `end`, at most
 /// `capacity` bytes: after a lost link the host sends it again, so what was in flight when a relay died is not lost.
-/// Past its capacity the oldest bytes go (`skipped` counts them until the next resend reports them).
+/// Past its capacity the oldest bytes go: they are lost only if the link dies before the relay acknowledges them, so
+/// they are counted when the ring is resent (`take`). A jump ahead in the stream (the host's queue dropped output) is
+/// lost at once (`takeSkipped`).
 ///
 /// A value type with no I/O: the host link keeps it under its lock.
 public struct ReplayRing: Sendable {
@@ -12,8 +14,10 @@ public struct ReplayRing: Sendable {
     public private(set) var start: UInt64 = 0
     private var storage: [UInt8] = []
     private var head = 0
-    /// Bytes that had to go unacknowledged (the ring was full, or the stream jumped ahead) since the last `take`.
-    public private(set) var skipped: UInt64 = 0
+    /// Bytes the stream jumped over since the last `takeSkipped`.
+    private var skipped: UInt64 = 0
+    /// The highest offset the relay acknowledged (or that nothing before will ever be sent again).
+    private var acknowledged: UInt64 = 0
 
     /// An empty ring holding up to `capacity` bytes.
     public init(capacity: Int) {
@@ -28,8 +32,10 @@ public struct ReplayRing: Sendable {
     /// Keeps `bytes`, sent at stream offset `seq`. A jump ahead (the host's queue dropped output) leaves a gap that
     /// counts as skipped; the oldest bytes go when the ring is full.
     public mutating func sent(seq: UInt64, bytes: [UInt8]) {
-        if seq != end || count == 0 {
-            if count > 0 || seq > end { skipped += seq > end ? seq - end : 0 }
+        if seq != end {
+            if seq > end { skipped += seq - end }
+            // What came before the jump is never sent again: for the ring's accounting it is as good as acknowledged.
+            acknowledged = max(acknowledged, seq)
             storage.removeAll(keepingCapacity: true)
             head = 0
             start = seq
@@ -39,13 +45,13 @@ public struct ReplayRing: Sendable {
             let over = count - capacity
             head += over
             start += UInt64(over)
-            skipped += UInt64(over)
         }
         compact()
     }
 
     /// The relay has everything before `offset`.
     public mutating func ack(_ offset: UInt64) {
+        acknowledged = max(acknowledged, offset)
         guard offset > start else { return }
         let n = Int(min(offset, end) - start)
         head += n
@@ -53,9 +59,9 @@ public struct ReplayRing: Sendable {
         compact()
     }
 
-    /// What to send again on a new link, in chunks of at most `chunk` bytes, and how many bytes were skipped since
-    /// the last time (reset).
-    public mutating func take(chunk: Int = 64 << 10) -> (chunks: [(seq: UInt64, bytes: [UInt8])], skipped: UInt64) {
+    /// What to send again on a new link, in chunks of at most `chunk` bytes, and how many bytes before it the ring
+    /// had to let go without their acknowledgement (lost with the last link; counted once).
+    public mutating func take(chunk: Int = 64 << 10) -> (chunks: [(seq: UInt64, bytes: [UInt8])], lost: UInt64) {
         var chunks: [(seq: UInt64, bytes: [UInt8])] = []
         var at = head
         while at < storage.count {
@@ -63,8 +69,9 @@ public struct ReplayRing: Sendable {
             chunks.append((start + UInt64(at - head), Array(storage[at..<(at + n)])))
             at += n
         }
-        defer { skipped = 0 }
-        return (chunks, skipped)
+        let lost = start > acknowledged ? start - acknowledged : 0
+        acknowledged = max(acknowledged, start)
+        return (chunks, lost)
     }
 
     /// The bytes skipped since the last call (reset).

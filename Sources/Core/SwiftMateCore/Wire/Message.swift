@@ -156,10 +156,12 @@ public struct Welcome: Sendable, Equatable {
     /// The resume ticket (hosts only; empty when the relay gives none): the host sends it back in the `hello` of its
     /// next link to get the same session back (`ResumeTicket`).
     public var ticket: String
+    /// Hosts: the output offset the relay has for the session (0 for a new one): the host sends what follows.
+    public var streamOffset: UInt64
 
     /// Makes a `Welcome`.
     public init(codec: String, sessionID: String, readOnly: Bool = false, readWriteToken: String = "",
-                readOnlyToken: String = "", connectionStrings: [String] = [], ticket: String = "") {
+                readOnlyToken: String = "", connectionStrings: [String] = [], ticket: String = "", streamOffset: UInt64 = 0) {
         self.codec = codec
         self.sessionID = sessionID
         self.readOnly = readOnly
@@ -167,6 +169,7 @@ public struct Welcome: Sendable, Equatable {
         self.readOnlyToken = readOnlyToken
         self.connectionStrings = connectionStrings
         self.ticket = ticket
+        self.streamOffset = streamOffset
     }
 }
 

@@ -109,8 +109,8 @@ private final class Packer {
             array(9); uint(type); uint(UInt64(h.protocolVersion)); string(h.software); uint(UInt64(h.role.rawValue))
             strings(h.codecs); string(h.token); uint(UInt64(h.cols)); uint(UInt64(h.rows)); map(h.options)
         case .welcome(let w):
-            array(8); uint(type); string(w.codec); string(w.sessionID); bool(w.readOnly)
-            string(w.readWriteToken); string(w.readOnlyToken); strings(w.connectionStrings); string(w.ticket)
+            array(9); uint(type); string(w.codec); string(w.sessionID); bool(w.readOnly)
+            string(w.readWriteToken); string(w.readOnlyToken); strings(w.connectionStrings); string(w.ticket); uint(w.streamOffset)
         case .refused(let code, let reason):
             array(3); uint(type); uint(UInt64(code.rawValue)); string(reason)
         case .output(let seq, let bytes):

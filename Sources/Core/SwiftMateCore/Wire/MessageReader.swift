@@ -109,7 +109,8 @@ struct MessageReader {
         case 1:
             return .welcome(Welcome(codec: try string(1), sessionID: try string(2), readOnly: try bool(3),
                                     readWriteToken: try string(4), readOnlyToken: try string(5),
-                                    connectionStrings: try strings(6), ticket: fields.count > 7 ? try string(7) : ""))
+                                    connectionStrings: try strings(6), ticket: fields.count > 7 ? try string(7) : "",
+                                    streamOffset: fields.count > 8 ? try offset(8) : 0))
         case 2:
             return .refused(code: RefusalCode(rawValue: Int(try uint(1, max: 1000))) ?? .other, reason: try string(2))
         case 3: return .output(seq: try offset(1), bytes: try binary(2))
