@@ -18,5 +18,6 @@ $bench latency --keystrokes 300
 $bench latency --keystrokes 300 --relay separate
 $bench sessions --sessions 2000
 $bench capacity --sessions 2000 --keystrokes 200
+$bench resume
 $bench record --runs "${RUNS:-3}"
 $bench recorder --runs "${RUNS:-3}"

@@ -38,9 +38,9 @@ while let a = arguments.popFirst() {
     case "--connections": floodConnections = max(1, Int(arguments.popFirst() ?? "") ?? floodConnections)
     case "--only": floodOnly = arguments.popFirst()
     case "--declared": floodDeclared = max(16, Int(arguments.popFirst() ?? "") ?? floodDeclared)
-    case "share", "record", "recorder", "latency", "screen", "flood", "sessions", "capacity": suite = a
+    case "share", "record", "recorder", "latency", "screen", "flood", "sessions", "capacity", "resume": suite = a
     default:
-        say("usage: swiftmate-bench [share | record | recorder | latency | screen | flood | sessions | capacity] [--sessions N] [--lines N] [--runs N] [--codecs lz4,zlib,none] [--viewer tcp|ssh] [--keystrokes N] [--relay embedded|separate] [--connections N] [--declared BYTES] [--only defaults|budget-only]")
+        say("usage: swiftmate-bench [share | record | recorder | latency | screen | flood | sessions | capacity | resume] [--sessions N] [--lines N] [--runs N] [--codecs lz4,zlib,none] [--viewer tcp|ssh] [--keystrokes N] [--relay embedded|separate] [--connections N] [--declared BYTES] [--only defaults|budget-only]")
         exit(2)
     }
 }
@@ -295,6 +295,8 @@ case "sessions":
     }
 case "capacity":
     try capacitySuite(count: sessionCount, keystrokes: keystrokes)
+case "resume":
+    try resumeSuite(restarts: max(runs, 10))
 case "flood":
     // The default limits (the per-address cap stops the flood first), then the total budget alone.
     // (--only defaults runs the first alone: a relay built before these limits existed refuses the second's YAML.)
