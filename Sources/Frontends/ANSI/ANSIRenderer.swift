@@ -30,8 +30,19 @@ public enum ANSIRenderer {
             for x in m.tabStops { w.move(x: x, y: 0); w.raw("\u{1b}H") }
         }
         if let saved = m.savedCursor { save(saved, with: "\u{1b}7", into: &w) }
-        if m.scrollTop != 0 || m.scrollBottom != m.rows - 1 { w.raw("\u{1b}[\(m.scrollTop + 1);\(m.scrollBottom + 1)r") }
-        placeCursor(of: m, into: &w, origin: m.modes.origin)
+        let region = m.scrollTop != 0 || m.scrollBottom != m.rows - 1 ? "\u{1b}[\(m.scrollTop + 1);\(m.scrollBottom + 1)r" : ""
+        if m.modes.origin && (m.cursorY < m.scrollTop || m.cursorY > m.scrollBottom) {
+            // Origin mode with the cursor outside the scroll region, where a DECRC can leave it (as in tmux): no
+            // CUP reaches it, so it is saved there under the whole-screen region and restored once the region is
+            // set. (The terminal's saved cursor then holds this place, not the model's: the one case a keyframe
+            // does not carry it.)
+            w.setPen(m.pen)
+            w.raw(charsets(g0: m.g0, g1: m.g1, shifted: m.shifted))
+            w.raw("\u{1b}[?6h\u{1b}[\(m.cursorY + 1);\(m.cursorX + 1)H\u{1b}7" + region + "\u{1b}8")
+        } else {
+            w.raw(region)
+            placeCursor(of: m, into: &w, origin: m.modes.origin)
+        }
         w.setPen(m.pen)
         w.raw(charsets(g0: m.g0, g1: m.g1, shifted: m.shifted))
         w.raw(modes(m.modes, including: true))
