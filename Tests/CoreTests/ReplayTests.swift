@@ -35,17 +35,20 @@ import SwiftMateTestSupport
 }
 
 @Test func theRelayAcknowledgesEveryMebibyteAndEverySecond() throws {
-    var state = RelaySessionState(id: "s", cols: 80, rows: 24, tailBytes: 1 << 16, maxViewers: 10)
+    let start = ContinuousClock.now
+    var state = RelaySessionState(id: "s", cols: 80, rows: 24, tailBytes: 1 << 16, maxViewers: 10, now: start)
     let chunk = [UInt8](repeating: 0x41, count: 300_000)
     var acks: [UInt64] = []
     var seq: UInt64 = 0
     for _ in 0..<7 {
-        for case .toHost(.ack(let offset)) in try state.hostOutput(seq: seq, bytes: chunk) { acks.append(offset) }
+        for case .toHost(.ack(let offset)) in try state.hostOutput(seq: seq, bytes: chunk, now: start) { acks.append(offset) }
         seq += UInt64(chunk.count)
     }
     #expect(acks == [1_200_000], "an ack once a MiB of output is past the last one")
-    #expect(state.tick() == [.toHost(.ack(offset: 2_100_000))], "the second's tick tells the rest")
-    #expect(state.tick().isEmpty, "and nothing when there is no news")
+    #expect(try state.hostOutput(seq: seq, bytes: [0x42], now: start + .seconds(1)).contains(.toHost(.ack(offset: 2_100_001))),
+            "output a second after the last ack tells the rest")
+    let soon = try state.hostOutput(seq: seq + 1, bytes: [0x42], now: start + .milliseconds(1500))
+    #expect(!soon.contains { if case .toHost(.ack) = $0 { true } else { false } }, "and not again within the second")
 }
 
 /// A relay played by the test: each accepted host link, in order.

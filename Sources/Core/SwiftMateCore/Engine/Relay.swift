@@ -223,14 +223,6 @@ public actor Relay {
         var endReason = "host disconnected"
         var exitStatus: Int32 = -1
         var ended = false
-        // Every second the host hears how far the relay has its output (its replay ring shrinks to match).
-        let ticker = Task(executorPreference: hostLoop ?? executor) {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(1))
-                session.tick()
-            }
-        }
-        defer { ticker.cancel() }
         await withTaskGroup(of: Void.self) { group in
             // The queue outlives this link (a resumed link takes it over), so the pump does not close it.
             group.addTask { await Self.pump(session.hostQueue, to: sender, pacing: nil, closing: false) }

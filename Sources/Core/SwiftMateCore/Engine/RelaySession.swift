@@ -128,11 +128,6 @@ final class RelaySession: Sendable {
         state.withLock { s in perform(s.machine.hostNotice(text), &s) }
     }
 
-    /// A second has passed (the host link's timer): acknowledges the host's output.
-    func tick() {
-        state.withLock { s in perform(s.machine.tick(), &s) }
-    }
-
     /// Adds a viewer; its queue starts with the session size, a keyframe and the output since, then live output.
     func addViewer(readOnly: Bool, peer: String, cols: UInt16, rows: UInt16, link: ViewerLink = .framed,
                    resumeFrom: UInt64? = nil) -> RelayViewer? {

@@ -53,12 +53,17 @@ struct RelaySessionState: Sendable {
     private(set) var hostPresent = true
     /// The offset the host was last told the relay has (`ack`).
     private(set) var acked: UInt64 = 0
-    /// Output past `acked` that makes the relay acknowledge at once (else `tick` does, every second).
+    /// When the host was last told (`ack`).
+    private var ackedAt: ContinuousClock.Instant
+    /// Output past `acked` that makes the relay acknowledge at once.
     static let ackBytes: UInt64 = 1 << 20
+    /// Time since the last `ack` after which the next output is acknowledged whatever its size.
+    static let ackInterval: Duration = .seconds(1)
 
     /// A session `id` of `cols`x`rows` keeping `tailBytes` of output past its latest keyframe.
-    init(id: String, cols: UInt16, rows: UInt16, tailBytes: Int, maxViewers: Int) {
+    init(id: String, cols: UInt16, rows: UInt16, tailBytes: Int, maxViewers: Int, now: ContinuousClock.Instant = .now) {
         self.id = id
+        ackedAt = now
         self.cols = cols
         self.rows = rows
         self.maxViewers = maxViewers
@@ -73,7 +78,7 @@ struct RelaySessionState: Sendable {
 
     /// Host output: kept for late joiners, sent to every viewer. Throws for an offset no honest host sends (one
     /// that goes back, or passes `WireLimits.maxStreamOffset`): the owner closes that host's link.
-    mutating func hostOutput(seq hostSeq: UInt64, bytes: [UInt8]) throws(SwiftMateError) -> [Action] {
+    mutating func hostOutput(seq hostSeq: UInt64, bytes: [UInt8], now: ContinuousClock.Instant = .now) throws(SwiftMateError) -> [Action] {
         // Checked before any arithmetic: the stream only moves forward (a host whose upstream queue overflowed
         // skips ahead) and stays within the offset limit.
         guard hostSeq >= seq else { throw Self.violation("output at offset \(hostSeq) goes back before offset \(seq)") }
@@ -86,7 +91,9 @@ struct RelaySessionState: Sendable {
         }
         seq = end
         if cache.output(seq: hostSeq, bytes: bytes) == .requestKeyframe { actions.append(.toHost(.keyframeRequest)) }
-        if seq - acked >= Self.ackBytes { actions += ack() }
+        // Acknowledged from the output itself, once a MiB or a second has passed since the last time: no timer per
+        // session. (Output after the last one is acknowledged by the next resume's welcome: its stream offset.)
+        if seq - acked >= Self.ackBytes || now - ackedAt >= Self.ackInterval { actions += ack(now: now) }
         actions.append(.publish(.output(seq: hostSeq, bytes: bytes)))
         let message = Message.output(seq: hostSeq, bytes: bytes)
         for id in members.keys.sorted() { actions.append(.output(viewer: id, message)) }
@@ -94,9 +101,10 @@ struct RelaySessionState: Sendable {
     }
 
     /// Tells the host the relay has its output up to `seq`, when there is news.
-    private mutating func ack() -> [Action] {
+    private mutating func ack(now: ContinuousClock.Instant) -> [Action] {
         guard seq > acked else { return [] }
         acked = seq
+        ackedAt = now
         return [.toHost(.ack(offset: seq))]
     }
 
@@ -132,11 +140,6 @@ struct RelaySessionState: Sendable {
     mutating func hostNotice(_ text: String) -> [Action] {
         guard !ended else { return [] }
         return [.publish(.marker(text))] + members.keys.sorted().map { .toViewer($0, .notice(text)) }
-    }
-
-    /// A second has passed: the host hears what the relay has (so its replay ring can shrink).
-    mutating func tick() -> [Action] {
-        ended ? [] : ack()
     }
 
     /// A keyframe from the host (asked for earlier).
