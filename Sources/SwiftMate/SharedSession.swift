@@ -143,9 +143,11 @@ public final class SharedSession: Sendable {
     /// A named session's names, as the relay will check them (so a bad one stops the host before anything is shared).
     private static func checkNames(_ options: Options, config: SwiftMateConfig) throws {
         let name = options.sessionName ?? config.sessionName, readOnly = options.readOnlyName ?? config.readOnlyName
-        if let name, let problem = SessionNames.problem(with: name) { throw SwiftMateError(.badConfig, problem + " (-n NAME)") }
+        if let name, let problem = SessionNames.problem(withQualified: name) { throw SwiftMateError(.badConfig, problem + " (-n NAME)") }
         if let readOnly {
-            if let problem = SessionNames.problem(with: readOnly, what: "the read-only name") { throw SwiftMateError(.badConfig, problem + " (-r RONAME)") }
+            if let problem = SessionNames.problem(withQualified: readOnly, what: "the read-only name") {
+                throw SwiftMateError(.badConfig, problem + " (-r RONAME)")
+            }
             guard name != nil else { throw SwiftMateError(.badConfig, "a read-only name (-r) needs a session name (-n NAME) too") }
             guard readOnly != name else { throw SwiftMateError(.badConfig, "the read-only name must differ from the session name (-r RONAME, -n NAME)") }
         }

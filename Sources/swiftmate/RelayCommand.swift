@@ -41,7 +41,10 @@ struct RelayServeCommand: AsyncParsableCommand {
         var options = setup.config.relay
         if let publicHost { options.publicHost = publicHost }
         // Resume tickets are signed with a key kept beside the host keys, so a restarted relay takes its hosts back.
-        options.resumeTickets = try ResumeTickets(stateDirectory: stateDir ?? setup.config.stateDir ?? SSHTransport.defaultStateDirectory)
+        let stateDirectory = stateDir ?? setup.config.stateDir ?? SSHTransport.defaultStateDirectory
+        options.resumeTickets = try ResumeTickets(stateDirectory: stateDirectory)
+        // Namespaces owned by hosts' keys are kept there too, so a restart keeps who owns what.
+        if options.ownedNamespaces { options.namespaceOwners = try NamespaceOwners(stateDirectory: stateDirectory) }
         let relay = try await RelayServer.start(setup: setup, listen: try listen.map { try Endpoint(parsing: $0) }, options: options, logger: logger)
         for e in relay.endpoints { logger.info("listening on \(e)") }
         await relay.wait()

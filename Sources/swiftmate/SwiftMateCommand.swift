@@ -64,7 +64,7 @@ struct HostFlags: ParsableArguments {
     @Option(name: [.customShort("k"), .customLong("api-key")], help: ArgumentHelp("API key for a relay that lets only listed hosts open sessions (its relay.hosts.api_keys); host.api_key in YAML.", valueName: "api-key"))
     var apiKey: String?
 
-    @Option(name: .customShort("n"), help: ArgumentHelp("A named session (tmate -n): tokens NAMESPACE/NAME that stay the same across restarts; the relay gives the namespace for your API key (-k). session.name in YAML.", valueName: "name"))
+    @Option(name: .customShort("n"), help: ArgumentHelp("A named session (tmate -n): tokens NAMESPACE/NAME that stay the same across restarts; the relay gives the namespace for your API key (-k), or NAMESPACE/NAME where it lets SSH keys own namespaces. session.name in YAML.", valueName: "name"))
     var sessionName: String?
 
     @Option(name: .customShort("r"), help: ArgumentHelp("The named session's read-only name (tmate -r); without it the read-only token is random. session.read_only_name in YAML.", valueName: "ro-name"))

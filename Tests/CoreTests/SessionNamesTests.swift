@@ -1,5 +1,6 @@
 // Named sessions (tmate's -n/-r/-k): NAMESPACE/NAME tokens from the API key's namespace, checked names, and the owner
 // connecting again taking the name over.
+import Foundation
 import Testing
 import SwiftMateCore
 import SwiftMateTestSupport
@@ -20,8 +21,10 @@ private struct NamedHost: @unchecked Sendable {
     let receiver: MessageReceiver
     let answer: Message?
 
-    init(_ h: Harness, _ options: [String: String]) async throws {
-        let connection = try await h.transport.connect(to: h.endpoint)
+    /// With `key`, the link proves that public key (`KEYTYPE BASE64`), as an ssh host link that authenticated with it.
+    init(_ h: Harness, _ options: [String: String], key: String? = nil) async throws {
+        let memory = try #require(h.transport as? InMemoryTransport)
+        let connection = try await memory.connect(to: h.endpoint, provingKey: key)
         sender = MessageSender(connection.outbound)
         receiver = MessageReceiver(connection)
         try await sender.send(.hello(Hello(role: .host, codecs: ["none"], cols: 80, rows: 24, options: options)))
@@ -147,4 +150,75 @@ private func finishes(within seconds: Double, _ work: @escaping @Sendable () asy
     typing2.finish()
     rejoin.cancel()
     await h.stop()
+}
+
+private let aliceKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAliceAliceAliceAliceAliceAliceAliceAlice"
+private let malloryKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMalloryMalloryMalloryMalloryMalloryMal"
+
+@Test func aHostsSSHKeyOwnsTheNamespaceItNamesFirst() async throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("swiftmate-ns-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    var options = relayOptions()
+    options.namespaceOwners = try NamespaceOwners(stateDirectory: directory)
+    let h = try await Harness(options: options)
+    let alice = try await NamedHost(h, [SessionNames.nameOption: "alice/build", SessionNames.readOnlyNameOption: "build-ro"], key: aliceKey + " alice@laptop")
+    let w = try #require(alice.welcome, "\(String(describing: alice.answer))")
+    #expect(w.readWriteToken == "alice/build" && w.readOnlyToken == "alice/build-ro")
+    let terminal = FakeViewerTerminal()
+    let (input, typing) = AsyncStream<[UInt8]>.makeStream()
+    let viewer = h.join(token: "alice/build-ro", terminal: terminal, input: input)
+
+    // Another key cannot name a session there, nor take Alice's over; a host without a key, a name without a
+    // namespace and an API key's namespace are refused saying what to do.
+    let cases: [(String, [String: String], String?, String)] = [
+        ("another key, the live name", [SessionNames.nameOption: "alice/build"], malloryKey, "owned by another SSH key"),
+        ("another key, a new name", [SessionNames.nameOption: "alice/other"], malloryKey, "owned by another SSH key"),
+        ("no key", [SessionNames.nameOption: "bob/build"], nil, "proved none"),
+        ("no namespace", [SessionNames.nameOption: "build"], malloryKey, "or a namespace of the host's SSH key: -n NAMESPACE/build"),
+        ("an API key's namespace", [SessionNames.nameOption: "team/build"], malloryKey, "needs its API key"),
+        ("two slashes", [SessionNames.nameOption: "a/b/c"], malloryKey, "more than one '/'"),
+        ("a read-only name elsewhere", [SessionNames.nameOption: "mallory/x", SessionNames.readOnlyNameOption: "alice/y"], malloryKey,
+         "in the session's namespace"),
+    ]
+    for (label, options, key, expected) in cases {
+        let host = try await NamedHost(h, options, key: key)
+        #expect(host.refusal?.contains(expected) == true, "\(label): \(String(describing: host.answer))")
+    }
+    // Alice's session is untouched: its viewer still gets her output.
+    try await alice.sender.send([.output(seq: 0, bytes: Array("alice-output\r\n".utf8))])
+    #expect(await eventually { terminal.text.contains("alice-output") }, "\(terminal.text)")
+    #expect(await h.relay.sessionCount == 1)
+    // Mallory owns a namespace of her own; Alice opens another session in hers (the key, not the comment, counts).
+    #expect(try await NamedHost(h, [SessionNames.nameOption: "mallory/x"], key: malloryKey).welcome?.readWriteToken == "mallory/x")
+    #expect(try await NamedHost(h, [SessionNames.nameOption: "alice/ci"], key: aliceKey).welcome?.readWriteToken == "alice/ci")
+    typing.finish()
+    viewer.cancel()
+    await h.stop()
+
+    // Ownership is kept in the state directory: a relay started on it again knows the owners.
+    let again = try NamespaceOwners(stateDirectory: directory)
+    #expect(again.claim("alice", key: malloryKey) == .ownedByAnother)
+    #expect(again.claim("alice", key: aliceKey) == .owned)
+    #expect(again.claim("mallory", key: malloryKey) == .owned)
+    #expect(again.claim("carol", key: aliceKey) == .claimed)
+    // A damaged file is an error naming its line, not a namespace silently freed.
+    let file = directory + "/namespaces"
+    try (try String(contentsOfFile: file, encoding: .utf8) + "carol\n").write(toFile: file, atomically: true, encoding: .utf8)
+    #expect(throws: SwiftMateError.self) { try NamespaceOwners(stateDirectory: directory) }
+    do { _ = try NamespaceOwners(stateDirectory: directory) } catch let error as SwiftMateError {
+        #expect(error.message.contains("namespaces:4:"), "\(error.message)")
+    }
+}
+
+@Test func aRelayWithoutKeyOwnedNamespacesSaysHowToName() async throws {
+    let h = try await Harness(options: relayOptions())
+    let host = try await NamedHost(h, [SessionNames.nameOption: "alice/build"], key: aliceKey)
+    #expect(host.refusal?.contains("the namespace 'alice' needs its API key") == true, "\(String(describing: host.answer))")
+    await h.stop()
+    var options = RelayOptions()
+    options.namespaceOwners = NamespaceOwners()
+    let owned = try await Harness(options: options)
+    let bare = try await NamedHost(owned, [SessionNames.nameOption: "build"], key: aliceKey)
+    #expect(bare.refusal?.contains("-n NAMESPACE/build") == true, "\(String(describing: bare.answer))")
+    await owned.stop()
 }

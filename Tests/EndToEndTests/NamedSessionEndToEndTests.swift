@@ -61,5 +61,61 @@ extension EndToEnd {
             try watch("second-42")
             #expect(host.log.contains("warning: a named session") == false, "with -a there is no warning: \(host.log)")
         }
+
+        @Test func aNamespaceBelongsToTheFirstSSHKeyToNameASessionInIt() throws {
+            let dir = try scratchDirectory()
+            for name in ["alice", "mallory"] {
+                let made = try run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", dir + "/\(name).key"])
+                #expect(made.status == 0, "\(made.stdout)")
+            }
+            try "relay:\n  access: {owned_namespaces: true}\n".write(toFile: dir + "/relay.yaml", atomically: true, encoding: .utf8)
+            let sshPort = freePort()
+            var starts = 0
+            func startRelay() throws -> Background {
+                starts += 1
+                let relay = try Background([swiftmateBinary, "relay", "-f", dir + "/relay.yaml", "--listen", "ssh://127.0.0.1:\(sshPort)",
+                                            "--state-dir", dir + "/state"], log: dir + "/relay-\(starts).log")
+                #expect(waitUntil { relay.log.contains("listening on ssh://127.0.0.1:\(sshPort)") }, "\(relay.log)")
+                return relay
+            }
+            var relay = try startRelay()
+            defer { relay.stop() }
+            let printed = try run([swiftmateBinary, "relay", "fingerprints", "--state-dir", dir + "/state"])
+            let pins = printed.stdout.split(separator: "\n").compactMap { $0.split(separator: " ").last.map { "\"\($0)\"" } }.joined(separator: ", ")
+            func hostArguments(_ key: String, name: String) throws -> [String] {
+                let path = dir + "/host-\(key).yaml"
+                try "transports:\n  ssh: {fingerprints: [\(pins)], identity: \(dir)/\(key).key}\n".write(toFile: path, atomically: true, encoding: .utf8)
+                return [swiftmateBinary, "-f", path, "--relay", "ssh://127.0.0.1:\(sshPort)", "-n", name]
+            }
+            let socket = dir + "/alice.sock"
+            let alice = try Background(try hostArguments("alice", name: "alice/build") + ["-S", socket, "new-session", "sh", "-c",
+                                       "while :; do echo alice-$((6*7)); sleep 1; done"], log: dir + "/alice.log")
+            defer { alice.stop() }
+            let strings = try connectionStrings(socket: socket)
+            #expect(strings["ssh session"] == "ssh -p \(sshPort) alice/build@127.0.0.1", "\(strings)")
+
+            // Mallory's key may not name a session in Alice's namespace, before or after a relay restart; her command
+            // never runs, and Alice's viewers see Alice's session throughout.
+            for round in 1...2 {
+                let refused = try run(try hostArguments("mallory", name: "alice/build") + ["new-session", "echo", "mallory-ran"], timeout: 30)
+                #expect(refused.status == 1, "round \(round): \(refused.stdout) \(refused.stderr)")
+                #expect(refused.stderr.contains("the namespace 'alice' is owned by another SSH key"), "round \(round): \(refused.stderr)")
+                #expect(!refused.stdout.contains("mallory-ran"))
+                let viewer = try TmuxPane("ssh \(sshOptions) -p \(sshPort) alice/build@127.0.0.1")
+                defer { viewer.kill() }
+                #expect(viewer.waitFor("alice-42"), "round \(round): \(viewer.screen())\n\(relay.log)")
+                guard round == 1 else { break }
+                kill(relay.child.pid, SIGKILL)
+                _ = relay.child.wait(timeout: 5)
+                relay = try startRelay()
+                #expect(waitUntil(seconds: 30) { relay.log.contains("opened by host") }, "\(relay.log)\n\(alice.log)")
+            }
+            // Her own namespace is hers.
+            let ownSocket = dir + "/mallory.sock"
+            let own = try Background(try hostArguments("mallory", name: "mallory/build") + ["-S", ownSocket, "new-session", "sleep", "600"],
+                                     log: dir + "/mallory.log")
+            defer { own.stop() }
+            #expect(try connectionStrings(socket: ownSocket)["ssh session"] == "ssh -p \(sshPort) mallory/build@127.0.0.1")
+        }
     }
 }

@@ -23,12 +23,19 @@ public final class InMemoryTransport: Transport {
 
     /// Connects to a listener of this transport.
     public func connect(to endpoint: Endpoint) async throws -> Connection {
-        var key = endpoint
-        key.path = ""
-        guard let listener = listeners.withLock({ $0[key] }) else {
-            throw SwiftMateError(.connectionLost, "nothing listens on \(key)")
+        try await connect(to: endpoint, provingKey: nil)
+    }
+
+    /// Connects as a peer that proved the public key `key` (`KEYTYPE BASE64`): the listener's side of the
+    /// connection carries it as `Connection.publicKey`, as the ssh transport's does.
+    public func connect(to endpoint: Endpoint, provingKey key: String?) async throws -> Connection {
+        var address = endpoint
+        address.path = ""
+        guard let listener = listeners.withLock({ $0[address] }) else {
+            throw SwiftMateError(.connectionLost, "nothing listens on \(address)")
         }
-        let (client, server) = InMemoryLink.pair(peerA: "memory-client", peerB: key.description)
+        var (client, server) = InMemoryLink.pair(peerA: "memory-client", peerB: address.description)
+        server.publicKey = key
         try listener.accept(server)
         return client
     }

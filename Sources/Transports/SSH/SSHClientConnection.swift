@@ -56,8 +56,9 @@ final class SSHClientConnection: @unchecked Sendable {
 
     /// Connects, checks the relay's host key against `options.fingerprints`, authenticates and opens the
     /// `swiftmate` subsystem; the link then runs on `loop` (nil: a loop of its own).
-    static func open(_ endpoint: Endpoint, options: SSHTransport.Options, loop: IOLoop?) async throws -> Connection {
-        let setup = SSHClientSetup(endpoint: endpoint, options: options)
+    static func open(_ endpoint: Endpoint, options: SSHTransport.Options, context: ConnectContext) async throws -> Connection {
+        let loop = context.loop
+        let setup = SSHClientSetup(endpoint: endpoint, options: options, proveKey: context.proveKey)
         let handles = try await SSHClientSetup.onThread("swiftmate-ssh-connect") { try setup.establish() }
         let home: IOLoop
         do {

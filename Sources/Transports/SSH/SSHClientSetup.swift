@@ -16,6 +16,8 @@ struct SSHClientHandles: @unchecked Sendable {
 struct SSHClientSetup: Sendable {
     let endpoint: Endpoint
     let options: SSHTransport.Options
+    /// Whether to prove a key even when the relay would take `none` (`ConnectContext.proveKey`).
+    var proveKey = false
 
     /// Runs `body` on a new thread named `name` and returns what it returns. `body` frees what it made before it
     /// returns, so a caller that exits next leaves no thread in libcrypto (OpenSSL's exit handlers would crash it).
@@ -96,9 +98,13 @@ struct SSHClientSetup: Sendable {
 
     /// With `identity` configured, that key (a relay that lists its hosts checks it). Otherwise `none` first (an
     /// open relay); a relay that lists only host keys refuses it, and ssh-agent and the default key files follow.
+    /// A link that must prove a key (`proveKey`: a namespace owned by it) tries those first, then `none`.
     private func authenticate(_ session: ssh_session) throws {
         let result: Int32
-        if let identity = options.identity {
+        if options.identity == nil, proveKey {
+            guard ssh_userauth_publickey_auto(session, nil, nil) != SSH_AUTH_SUCCESS.rawValue else { return }
+            result = ssh_userauth_none(session, nil)
+        } else if let identity = options.identity {
             var key: ssh_key?
             guard ssh_pki_import_privkey_file(identity, nil, nil, nil, &key) == SSH_OK, let key else {
                 throw SwiftMateError(.badConfig, "cannot load the private key \(identity) (transports.ssh.identity); is it an unencrypted OpenSSH key?")

@@ -108,8 +108,9 @@ public struct SSHTransport: Transport {
         try await connect(to: endpoint, context: ConnectContext())
     }
 
-    /// Like `connect(to:)`; the link runs on `context.loop` when there is one (the host's session loop).
+    /// Like `connect(to:)`; the link runs on `context.loop` when there is one (the host's session loop), and proves
+    /// a key (`identity`, ssh-agent or the default key files) when `context.proveKey` says the relay needs one.
     public func connect(to endpoint: Endpoint, context: ConnectContext) async throws -> Connection {
-        try await SSHClientConnection.open(endpoint, options: options, loop: context.loop)
+        try await SSHClientConnection.open(endpoint, options: options, context: context)
     }
 }

@@ -20,7 +20,8 @@ import Foundation
 /// session:
 ///   authorized_keys: ~/.ssh/authorized_keys              # only these keys may join (rw and ro)
 ///   size_policy: smallest                               # smallest | host | largest | fixed COLSxROWS
-///   name: build                                         # a named session NAMESPACE/build (-n; with an API key the relay knows)
+///   name: build                                         # a named session NAMESPACE/build (-n; with an API key the relay knows,
+///                                                       # or NAMESPACE/build where the relay lets SSH keys own namespaces)
 ///   read_only_name: build-ro                            # its read-only name (-r)
 /// relay:
 ///   listen: [ssh://0.0.0.0:2222, tcp://127.0.0.1:7022]
@@ -29,7 +30,9 @@ import Foundation
 ///   codecs: [lz4, zlib, none]
 ///   recording: {mode: all, directory: /var/lib/swiftmate/casts, record_input: true}   # mode: all | requested
 ///   hosts: {authorized_keys: /etc/swiftmate/hosts.pub, api_keys: [KEY]}   # who may open sessions (default: anyone)
-///   access: {api_keys: {KEY: NAMESPACE}}                # named sessions NAMESPACE/NAME for hosts with such a key (-n, -k)
+///   access:
+///     api_keys: {KEY: NAMESPACE}                        # named sessions NAMESPACE/NAME for hosts with such a key (-n, -k)
+///     owned_namespaces: true                            # a host's SSH key owns each namespace it is first to name (-n NS/NAME)
 ///   limits: {viewer_queue_bytes: 8388608, max_sessions: 1000, max_viewers: 200, tail_bytes: 65536, max_frame_bytes: 1048576,
 ///            hello_bytes: 262144, handshake_bytes: 33554432, handshakes_per_address: 32, inbound_bytes: 1048576}   # every limit: examples/relay.yaml
 /// ```
@@ -150,7 +153,7 @@ public struct SwiftMateConfig: Sendable {
             for (key, what) in [("name", "a session name"), ("read_only_name", "the read-only name")] {
                 guard let n = session[key] else { continue }
                 let text = try n.string()
-                if let problem = SessionNames.problem(with: text, what: what) { throw n.error(problem) }
+                if let problem = SessionNames.problem(withQualified: text, what: what) { throw n.error(problem) }
                 if key == "name" { config.sessionName = text } else { config.readOnlyName = text }
             }
             if let p = session["size_policy"] {
@@ -194,7 +197,7 @@ public struct SwiftMateConfig: Sendable {
     /// `relay.hosts: {authorized_keys: FILE, api_keys: [KEY, …]}`: who may open sessions.
     /// `relay.access`: `api_keys: {KEY: NAMESPACE, …}`, the keys that let hosts open named sessions in a namespace.
     private static func namespaces(_ node: ConfigNode) throws -> [String: String] {
-        try node.checkKeys(["api_keys"])
+        try node.checkKeys(["api_keys", "owned_namespaces"])
         var namespaces: [String: String] = [:]
         for (key, value) in try node["api_keys"]?.entries() ?? [] {
             if let problem = apiKeyProblem(key) { throw value.error(problem) }
@@ -281,7 +284,10 @@ public struct SwiftMateConfig: Sendable {
     private mutating func readRelay(_ node: ConfigNode, registry: PluginRegistry) throws {
         try node.checkKeys(["listen", "public_host", "state_dir", "codecs", "limits", "recording", "hosts", "access"])
         if let h = node["hosts"] { relay.hostAccess = try Self.hostAccess(h) }
-        if let a = node["access"] { relay.namespaces = try Self.namespaces(a) }
+        if let a = node["access"] {
+            relay.namespaces = try Self.namespaces(a)
+            relay.ownedNamespaces = try a["owned_namespaces"]?.bool() ?? false
+        }
         if let r = node["recording"] { relay.recording = try Self.recording(r, registry: registry) }
         if let l = node["listen"] { relayListen = try l.list().map { try Self.url($0, registry: registry) } }
         if let h = node["public_host"] { relay.publicHost = try h.string() }

@@ -183,7 +183,9 @@ public final class HostClient: Sendable {
 
     /// One connection. Returns true when the session's end was delivered (no reconnect wanted).
     private func connectOnce(size: (cols: UInt16, rows: UInt16), reached: inout Bool) async throws -> Bool {
-        let connection = try await transport.connect(to: options.relay, context: ConnectContext(loop: options.loop))
+        // A name with its namespace (`NAMESPACE/NAME`) is one a relay may give by the host's SSH key: the link proves it.
+        let proveKey = options.sessionOptions[SessionNames.nameOption]?.contains("/") == true
+        let connection = try await transport.connect(to: options.relay, context: ConnectContext(loop: options.loop, proveKey: proveKey))
         reached = true
         let receiver = MessageReceiver(connection, maxFrameSize: options.maxFrameSize)
         let sender = MessageSender(connection.outbound)

@@ -10,11 +10,24 @@ extension Relay {
         var generation: UInt64
     }
 
-    /// Opens the session `hello` asks for: new (random tokens), named (`SessionNames`) or resumed (`ResumeTickets`); nil at
-    /// the session limit; throws `refused` or `cannotResume` saying why not.
-    func createSession(hello: Hello, hostLoop: IOLoop?) throws -> OpenedSession? {
-        let naming = try SessionNaming.requested(by: hello, keys: options.namespaces)
+    /// Opens the session `hello` asks for: new (random tokens), named (`SessionNames`, the namespace from an API key or
+    /// owned by `hostKey`, the key the host's link proved) or resumed (`ResumeTickets`); nil at the session limit; throws
+    /// `refused` or `cannotResume` saying why not.
+    func createSession(hello: Hello, hostKey: String?, hostLoop: IOLoop?) throws -> OpenedSession? {
+        let naming = try SessionNaming.requested(by: hello, keys: options.namespaces, keysOwnNamespaces: options.namespaceOwners != nil,
+                                                 publicKey: hostKey)
         let resumed = try resumedTicket(hello, naming: naming)
+        if let (namespace, key) = naming?.ownership, let owners = options.namespaceOwners {
+            switch owners.claim(namespace, key: key) {
+            case .owned: break
+            case .claimed: logger.info("namespace \(namespace) is now owned by the key \(NamespaceOwners.keyPart(key).suffix(12))")
+            case .ownedByAnother:
+                throw SwiftMateError(.refused, "the namespace '\(namespace)' is owned by another SSH key; name the session in a namespace "
+                                     + "of your own (-n OTHER/NAME), or share from the host whose key owns it")
+            case .full:
+                throw SwiftMateError(.refused, "this relay keeps no more namespaces (\(NamespaceOwners.maxNamespaces)); tell its operator")
+            }
+        }
         let generation = resumed.map { $0.generation + 1 } ?? 1
         if let resumed, let existing = sessions[resumed.sessionID] {
             // The relay still has it (the link was lost, or is stale and closed now): the host takes it back, viewers

@@ -157,7 +157,8 @@ public actor Relay {
                 action = handshake.tokenLookedUp(found: viewerSession != nil, keyAdmitted: keyAdmitted(connection, token: token))
             case .openSession(let hello, let codecName):
                 guard let codec = try? registry.codec(codecName) else { return }
-                await runHost(hello: hello, codec: codec, receiver: receiver, sender: sender, peer: peer, hostLoop: connection.loop)
+                await runHost(hello: hello, codec: codec, receiver: receiver, sender: sender, peer: peer,
+                              hostKey: connection.publicKey, hostLoop: connection.loop)
                 return
             case .join(let hello, let codecName):
                 guard let (session, readOnly) = viewerSession, let codec = try? registry.codec(codecName) else { return }
@@ -169,10 +170,10 @@ public actor Relay {
     }
 
     private nonisolated func runHost(hello: Hello, codec: any Codec, receiver: MessageReceiver, sender: MessageSender, peer: String,
-                                     hostLoop: IOLoop?) async {
+                                     hostKey: String?, hostLoop: IOLoop?) async {
         let opened: OpenedSession?
         do {
-            opened = try await createSession(hello: hello, hostLoop: hostLoop)
+            opened = try await createSession(hello: hello, hostKey: hostKey, hostLoop: hostLoop)
         } catch let error as SwiftMateError where error.code == .protocolViolation {
             try? await sender.send(.refused(code: .badRequest, reason: error.message))
             return

@@ -55,10 +55,15 @@ public struct RelayOptions: Sendable {
     /// session is gone with it.
     public var resumeTickets: ResumeTickets?
 
-    /// Who may open sessions (`relay.hosts`); nil: anyone who can reach the relay.
     /// API key → namespace (`relay.access.api_keys`): a host sending one of these keys may open named sessions
-    /// `NAMESPACE/NAME` (`SessionNames`). Empty: no named sessions.
+    /// `NAMESPACE/NAME` (`SessionNames`). Empty: no named sessions but those of `namespaceOwners`.
     public var namespaces: [String: String] = [:]
+    /// Whether hosts' SSH keys may own namespaces (`relay.access.owned_namespaces`); the relay's command then sets
+    /// `namespaceOwners` from its state directory.
+    public var ownedNamespaces = false
+    /// The namespaces owned by hosts' SSH keys (`NamespaceOwners`); nil: namespaces come from API keys only.
+    public var namespaceOwners: NamespaceOwners?
+    /// Who may open sessions (`relay.hosts`); nil: anyone who can reach the relay.
     public var hostAccess: HostAccess?
 
     /// Session recording at the relay (`relay.recording`); nil records nothing.

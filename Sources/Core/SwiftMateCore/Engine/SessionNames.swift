@@ -29,6 +29,22 @@ public enum SessionNames {
         return nil
     }
 
+    /// `NAMESPACE/NAME` or `NAME` split into its namespace (if given) and name, each checked; throws `refused` saying
+    /// what is wrong.
+    public static func split(_ text: String, what: String = "a session name") throws(SwiftMateError) -> (namespace: String?, name: String) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count <= 2 else { throw SwiftMateError(.refused, "\(what) has more than one '/' (NAMESPACE/NAME, or NAME)") }
+        if let problem = problem(with: parts[parts.count - 1], what: what) { throw SwiftMateError(.refused, problem) }
+        guard parts.count == 2 else { return (nil, parts[0]) }
+        if let problem = problem(with: parts[0], what: "the namespace") { throw SwiftMateError(.refused, problem) }
+        return (parts[0], parts[1])
+    }
+
+    /// Why `text` (`NAME` or `NAMESPACE/NAME`) cannot name a session, or nil when it can.
+    public static func problem(withQualified text: String, what: String = "a session name") -> String? {
+        do { _ = try split(text, what: what); return nil } catch { return error.message }
+    }
+
     /// The namespace `apiKey` gives in `keys` (API key → namespace), compared in constant time; nil if none.
     public static func namespace(forAPIKey apiKey: String?, in keys: [String: String]) -> String? {
         guard let apiKey else { return nil }
@@ -44,24 +60,59 @@ struct SessionNaming: Equatable {
     var readWrite: String
     /// The read-only token, `NAMESPACE/RONAME`, or nil for a random one.
     var readOnly: String?
+    /// The namespace a host's SSH key must own (`relay.access.owned_namespaces`), and that key; nil when an API key
+    /// gave the namespace.
+    var ownership: (namespace: String, key: String)?
 
-    /// The naming `hello` asks for under `keys` (nil: an ordinary session with random tokens); throws `refused`
-    /// with what is wrong and what to do.
-    static func requested(by hello: Hello, keys: [String: String]) throws -> SessionNaming? {
-        let name = hello.options[SessionNames.nameOption], readOnlyName = hello.options[SessionNames.readOnlyNameOption]
-        guard name != nil || readOnlyName != nil else { return nil }
+    static func == (a: SessionNaming, b: SessionNaming) -> Bool {
+        a.readWrite == b.readWrite && a.readOnly == b.readOnly && a.ownership?.namespace == b.ownership?.namespace
+            && a.ownership?.key == b.ownership?.key
+    }
+
+    /// The naming `hello` asks for (nil: an ordinary session with random tokens), the namespace coming from its API
+    /// key in `keys`, or (`NAMESPACE/NAME`, when `keysOwnNamespaces`) from the SSH key the host proved
+    /// (`publicKey`); throws `refused` with what is wrong and what to do.
+    static func requested(by hello: Hello, keys: [String: String], keysOwnNamespaces: Bool = false,
+                          publicKey: String? = nil) throws -> SessionNaming? {
+        let given = hello.options[SessionNames.nameOption], readOnlyGiven = hello.options[SessionNames.readOnlyNameOption]
+        guard given != nil || readOnlyGiven != nil else { return nil }
         func refuse(_ text: String) -> SwiftMateError { SwiftMateError(.refused, text) }
-        guard let name else { throw refuse("a read-only name (-r) needs a session name (-n NAME) too") }
-        if let problem = SessionNames.problem(with: name) { throw refuse(problem) }
+        guard let given else { throw refuse("a read-only name (-r) needs a session name (-n NAME) too") }
+        let (asked, name) = try SessionNames.split(given)
+        var readOnlyName = readOnlyGiven
+        if let r = readOnlyGiven, r.contains("/") {
+            let (space, bare) = try SessionNames.split(r, what: "the read-only name")
+            guard space == asked else { throw refuse("the read-only name must be in the session's namespace (-r RONAME, -n NAMESPACE/NAME)") }
+            readOnlyName = bare
+        }
         if let readOnlyName, let problem = SessionNames.problem(with: readOnlyName, what: "the read-only name") { throw refuse(problem) }
         guard readOnlyName != name else { throw refuse("the read-only name must differ from the session name (-r RONAME, -n NAME)") }
-        guard !keys.isEmpty else {
-            throw refuse("this relay has no named sessions (its relay.access.api_keys lists no API keys); share without -n, or ask its operator for a key")
+        guard !keys.isEmpty || keysOwnNamespaces else {
+            throw refuse("this relay has no named sessions (its relay.access lists no API keys and gives no namespaces to SSH keys); "
+                         + "share without -n, or ask its operator for a key")
         }
-        guard let namespace = SessionNames.namespace(forAPIKey: hello.options["api_key"], in: keys) else {
+        let fromAPIKey = SessionNames.namespace(forAPIKey: hello.options["api_key"], in: keys)
+        let namespace: String
+        var ownership: (namespace: String, key: String)?
+        if let fromAPIKey, asked == nil || asked == fromAPIKey {
+            namespace = fromAPIKey
+        } else if let asked, keysOwnNamespaces, !keys.values.contains(asked) {
+            guard let publicKey else {
+                throw refuse("the namespace '\(asked)' belongs to an SSH key, and this host proved none; make one "
+                             + "(ssh-keygen -t ed25519) or set transports.ssh.identity, and share over ssh")
+            }
+            namespace = asked
+            ownership = (asked, publicKey)
+        } else if let asked {
+            throw refuse("the namespace '\(asked)' needs its API key (swiftmate -k KEY, or host.api_key); "
+                         + (hello.options["api_key"] == nil ? "none was given" : "the one given is for another namespace"))
+        } else if keys.isEmpty {
+            throw refuse("on this relay a named session gives its namespace, which the host's SSH key owns: -n NAMESPACE/\(name)")
+        } else {
             throw refuse("named sessions need an API key this relay knows (swiftmate -k KEY, or host.api_key); "
-                         + (hello.options["api_key"] == nil ? "none was given" : "the one given is not listed in its relay.access.api_keys"))
+                         + (hello.options["api_key"] == nil ? "none was given" : "the one given is not listed in its relay.access.api_keys")
+                         + (keysOwnNamespaces ? ", or a namespace of the host's SSH key: -n NAMESPACE/\(name)" : ""))
         }
-        return SessionNaming(readWrite: namespace + "/" + name, readOnly: readOnlyName.map { namespace + "/" + $0 })
+        return SessionNaming(readWrite: namespace + "/" + name, readOnly: readOnlyName.map { namespace + "/" + $0 }, ownership: ownership)
     }
 }

@@ -172,10 +172,14 @@ public struct ConnectContext: Sendable {
     /// connection there, so the link's bytes and the caller's code share one thread. Nil: the transport runs the
     /// connection where it likes (a loop of its own).
     public var loop: IOLoop?
+    /// Whether the relay needs to know who connects (a named session in a namespace owned by the host's SSH key):
+    /// a transport that can prove a key (`ssh`) does so even where the relay would let it in without one.
+    public var proveKey: Bool
 
-    /// A context; by default the transport picks its own thread.
-    public init(loop: IOLoop? = nil) {
+    /// A context; by default the transport picks its own thread and proves no key it need not.
+    public init(loop: IOLoop? = nil, proveKey: Bool = false) {
         self.loop = loop
+        self.proveKey = proveKey
     }
 }
 
