@@ -38,6 +38,8 @@ public final class SharedSession: Sendable {
         public var sessionName: String?
         /// Its read-only name (tmate's `-r`); nil: `session.read_only_name`, else a random read-only token.
         public var readOnlyName: String?
+        /// Joiners wait until the host lets them in (`--approve`); nil: `session.approve_joiners`.
+        public var approveJoiners: Bool?
         /// Record to this asciicast file (adds a `recorder` frontend).
         public var recordPath: String?
         /// Let `recordPath` replace an existing file.
@@ -175,6 +177,7 @@ public final class SharedSession: Sendable {
         if let key = options.apiKey ?? config.apiKey { hostOptions.sessionOptions["api_key"] = key }
         if let name = options.sessionName ?? config.sessionName { hostOptions.sessionOptions[SessionNames.nameOption] = name }
         if let name = options.readOnlyName ?? config.readOnlyName { hostOptions.sessionOptions[SessionNames.readOnlyNameOption] = name }
+        if options.approveJoiners ?? config.approveJoiners { hostOptions.sessionOptions[JoinApproval.option] = "true" }
         if let file = options.authorizedKeysFile ?? config.authorizedKeysFile {
             let path = file.hasPrefix("~/") ? FileManager.default.homeDirectoryForCurrentUser.path + file.dropFirst() : file
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
@@ -205,7 +208,9 @@ public final class SharedSession: Sendable {
         let client = HostClient(transport: transport, registry: registry, options: hostOptions, terminal: runner,
                                 status: status, frontends: hub, logger: logger)
         let control = try options.controlSocket.map { path in
-            try ControlServer(path: path) { request in await ControlRequests.answer(request, status: status, frontends: hub) }
+            try ControlServer(path: path) { request in
+                await ControlRequests.answer(request, status: status, frontends: hub) { client.upstream.pushAlways($0) }
+            }
         }
         let link = Task(executorPreference: loop) { await client.run(size: { runner.size }) }
         // Wait for the relay before starting the command: to show the connection strings before the shell

@@ -14,7 +14,7 @@ struct SocketFlag: ParsableArguments {
 }
 
 /// Sends `request` to the host `flag` names and returns its answer; a failure is one line on stderr and exit 1.
-private func ask(_ request: String, _ flag: SocketFlag) throws -> String {
+func askHost(_ request: String, _ flag: SocketFlag) throws -> String {
     do {
         let path = try ControlSockets.resolve(explicit: flag.socket) { path in
             guard let json = try? ControlClient.send("status-json", to: path),
@@ -31,13 +31,13 @@ private func ask(_ request: String, _ flag: SocketFlag) throws -> String {
 struct ShowMessagesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "show-messages", abstract: "Print the host's log, connection strings included.")
     @OptionGroup var flag: SocketFlag
-    func run() async throws { print(try ask("show-messages", flag), terminator: "") }
+    func run() async throws { print(try askHost("show-messages", flag), terminator: "") }
 }
 
 struct WaitReadyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "wait-ready", abstract: "Wait until the host is connected to its relay.")
     @OptionGroup var flag: SocketFlag
-    func run() async throws { _ = try ask("wait-ready", flag) }
+    func run() async throws { _ = try askHost("wait-ready", flag) }
 }
 
 struct StatusCommand: AsyncParsableCommand {
@@ -47,7 +47,7 @@ struct StatusCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Print JSON (for scripts).")
     var json = false
     func run() async throws {
-        let answer = try ask("status-json", flag)
+        let answer = try askHost("status-json", flag)
         guard !json else { return print(answer, terminator: "") }
         guard let snapshot = try? JSONDecoder().decode(HostStatus.Snapshot.self, from: Data(answer.utf8)) else {
             printError("swiftmate: the host's answer was not a status: \(answer.prefix(200))")
@@ -67,7 +67,7 @@ struct MarkerCommand: AsyncParsableCommand {
         guard !label.contains("\n"), label.utf8.count <= 1000 else { throw ValidationError("a marker label is one line of at most 1000 bytes") }
     }
     func run() async throws {
-        let answer = try ask("marker " + label, flag)
+        let answer = try askHost("marker " + label, flag)
         if answer.hasPrefix("error:") {
             printError("swiftmate: \(answer.dropFirst(7).trimmingCharacters(in: .whitespacesAndNewlines))")
             throw ExitCode(1)

@@ -79,6 +79,7 @@ enum HostSession {
         options.apiKey = flags.apiKey
         options.sessionName = flags.sessionName
         options.readOnlyName = flags.readOnlyName
+        if flags.approve { options.approveJoiners = true }
         if (flags.sessionName ?? setup.config.sessionName) != nil, (flags.authorizedKeys ?? setup.config.authorizedKeysFile) == nil {
             printError("swiftmate: warning: a named session's connection strings can be guessed from its name; "
                        + "let only your keys join with -a ~/.ssh/authorized_keys (session.authorized_keys)")

@@ -33,6 +33,7 @@ struct JoinCommand: AsyncParsableCommand {
         do {
             let outcome = try await runner.run(client: client)
             print("\r\n[swiftmate: \(outcome.reason)]")
+            if outcome.removed { throw ExitCode(2) }
         } catch let error as SwiftMateError {
             printError("swiftmate: \(error.message)")
             throw ExitCode(error.code == .refused ? 2 : 1)

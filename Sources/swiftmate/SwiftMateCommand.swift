@@ -9,7 +9,8 @@ struct SwiftMateCommand: AsyncParsableCommand {
         abstract: "Instant terminal sharing: share a shell through a relay; others join with ssh or swiftmate join.",
         version: SwiftMateVersion.string,
         subcommands: [HostCommand.self, NewSessionCommand.self, RelayCommand.self, JoinCommand.self, PlayCommand.self, ConfigCommand.self,
-                      ShowMessagesCommand.self, WaitReadyCommand.self, StatusCommand.self, MarkerCommand.self],
+                      ShowMessagesCommand.self, WaitReadyCommand.self, StatusCommand.self, MarkerCommand.self,
+                      ApproveCommand.self, DenyCommand.self, KickCommand.self],
         defaultSubcommand: HostCommand.self)
 
     /// tmate puts its flags before the command (`tmate -S SOCK show-messages`, `tmate -F new-session CMD`):
@@ -69,6 +70,8 @@ struct HostFlags: ParsableArguments {
 
     @Option(name: .customShort("r"), help: ArgumentHelp("The named session's read-only name (tmate -r); without it the read-only token is random. session.read_only_name in YAML.", valueName: "ro-name"))
     var readOnlyName: String?
+    @Flag(name: .customLong("approve"), help: "Every viewer waits until you let it in: Ctrl-] y (or n) in the shared terminal, or swiftmate approve ID (deny ID). session.approve_joiners in YAML.")
+    var approve = false
 
     @Option(name: .long, help: ArgumentHelp("How the session's size follows its windows: smallest (of the host and read-write viewers, the default), host, largest, or fixed COLSxROWS; read-only viewers never count.", valueName: "policy"))
     var sizePolicy: String?

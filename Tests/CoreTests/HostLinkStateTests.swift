@@ -4,8 +4,12 @@ import Testing
 
 @Test func relayMessagesBecomeTheHostsActions() {
     #expect(HostLinkState.received(.input(viewer: 2, bytes: [0x6c])) == [.writeToCommand(viewer: 2, bytes: [0x6c])])
-    #expect(HostLinkState.received(.viewerJoined(viewer: 3, readOnly: true, peer: "10.0.0.9:5000", count: 2))
-            == [.viewerJoined(viewer: 3, readOnly: true, peer: "10.0.0.9:5000"), .say("a mate has joined (10.0.0.9:5000, read-only) -- 2 connected")])
+    let viewer = ViewerDescription(id: 3, readOnly: true, peer: "10.0.0.9:5000", transport: "ssh", key: "SHA256:abc")
+    #expect(HostLinkState.received(.viewerJoined(viewer, count: 2))
+            == [.viewerJoined(viewer), .say("a mate has joined (10.0.0.9:5000, read-only) -- 2 connected")])
+    #expect(HostLinkState.received(.joinRequest(viewer))
+            == [.joinRequested(viewer), .say("mate #3 asks to join: Ctrl-] y lets in, Ctrl-] n turns away -- ssh 10.0.0.9:5000, "
+                                             + "read-only, key SHA256:abc (or swiftmate approve 3 / deny 3)")])
     #expect(HostLinkState.received(.viewerLeft(viewer: 3, reason: "disconnected", count: 1))
             == [.viewerLeft(viewer: 3, reason: "disconnected"), .say("a mate has left -- 1 connected")])
     #expect(HostLinkState.received(.keyframeRequest) == [.sendKeyframe])

@@ -31,7 +31,7 @@ private func toViewer(_ actions: [Action], _ id: UInt32) -> [Message] {
     #expect(toViewer(joined, rw.id) == [.resize(viewer: 0, cols: 80, rows: 24), .keyframe(Keyframe(seq: 0, cols: 80, rows: 24, bytes: [0x1b, 0x63])),
                                         .output(seq: 0, bytes: Array("hello".utf8))],
             "the session's size, a reset, then everything since the start (no keyframe yet)")
-    #expect(joined.contains(.toHost(.viewerJoined(viewer: rw.id, readOnly: false, peer: "a", count: 1))))
+    #expect(joined.contains(.toHost(.viewerJoined(ViewerDescription(id: rw.id, readOnly: false, peer: "a"), count: 1))))
     #expect(joined.contains(.toHost(.resize(viewer: rw.id, cols: 100, rows: 30))), "a read-write viewer's size counts")
     let (ro, roJoined) = try join(&s, readOnly: true, peer: "b", cols: 90, rows: 20, link: .terminal)
     #expect(!roJoined.contains { if case .toHost(.resize) = $0 { true } else { false } }, "a read-only viewer never resizes the session")

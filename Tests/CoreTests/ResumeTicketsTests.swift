@@ -128,7 +128,7 @@ private func hello(_ h: Harness, _ options: [String: String]) async throws -> (M
     #expect(state.hostAway().isEmpty, "told once")
     #expect(!state.input(from: viewer.id, bytes: [0x61]).contains { if case .inputToHost = $0 { true } else { false } })
     let back = state.hostBack()
-    #expect(back.contains(.toHost(.viewerJoined(viewer: viewer.id, readOnly: false, peer: "v", count: 1))))
+    #expect(back.contains(.toHost(.viewerJoined(ViewerDescription(id: viewer.id, readOnly: false, peer: "v"), count: 1))))
     #expect(back.contains(.toHost(.resize(viewer: viewer.id, cols: 90, rows: 30))))
     #expect(back.contains(.toHost(.keyframeRequest)), "the new link is asked for the keyframe the relay lacks")
     #expect(back.contains(.toViewer(viewer.id, .notice("swiftmate: the host is back"))))

@@ -52,6 +52,10 @@ public final class HostRunner: HostTerminal, Sendable {
         /// Decides the session's size (`sizer.size` is the size the PTY has).
         var sizer: SessionSizer
         var stopping = false
+        /// The host's answer keys while viewers wait (`JoinApproval`).
+        var approval = ApprovalKeys()
+        /// The question on the bottom line while viewers wait (it comes back after other messages go).
+        var question: String?
     }
 
     private let options: Options
@@ -126,7 +130,23 @@ public final class HostRunner: HostTerminal, Sendable {
             writeStdout(LocalTerminal.statusLine(text, row: LocalTerminal.size()?.rows ?? size.rows))
             return
         }
-        messages.show(text, for: options.messageSeconds) { [self] shown in display { screen.message(shown) } }
+        messages.show(text, for: options.messageSeconds) { [self] shown in
+            // When a message goes, a question that waits for the host's answer takes its place.
+            display { screen.message(shown ?? state.withLock { $0.question }) }
+        }
+    }
+
+    /// Viewers wait for the host to let them in: the question about the first stays on the bottom line until it is
+    /// answered, and Ctrl-] y / Ctrl-] n answer it (`ApprovalKeys`). Headless, only the control socket answers.
+    public func waitingViewers(_ waiting: [ViewerDescription]) {
+        let question = waiting.first.map { "swiftmate: " + JoinApproval.question($0) + (waiting.count > 1 ? " (\(waiting.count) waiting)" : "") }
+        let changed = state.withLock { s -> Bool in
+            s.approval.waitingChanged(waiting.map(\.id))
+            defer { s.question = question }
+            return s.question != question
+        }
+        guard changed, !options.headless, LocalTerminal.isInteractive, let screen = options.screen else { return }
+        messages.hold { [self] in display { screen.message(question) } }
     }
 
     /// Writes what `draw` returns to the local terminal, with the terminal's lock held across both: what the screen
@@ -276,7 +296,16 @@ public final class HostRunner: HostTerminal, Sendable {
         loop.execute { [self] in
             loop.watch(0, for: .readable) { [self] _ in
                 // Readable: the read returns what is there at once (the terminal's descriptor blocks, so no EAGAIN).
-                guard let typed = FileDescriptorIO.read(0) else { return loop.unwatch(0) } // the terminal is gone
+                guard let read = FileDescriptorIO.read(0) else { return loop.unwatch(0) } // the terminal is gone
+                // While viewers wait, Ctrl-] y / n answer them instead of reaching the command.
+                let (typed, answers) = state.withLock { $0.approval.typed(read) }
+                for answer in answers {
+                    switch answer {
+                    case .admit(let id): upstream?.pushAlways(.admit(viewer: id))
+                    case .deny(let id): upstream?.pushAlways(.kick(viewer: id, reason: ""))
+                    }
+                }
+                guard !typed.isEmpty else { return }
                 frontends?.publish(.input(viewer: 0, bytes: typed))
                 input.write(typed)
             }

@@ -21,4 +21,10 @@ final class TimedMessage: Sendable {
             draw(nil)
         }
     }
+
+    /// Calls `draw()` now, and no earlier message's timer takes away what it drew.
+    func hold(draw: () -> Void) {
+        generation.withLock { $0 += 1 }
+        draw()
+    }
 }

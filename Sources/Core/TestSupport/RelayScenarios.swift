@@ -14,6 +14,9 @@ public final class RecordingHostTerminal: HostTerminal {
     public func viewerResized(viewer: UInt32, cols: UInt16, rows: UInt16) {}
     public func viewerLeft(viewer: UInt32) {}
     public func showMessage(_ text: String) { messages.withLock { $0.append(text) } }
+    /// The viewers waiting for the host's answer, as last told.
+    public let waiting = Mutex<[ViewerDescription]>([])
+    public func waitingViewers(_ waiting: [ViewerDescription]) { self.waiting.withLock { $0 = waiting } }
 }
 
 /// A join client's terminal that records what it was shown.

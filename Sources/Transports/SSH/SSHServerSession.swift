@@ -264,8 +264,9 @@ final class SSHServerSession: @unchecked Sendable {
                 return .moved
             }
             let kind: ConnectionKind = request == .subsystem ? .framed : .terminal(token: user, cols: cols, rows: rows)
-            let connection = Connection(inbound: inbound, outbound: SSHChannelWriter(session: self), peer: peer,
+            var connection = Connection(inbound: inbound, outbound: SSHChannelWriter(session: self), peer: peer,
                                         kind: kind, windowChanges: windows, publicKey: publicKey, loop: loop)
+            connection.transport = "ssh"
             phase = .serving
             onSetUp()
             let handler = self.handler

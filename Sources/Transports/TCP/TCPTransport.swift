@@ -98,7 +98,9 @@ struct TCPListener: Listener {
                                 let peer = child.channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?"
                                 try? await child.executeThenClose { childIn, childOut in
                                     let writer = NIOByteWriter(outbound: childOut, channel: child.channel)
-                                    await handler(Connection(inbound: ByteBufferChunks(base: childIn), outbound: writer, peer: peer))
+                                    var connection = Connection(inbound: ByteBufferChunks(base: childIn), outbound: writer, peer: peer)
+                                    connection.transport = "tcp"
+                                    await handler(connection)
                                 }
                             }
                         }

@@ -23,6 +23,7 @@ import Foundation
 ///   name: build                                         # a named session NAMESPACE/build (-n; with an API key the relay knows,
 ///                                                       # or NAMESPACE/build where the relay lets SSH keys own namespaces)
 ///   read_only_name: build-ro                            # its read-only name (-r)
+///   approve_joiners: false                              # viewers wait until the host lets them in (--approve)
 /// relay:
 ///   listen: [ssh://0.0.0.0:2222, tcp://127.0.0.1:7022]
 ///   public_host: relay.example.com
@@ -94,6 +95,8 @@ public struct SwiftMateConfig: Sendable {
     public var sessionName: String?
     /// `session.read_only_name`: the named session's read-only name (else a random read-only token).
     public var readOnlyName: String?
+    /// `session.approve_joiners`: every viewer waits until the host lets it in (`--approve`).
+    public var approveJoiners = false
     /// `session.size_policy`.
     public var sizePolicy = SizePolicy.smallest
     /// `relay.listen`.
@@ -148,7 +151,8 @@ public struct SwiftMateConfig: Sendable {
         config.source = root
         try root.checkKeys(["transports", "codecs", "host", "relay", "session"])
         if let session = root["session"] {
-            try session.checkKeys(["authorized_keys", "size_policy", "name", "read_only_name"])
+            try session.checkKeys(["authorized_keys", "size_policy", "name", "read_only_name", "approve_joiners"])
+            config.approveJoiners = try session["approve_joiners"]?.bool() ?? false
             if let a = session["authorized_keys"] { config.authorizedKeysFile = try a.string() }
             for (key, what) in [("name", "a session name"), ("read_only_name", "the read-only name")] {
                 guard let n = session[key] else { continue }

@@ -15,6 +15,14 @@ public protocol HostTerminal: Sendable {
     func viewerLeft(viewer: UInt32)
     /// A one-line message for the person at the host (e.g. "a mate has joined").
     func showMessage(_ text: String)
+    /// The viewers waiting for the host to let them in changed (`JoinApproval`): the terminal asks about the first
+    /// and takes the answer keys (`ApprovalKeys`) while any wait.
+    func waitingViewers(_ waiting: [ViewerDescription])
+}
+
+extension HostTerminal {
+    /// By default a terminal only shows the question (`showMessage`); the answer comes from the control socket.
+    public func waitingViewers(_ waiting: [ViewerDescription]) {}
 }
 
 /// One item of the host's upstream: output with its stream offset, a size change, or the end.
@@ -29,6 +37,10 @@ public enum HostUpstream: Sendable {
     case keyframe(Keyframe)
     /// A line for every viewer (output that had to be skipped).
     case notice(String)
+    /// Let a waiting viewer in (`JoinApproval`).
+    case admit(viewer: UInt32)
+    /// Turn a waiting viewer away, or remove a viewer, telling it `reason`.
+    case kick(viewer: UInt32, reason: String)
 }
 
 extension HostUpstream {
@@ -40,6 +52,8 @@ extension HostUpstream {
         case .keyframe(let k): .keyframe(k)
         case .end(let status): .goodbye(reason: "the shared command exited with status \(status)", exitStatus: status)
         case .notice(let text): .notice(text)
+        case .admit(let viewer): .admit(viewer: viewer)
+        case .kick(let viewer, let reason): .kick(viewer: viewer, reason: reason)
         }
     }
 }
@@ -157,6 +171,7 @@ public final class HostClient: Sendable {
                 attempt = .failed((error as? SwiftMateError)?.message ?? "\(error)")
             }
             if attempt.lostLink {
+                terminal.waitingViewers([])
                 for viewer in await status.disconnected() {
                     terminal.viewerLeft(viewer: viewer.id)
                     frontends?.publish(.viewerLeft(viewer: viewer.id, reason: "the relay connection was lost"))
@@ -320,6 +335,13 @@ public final class HostClient: Sendable {
         return out
     }
 
+    /// Tells the terminal who waits for the host's answer now.
+    private func waitingChanged() async {
+        terminal.waitingViewers(await status.waitingViewers().map {
+            ViewerDescription(id: $0.id, readOnly: $0.readOnly, peer: $0.peer, transport: $0.transport, key: $0.key)
+        })
+    }
+
     /// Handles the relay's messages until the link ends; throws when it is lost.
     private func readDownstream(_ receiver: MessageReceiver) async throws {
         while let message = try await receiver.next() {
@@ -329,11 +351,22 @@ public final class HostClient: Sendable {
                     terminal.writeToCommand(bytes, viewer: viewer)
                 case .viewerResized(let viewer, let cols, let rows):
                     terminal.viewerResized(viewer: viewer, cols: cols, rows: rows)
-                case .viewerJoined(let id, let readOnly, let peer):
-                    await status.viewerJoined(.init(id: id, readOnly: readOnly, peer: peer))
-                    frontends?.publish(.viewerJoined(viewer: id, readOnly: readOnly, peer: peer))
+                case .viewerJoined(let viewer):
+                    let waited = await status.viewer(viewer.id)?.waiting == true
+                    await status.viewerJoined(.init(viewer))
+                    if waited { await waitingChanged() }
+                    frontends?.publish(.viewerJoined(viewer: viewer.id, readOnly: viewer.readOnly, peer: viewer.peer))
+                case .joinRequested(let viewer):
+                    await status.viewerJoined(.init(viewer, waiting: true))
+                    await waitingChanged()
                 case .viewerLeft(let id, let reason):
+                    // One that never got past waiting had not joined: only its question goes.
+                    let waited = await status.viewer(id)?.waiting == true
                     await status.viewerLeft(id)
+                    if waited {
+                        await waitingChanged()
+                        break
+                    }
                     frontends?.publish(.viewerLeft(viewer: id, reason: reason))
                     terminal.viewerLeft(viewer: id)
                 case .say(let text):

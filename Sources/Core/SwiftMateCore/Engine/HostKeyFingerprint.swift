@@ -1,4 +1,6 @@
 // SSH host-key fingerprints as people copy them: `SHA256:` and 43 characters of unpadded base64.
+import Crypto
+import Foundation
 
 /// The text form of an SSH host-key fingerprint (OpenSSH's `SHA256:…`), checked where it is given: a host's
 /// `--relay-fingerprint`, `host.relay_fingerprints`, `transports.ssh.fingerprints`, known_relays.
@@ -8,6 +10,15 @@ public enum HostKeyFingerprint {
         guard text.hasPrefix("SHA256:") else { return false }
         let body = text.dropFirst(7)
         return body.count == 43 && body.allSatisfy { ($0.isASCII && ($0.isLetter || $0.isNumber)) || $0 == "+" || $0 == "/" }
+    }
+
+    /// The fingerprint of a public key given as `TYPE BASE64 [comment]` (an authorized_keys line, or
+    /// `Connection.publicKey`), as `ssh-keygen -lf` prints it; nil when the key's base64 does not decode.
+    public static func of(publicKey text: String) -> String? {
+        let words = text.split(separator: " ")
+        guard words.count >= 2, let blob = Data(base64Encoded: String(words[1])) else { return nil }
+        let digest = Data(SHA256.hash(data: blob)).base64EncodedString()
+        return "SHA256:" + digest.replacingOccurrences(of: "=", with: "")
     }
 
     /// The fingerprint in `text`: `SHA256:…` alone, or beside its key type (`ed25519 SHA256:…`, as relays log

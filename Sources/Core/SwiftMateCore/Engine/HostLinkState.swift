@@ -11,7 +11,9 @@ struct HostLinkState: Sendable {
         /// A viewer's window size (the terminal side applies the size policy).
         case viewerResized(viewer: UInt32, cols: UInt16, rows: UInt16)
         /// A viewer joined: into the status and the frontends.
-        case viewerJoined(viewer: UInt32, readOnly: Bool, peer: String)
+        case viewerJoined(ViewerDescription)
+        /// A viewer waits for the host to let it in: into the status, and the host's terminal asks.
+        case joinRequested(ViewerDescription)
         /// A viewer left: out of the status, the frontends and the size policy.
         case viewerLeft(viewer: UInt32, reason: String)
         /// A line for the host's log and a message on its terminal.
@@ -107,9 +109,10 @@ struct HostLinkState: Sendable {
             [.writeToCommand(viewer: viewer, bytes: bytes)]
         case .resize(let viewer, let cols, let rows):
             [.viewerResized(viewer: viewer, cols: cols, rows: rows)]
-        case .viewerJoined(let id, let readOnly, let peer, let count):
-            [.viewerJoined(viewer: id, readOnly: readOnly, peer: peer),
-             .say("a mate has joined (\(peer)\(readOnly ? ", read-only" : "")) -- \(count) connected")]
+        case .viewerJoined(let viewer, let count):
+            [.viewerJoined(viewer), .say("a mate has joined (\(viewer.peer)\(viewer.readOnly ? ", read-only" : "")) -- \(count) connected")]
+        case .joinRequest(let viewer):
+            [.joinRequested(viewer), .say(JoinApproval.question(viewer))]
         case .viewerLeft(let id, let reason, let count):
             [.viewerLeft(viewer: id, reason: reason), .say("a mate has left -- \(count) connected")]
         case .notice(let text):

@@ -5,18 +5,32 @@ import Foundation
 public actor HostStatus {
     /// A viewer as the host knows it.
     public struct ViewerInfo: Codable, Sendable, Equatable {
-        /// Relay-assigned id.
+        /// Relay-assigned id (what `approve`, `deny` and `kick` take).
         public var id: UInt32
         /// Whether the viewer joined with the read-only token.
         public var readOnly: Bool
-        /// Where it came from.
+        /// Where it came from (its address).
         public var peer: String
+        /// The transport it came over (`ssh`, `tcp`; empty when the relay did not say).
+        public var transport: String
+        /// The fingerprint (`SHA256:…`) of the key it proved, or empty.
+        public var key: String
+        /// Whether it waits for the host to let it in (`approve_joiners`) rather than watching.
+        public var waiting: Bool
 
         /// A viewer.
-        public init(id: UInt32, readOnly: Bool, peer: String) {
+        public init(id: UInt32, readOnly: Bool, peer: String, transport: String = "", key: String = "", waiting: Bool = false) {
             self.id = id
             self.readOnly = readOnly
             self.peer = peer
+            self.transport = transport
+            self.key = key
+            self.waiting = waiting
+        }
+
+        /// The viewer the relay described.
+        public init(_ d: ViewerDescription, waiting: Bool = false) {
+            self.init(id: d.id, readOnly: d.readOnly, peer: d.peer, transport: d.transport, key: d.key, waiting: waiting)
         }
     }
 
@@ -32,7 +46,7 @@ public actor HostStatus {
         public var codec: String
         /// Connection strings by label (`tcp session`, `tcp session read only`, `ssh session`, …).
         public var connectionStrings: [String: String]
-        /// Connected viewers.
+        /// Connected viewers, and those waiting for the host to let them in (`waiting`).
         public var viewers: [ViewerInfo]
     }
 
@@ -81,21 +95,31 @@ public actor HostStatus {
         woken.values.forEach { $0.resume() }
     }
 
-    /// Disconnected from the relay; returns the viewers that were connected.
+    /// Disconnected from the relay; returns the viewers that were connected (not those that were waiting).
     @discardableResult
     public func disconnected() -> [ViewerInfo] {
-        let gone = snapshot.viewers
+        let gone = snapshot.viewers.filter { !$0.waiting }
         snapshot.ready = false
         snapshot.viewers = []
         return gone
     }
 
-    /// A viewer joined.
+    /// A viewer joined (one that waited is watching now).
     public func viewerJoined(_ viewer: ViewerInfo) {
+        if let i = snapshot.viewers.firstIndex(where: { $0.id == viewer.id }) {
+            snapshot.viewers[i] = viewer
+            return
+        }
         // A relay reports at most its own viewer limit; past the largest one it can have, the list stops growing.
         guard snapshot.viewers.count < Self.maxViewers else { return }
         snapshot.viewers.append(viewer)
     }
+
+    /// The viewers waiting for the host to let them in, longest-waiting first.
+    public func waitingViewers() -> [ViewerInfo] { snapshot.viewers.filter(\.waiting) }
+
+    /// The viewer `id`, if the relay told of it.
+    public func viewer(_ id: UInt32) -> ViewerInfo? { snapshot.viewers.first { $0.id == id } }
 
     /// The most viewers a host keeps track of (`relay.limits.max_viewers` goes up to this).
     public static let maxViewers = 100_000
@@ -156,7 +180,10 @@ extension HostStatus.Snapshot {
             lines.append("no viewers")
         } else {
             lines.append("\(viewers.count) viewer\(viewers.count == 1 ? "" : "s"):")
-            lines += viewers.map { "  #\($0.id) \($0.readOnly ? "read-only " : "read-write") \($0.peer)" }
+            lines += viewers.map { v in
+                "  #\(v.id) \(v.readOnly ? "read-only " : "read-write") \(v.transport.isEmpty ? "" : v.transport + " ")\(v.peer)"
+                    + (v.key.isEmpty ? "" : " key \(v.key)") + (v.waiting ? " (waiting: swiftmate approve \(v.id) / deny \(v.id))" : "")
+            }
         }
         return lines
     }

@@ -26,6 +26,8 @@ public struct JoinOutcome: Sendable, Equatable {
     public var reason: String
     /// The host command's exit status when the session ended with it.
     public var exitStatus: Int32?
+    /// Whether the host turned this viewer away or removed it (the session goes on without it).
+    public var removed = false
 }
 
 /// A viewer's link to a session: `swiftmate join URL`.
@@ -179,7 +181,7 @@ public struct JoinClient: Sendable {
             case .notice(let text): terminal.showMessage(text)
             case .goodbye(let reason, let status):
                 await sender.close()
-                return JoinOutcome(reason: reason, exitStatus: status >= 0 ? status : nil)
+                return JoinOutcome(reason: reason, exitStatus: status >= 0 ? status : nil, removed: status == Message.removedStatus)
             default: break
             }
         }

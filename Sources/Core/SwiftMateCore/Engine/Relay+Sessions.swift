@@ -67,7 +67,8 @@ extension Relay {
         }
         let session = RelaySession(id: id, cols: cols, rows: rows, options: options, frontends: hub, logger: logger,
                                    readWriteToken: naming?.readWrite ?? resumed?.readWriteToken,
-                                   readOnlyToken: naming?.readOnly ?? resumed?.readOnlyToken, generation: generation)
+                                   readOnlyToken: naming?.readOnly ?? resumed?.readOnlyToken, generation: generation,
+                                   approveJoiners: hello.options[JoinApproval.option] == "true")
         if let allowedKeys { access.restrict([session.readWriteToken, session.readOnlyToken], to: allowedKeys) }
         sessions[session.id] = session
         byToken[session.readWriteToken] = (session, false)

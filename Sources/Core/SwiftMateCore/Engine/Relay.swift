@@ -163,7 +163,8 @@ public actor Relay {
             case .join(let hello, let codecName):
                 guard let (session, readOnly) = viewerSession, let codec = try? registry.codec(codecName) else { return }
                 await runFramedViewer(session: session, readOnly: readOnly, hello: hello, codec: codec,
-                                      receiver: receiver, sender: sender, peer: peer)
+                                      receiver: receiver, sender: sender, peer: peer, transport: connection.transport,
+                                      key: connection.publicKey.flatMap(HostKeyFingerprint.of(publicKey:)) ?? "")
                 return
             }
         }
@@ -299,14 +300,16 @@ public actor Relay {
     }
 
     private nonisolated func runFramedViewer(session: RelaySession, readOnly: Bool, hello: Hello, codec: any Codec,
-                                             receiver: MessageReceiver, sender: MessageSender, peer: String) async {
+                                             receiver: MessageReceiver, sender: MessageSender, peer: String,
+                                             transport: String, key: String) async {
         do {
             try await sender.send(.welcome(Welcome(codec: codec.name, sessionID: session.id, readOnly: readOnly)))
             try await startCodec(codec, sender: sender, receiver: receiver, maxFrameSize: options.maxFrameSize)
         } catch { return }
         // A join client coming back says how far it had shown the output (`resume_offset`).
         let resumeFrom = hello.options[JoinClient.resumeOption].flatMap { UInt64($0) }.map { min($0, WireLimits.maxStreamOffset) }
-        guard let viewer = session.addViewer(readOnly: readOnly, peer: peer, cols: hello.cols, rows: hello.rows, resumeFrom: resumeFrom) else {
+        guard let viewer = session.addViewer(readOnly: readOnly, peer: peer, transport: transport, key: key, cols: hello.cols, rows: hello.rows,
+                                             resumeFrom: resumeFrom) else {
             try? await sender.send(.goodbye(reason: "this session has reached its viewer limit", exitStatus: -1))
             return
         }
@@ -348,7 +351,9 @@ public actor Relay {
             return
         }
         guard let (session, readOnly) = found else { return }
-        guard let viewer = session.addViewer(readOnly: readOnly, peer: connection.peer, cols: cols, rows: rows, link: .terminal) else {
+        guard let viewer = session.addViewer(readOnly: readOnly, peer: connection.peer, transport: connection.transport,
+                                             key: connection.publicKey.flatMap(HostKeyFingerprint.of(publicKey:)) ?? "",
+                                             cols: cols, rows: rows, link: .terminal) else {
             await connection.outbound.refuse(Array("This session has reached its viewer limit.\r\n".utf8))
             return
         }

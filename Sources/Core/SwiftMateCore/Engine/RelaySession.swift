@@ -72,7 +72,7 @@ final class RelaySession: Sendable {
 
     /// A session with random tokens, or the given ones (a named session's).
     init(id: String, cols: UInt16, rows: UInt16, options: RelayOptions, frontends: FrontendHub? = nil, logger: Logger,
-         readWriteToken: String? = nil, readOnlyToken: String? = nil, generation: UInt64 = 1) {
+         readWriteToken: String? = nil, readOnlyToken: String? = nil, generation: UInt64 = 1, approveJoiners: Bool = false) {
         self.link = Mutex((generation: generation, current: 0))
         self.id = id
         self.readWriteToken = readWriteToken ?? Tokens.make()
@@ -82,7 +82,7 @@ final class RelaySession: Sendable {
         self.frontends = frontends
         self.hostQueue = OutboundQueue(limitBytes: options.hostQueueBytes, size: { $0.approximateSize })
         state = Mutex((RelaySessionState(id: id, cols: cols, rows: rows, tailBytes: options.tailBytes,
-                                         maxViewers: options.maxViewersPerSession), [:]))
+                                         maxViewers: options.maxViewersPerSession, approveJoiners: approveJoiners), [:]))
     }
 
     /// Performs `actions` (under the lock); a viewer whose queue overflows is caught up at once.
@@ -128,11 +128,13 @@ final class RelaySession: Sendable {
         state.withLock { s in perform(s.machine.hostNotice(text), &s) }
     }
 
-    /// Adds a viewer; its queue starts with the session size, a keyframe and the output since, then live output.
-    func addViewer(readOnly: Bool, peer: String, cols: UInt16, rows: UInt16, link: ViewerLink = .framed,
-                   resumeFrom: UInt64? = nil) -> RelayViewer? {
+    /// Adds a viewer; its queue starts with the session size, a keyframe and the output since, then live output (or,
+    /// when the host approves joiners, with a line saying it waits, the rest once the host lets it in).
+    func addViewer(readOnly: Bool, peer: String, transport: String = "", key: String = "", cols: UInt16, rows: UInt16,
+                   link: ViewerLink = .framed, resumeFrom: UInt64? = nil) -> RelayViewer? {
         state.withLock { s -> RelayViewer? in
-            guard let (member, actions) = s.machine.join(readOnly: readOnly, peer: peer, cols: cols, rows: rows, link: link,
+            let identity = RelaySessionState.Identity(peer: peer, transport: transport, key: key)
+            guard let (member, actions) = s.machine.join(readOnly: readOnly, identity: identity, cols: cols, rows: rows, link: link,
                                                          resumeFrom: resumeFrom) else { return nil }
             let queue = OutboundQueue<Message>(limitBytes: options.viewerQueueBytes, size: { $0.approximateSize })
             s.queues[member.id] = queue

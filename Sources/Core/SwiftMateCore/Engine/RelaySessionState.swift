@@ -36,10 +36,34 @@ struct RelaySessionState: Sendable {
         let link: ViewerLink
         var cols: UInt16
         var rows: UInt16
+        /// The transport it came over, and the fingerprint of the key it proved (or empty).
+        var transport = "", key = ""
+
+        /// As the host hears of it.
+        var description: ViewerDescription {
+            ViewerDescription(id: id, readOnly: readOnly, peer: peer, transport: transport, key: key)
+        }
+    }
+
+    /// Who a viewer is, as its connection says.
+    struct Identity: Sendable, Equatable {
+        var peer: String
+        var transport = ""
+        var key = ""
+    }
+
+    /// A viewer waiting for the host to let it in (`approveJoiners`), and where a returning one resumes from.
+    struct Waiting: Sendable, Equatable {
+        var member: Member
+        var resumeFrom: UInt64?
     }
 
     let id: String
     private(set) var members: [UInt32: Member] = [:]
+    /// Viewers waiting for the host's answer: they get no byte of the session (nor count in its size) until admitted.
+    private(set) var waiting: [UInt32: Waiting] = [:]
+    /// Whether joiners wait for the host to let them in (the host's `approve_joiners`).
+    let approveJoiners: Bool
     private var nextViewerID: UInt32 = 1
     private(set) var seq: UInt64 = 0
     private(set) var cols: UInt16
@@ -61,8 +85,10 @@ struct RelaySessionState: Sendable {
     static let ackInterval: Duration = .seconds(1)
 
     /// A session `id` of `cols`x`rows` keeping `tailBytes` of output past its latest keyframe.
-    init(id: String, cols: UInt16, rows: UInt16, tailBytes: Int, maxViewers: Int, now: ContinuousClock.Instant = .now) {
+    init(id: String, cols: UInt16, rows: UInt16, tailBytes: Int, maxViewers: Int, approveJoiners: Bool = false,
+         now: ContinuousClock.Instant = .now) {
         self.id = id
+        self.approveJoiners = approveJoiners
         ackedAt = now
         self.cols = cols
         self.rows = rows
@@ -125,9 +151,11 @@ struct RelaySessionState: Sendable {
         acked = seq
         var actions: [Action] = []
         for m in members.values.sorted(by: { $0.id < $1.id }) {
-            actions.append(.toHost(.viewerJoined(viewer: m.id, readOnly: m.readOnly, peer: m.peer, count: UInt32(members.count))))
+            actions.append(.toHost(.viewerJoined(m.description, count: UInt32(members.count))))
             if !m.readOnly && m.cols > 0 && m.rows > 0 { actions.append(.toHost(.resize(viewer: m.id, cols: m.cols, rows: m.rows))) }
         }
+        // Those still waiting are asked about again: the old link's requests may not have been answered.
+        for w in waiting.values.sorted(by: { $0.member.id < $1.member.id }) { actions.append(.toHost(.joinRequest(w.member.description))) }
         if !awaitingKeyframe.isEmpty || !cache.hasKeyframe {
             cache.forgetRequest()
             if cache.requestNow() == .requestKeyframe { actions.append(.toHost(.keyframeRequest)) }
@@ -177,6 +205,8 @@ struct RelaySessionState: Sendable {
         case .output(let seq, let bytes): try hostOutput(seq: seq, bytes: bytes)
         case .resize(_, let cols, let rows): try hostResized(cols: cols, rows: rows)
         case .keyframe(let k): try hostKeyframe(k)
+        case .admit(let viewer): admit(viewer)
+        case .kick(let viewer, let reason): kick(viewer, reason: reason)
         default: nil
         }
     }
@@ -193,20 +223,62 @@ struct RelaySessionState: Sendable {
         return actions
     }
 
-    /// A viewer joins with its window size; nil when the session has ended or has its limit of viewers. `resumeFrom`:
-    /// a viewer coming back that has shown the output up to there gets the rest, with no repaint, when it is kept.
+    /// A viewer joins with its window size; nil when the session has ended or has its limit of viewers (waiting ones
+    /// count). `resumeFrom`: a viewer coming back that has shown the output up to there gets the rest, with no
+    /// repaint, when it is kept. With `approveJoiners` it waits (told so) and the host is asked; `admit` lets it in.
     mutating func join(readOnly: Bool, peer: String, cols: UInt16, rows: UInt16, link: ViewerLink,
                        resumeFrom: UInt64? = nil) -> (Member, [Action])? {
+        join(readOnly: readOnly, identity: Identity(peer: peer), cols: cols, rows: rows, link: link, resumeFrom: resumeFrom)
+    }
+
+    /// `join` for a viewer whose transport and key are known (the host sees them).
+    mutating func join(readOnly: Bool, identity: Identity, cols: UInt16, rows: UInt16, link: ViewerLink,
+                       resumeFrom: UInt64? = nil) -> (Member, [Action])? {
         let (cols, rows) = (WireLimits.clampSide(cols), WireLimits.clampSide(rows))
-        guard !ended, members.count < maxViewers else { return nil }
-        let member = Member(id: nextViewerID, readOnly: readOnly, peer: peer, link: link, cols: cols, rows: rows)
+        guard !ended, members.count + waiting.count < maxViewers else { return nil }
+        let member = Member(id: nextViewerID, readOnly: readOnly, peer: identity.peer, link: link, cols: cols, rows: rows,
+                            transport: identity.transport, key: identity.key)
         nextViewerID += 1
+        guard !approveJoiners else {
+            waiting[member.id] = Waiting(member: member, resumeFrom: resumeFrom)
+            return (member, [.toViewer(member.id, .notice(Self.waitingLine)), .toHost(.joinRequest(member.description)),
+                             .log("viewer \(member.id) of session \(id) waits for the host to let it in (\(member.description.summary))")])
+        }
+        return (member, enter(member, resumeFrom: resumeFrom))
+    }
+
+    /// What a waiting viewer is told.
+    static let waitingLine = "swiftmate: waiting for the host to let you in"
+
+    /// The host lets waiting viewer `id` in: it is caught up and joins (nothing for an id that does not wait).
+    mutating func admit(_ id: UInt32) -> [Action] {
+        guard !ended, let w = waiting.removeValue(forKey: id) else { return [] }
+        return [.log("session \(self.id): the host let viewer \(id) in")] + enter(w.member, resumeFrom: w.resumeFrom)
+    }
+
+    /// The host turns waiting viewer `id` away, or removes viewer `id`: it is told `reason` and its link closes.
+    mutating func kick(_ id: UInt32, reason: String) -> [Action] {
+        let why = reason.isEmpty ? "" : ": " + reason
+        if waiting.removeValue(forKey: id) != nil {
+            return [.toViewer(id, .goodbye(reason: "the host did not let you in" + why, exitStatus: Message.removedStatus)), .closeViewer(id),
+                    .toHost(.viewerLeft(viewer: id, reason: "turned away", count: UInt32(members.count))),
+                    .log("session \(self.id): the host turned viewer \(id) away")]
+        }
+        guard members.removeValue(forKey: id) != nil else { return [] }
+        awaitingKeyframe.remove(id)
+        return [.toViewer(id, .goodbye(reason: "the host removed you from the session" + why, exitStatus: Message.removedStatus)),
+                .closeViewer(id), .toHost(.viewerLeft(viewer: id, reason: "removed by the host", count: UInt32(members.count))),
+                .publish(.viewerLeft(viewer: id, reason: "removed by the host")), .log("session \(self.id): the host removed viewer \(id)")]
+    }
+
+    /// A member enters the session: the rest of the output from `resumeFrom` when kept, else a catch-up; everyone hears.
+    private mutating func enter(_ member: Member, resumeFrom: UInt64?) -> [Action] {
         members[member.id] = member
         if let resumeFrom, let rest = cache.output(from: resumeFrom) {
             // It saw everything before `resumeFrom`: the rest, then live (it drops what it has already shown).
             var actions: [Action] = [.toViewer(member.id, .resize(viewer: 0, cols: self.cols, rows: self.rows))]
             if !rest.isEmpty { actions.append(.toViewer(member.id, .output(seq: resumeFrom, bytes: rest))) }
-            return (member, actions + joined(member))
+            return actions + joined(member)
         }
         var actions = catchUp(member.id)
         if !cache.hasKeyframe && !cache.replaysFromStart {
@@ -214,12 +286,12 @@ struct RelaySessionState: Sendable {
             awaitingKeyframe.insert(member.id)
             if cache.requestNow() == .requestKeyframe { actions.append(.toHost(.keyframeRequest)) }
         }
-        return (member, actions + joined(member))
+        return actions + joined(member)
     }
 
     /// What every join tells: the host (and its size policy), the frontends, the log.
     private func joined(_ member: Member) -> [Action] {
-        var actions: [Action] = [.toHost(.viewerJoined(viewer: member.id, readOnly: member.readOnly, peer: member.peer, count: UInt32(members.count))),
+        var actions: [Action] = [.toHost(.viewerJoined(member.description, count: UInt32(members.count))),
                                  .publish(.viewerJoined(viewer: member.id, readOnly: member.readOnly, peer: member.peer))]
         if !member.readOnly && member.cols > 0 && member.rows > 0 {
             actions.append(.toHost(.resize(viewer: member.id, cols: member.cols, rows: member.rows)))
@@ -236,6 +308,11 @@ struct RelaySessionState: Sendable {
 
     /// A viewer left; the host hears of it.
     mutating func leave(_ id: UInt32, reason: String) -> [Action] {
+        if waiting.removeValue(forKey: id) != nil {
+            // The host drops its request; no one had seen it join.
+            return [.closeViewer(id), .toHost(.viewerLeft(viewer: id, reason: reason, count: UInt32(members.count))),
+                    .log("viewer \(id) of session \(self.id) stopped waiting: \(reason)")]
+        }
         guard members.removeValue(forKey: id) != nil else { return [] }
         awaitingKeyframe.remove(id)
         return [.closeViewer(id), .toHost(.viewerLeft(viewer: id, reason: reason, count: UInt32(members.count))),
@@ -253,6 +330,12 @@ struct RelaySessionState: Sendable {
     /// A viewer's window size changed: the host decides the session size from read-write viewers' sizes.
     mutating func viewerResized(_ id: UInt32, cols: UInt16, rows: UInt16) -> [Action] {
         let (cols, rows) = (WireLimits.clampSide(cols), WireLimits.clampSide(rows))
+        if var w = waiting[id] {
+            // Kept for when it is let in.
+            (w.member.cols, w.member.rows) = (cols, rows)
+            waiting[id] = w
+            return []
+        }
         guard var member = members[id] else { return [] }
         member.cols = cols
         member.rows = rows
@@ -274,10 +357,11 @@ struct RelaySessionState: Sendable {
         guard !ended else { return nil }
         ended = true
         var actions: [Action] = []
-        for id in members.keys.sorted() {
+        for id in (Array(members.keys) + Array(waiting.keys)).sorted() {
             actions += [.toViewer(id, .goodbye(reason: reason, exitStatus: exitStatus)), .closeViewer(id)]
         }
         members.removeAll()
+        waiting.removeAll()
         awaitingKeyframe.removeAll()
         return actions
     }

@@ -43,8 +43,9 @@ struct TerminalViewerWriter {
                 out += reconsider(catchUp)
             case .notice(let text):
                 out += Array("\r\n[\(text)]\r\n".utf8)
-            case .goodbye(let reason, _):
-                out += Array("\r\n[swiftmate: session ended: \(reason)]\r\n".utf8)
+            case .goodbye(let reason, let status):
+                // Turned away or removed by the host: the session goes on, so it did not end.
+                out += Array("\r\n[swiftmate: \(status == Message.removedStatus ? "" : "session ended: ")\(reason)]\r\n".utf8)
             default:
                 break
             }

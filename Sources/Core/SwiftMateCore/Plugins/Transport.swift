@@ -117,6 +117,8 @@ public struct Connection: Sendable {
     public var windowChanges: AsyncStream<(cols: UInt16, rows: UInt16)>
     /// The public key the peer proved it holds (`TYPE BASE64`), when the transport authenticates keys.
     public var publicKey: String?
+    /// The name of the transport it came over (`ssh`, `tcp`; empty when not said), for the host to see who joins.
+    public var transport = ""
     /// The loop this connection's I/O runs on, when the transport runs it on one of the listener's loops
     /// (`ListenContext.loops`); the relay then pins the connection's session there, or runs the connection's work on
     /// its session's loop.

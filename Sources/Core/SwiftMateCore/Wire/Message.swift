@@ -41,13 +41,17 @@ public enum RefusalCode: Int, Sendable, Equatable {
 /// | 3 | `output` | seq (uint: offset of the first byte in the session's output stream), bytes (bin) |
 /// | 4 | `input` | viewer id (uint; 0 from a viewer, filled in by the relay), bytes (bin) |
 /// | 5 | `resize` | viewer id (uint; 0 means the session itself), cols (uint), rows (uint) |
-/// | 6 | `viewerJoined` | viewer id (uint), read-only (bool), peer (str), viewers now (uint) |
+/// | 6 | `viewerJoined` | viewer id (uint), read-only (bool), peer (str: its address), viewers now (uint), transport (str: `ssh`, `tcp`, …; may be absent), key (str: the `SHA256:…` fingerprint of the key it proved, or empty; may be absent) |
 /// | 7 | `viewerLeft` | viewer id (uint), reason (str), viewers now (uint) |
 /// | 8 | `keepalive` | sender's clock in milliseconds (uint) |
-/// | 9 | `goodbye` | reason (str), exit status (int; -1 when not a command exit) |
+/// | 9 | `goodbye` | reason (str), exit status (int; -1 when not a command exit; -2 to a viewer the host turned away or removed while the session goes on) |
 /// | 10 | `notice` | text (str): a line to show the person at the other end |
 /// | 11 | `keyframe` | seq (uint: the output offset it stands for; every byte before it is in it), cols (uint), rows (uint), bytes (bin: ANSI that repaints a fresh terminal of that size) |
 /// | 12 | `keyframeRequest` | (none): relay → host, "send a keyframe of the current screen" |
+/// | 13 | `ack` | offset (uint): relay → host, the relay has the session's output up to there |
+/// | 14 | `joinRequest` | viewer id (uint), read-only (bool), peer (str), transport (str), key (str): relay → host, a viewer waits for the host's answer (a session with `approve_joiners`) |
+/// | 15 | `admit` | viewer id (uint): host → relay, let that waiting viewer in |
+/// | 16 | `kick` | viewer id (uint), reason (str): host → relay, turn that waiting viewer away, or remove that viewer |
 ///
 /// A decoder skips types it does not know (a newer peer's additions) and extra trailing fields. Numbers are
 /// bounded before use (`WireLimits`): cols and rows 0...1000, stream offsets at most 2^62.
@@ -64,13 +68,14 @@ public enum Message: Sendable, Equatable {
     case input(viewer: UInt32, bytes: [UInt8])
     /// A window size: the session's (viewer 0, host → relay → viewers) or a viewer's (viewer → relay → host).
     case resize(viewer: UInt32, cols: UInt16, rows: UInt16)
-    /// Relay → host: a viewer joined.
-    case viewerJoined(viewer: UInt32, readOnly: Bool, peer: String, count: UInt32)
+    /// Relay → host: a viewer joined (`count` viewers now).
+    case viewerJoined(ViewerDescription, count: UInt32)
     /// Relay → host: a viewer left.
     case viewerLeft(viewer: UInt32, reason: String, count: UInt32)
     /// Either way, to keep idle links open and detect dead ones.
     case keepalive(millis: UInt64)
-    /// Either way, before closing: why, and the command's exit status when it is one.
+    /// Either way, before closing: why, and the command's exit status when it is one (`Message.removedStatus`: this
+    /// viewer was turned away or removed by the host; the session goes on).
     case goodbye(reason: String, exitStatus: Int32)
     /// Relay → viewer or host, or host → relay → viewers: a line to show a person (e.g. "output skipped").
     case notice(String)
@@ -81,6 +86,47 @@ public enum Message: Sendable, Equatable {
     /// Relay → host: the relay has the session's output up to stream offset `offset` (the host may forget what it
     /// kept to send again after a lost link).
     case ack(offset: UInt64)
+    /// Relay → host: a viewer waits for the host to let it in (`approve_joiners`); it gets no byte of the session
+    /// until the host sends `admit`.
+    case joinRequest(ViewerDescription)
+    /// Host → relay: let the waiting viewer in.
+    case admit(viewer: UInt32)
+    /// Host → relay: turn the waiting viewer away, or remove the viewer; it is told `reason`.
+    case kick(viewer: UInt32, reason: String)
+}
+
+extension Message {
+    /// The `goodbye` exit status that tells a viewer the host turned it away or removed it (no point coming back).
+    public static let removedStatus: Int32 = -2
+}
+
+/// A viewer as the relay describes it to the host (joins and join requests).
+public struct ViewerDescription: Sendable, Equatable, Codable {
+    /// The relay's id for it within the session.
+    public var id: UInt32
+    /// Whether it came with the read-only token.
+    public var readOnly: Bool
+    /// Its address.
+    public var peer: String
+    /// The transport it came over (`ssh`, `tcp`; empty when unknown).
+    public var transport: String
+    /// The fingerprint (`SHA256:…`) of the public key it proved, or empty.
+    public var key: String
+
+    /// A description.
+    public init(id: UInt32, readOnly: Bool, peer: String, transport: String = "", key: String = "") {
+        self.id = id
+        self.readOnly = readOnly
+        self.peer = peer
+        self.transport = transport
+        self.key = key
+    }
+
+    /// `ssh 10.0.0.5:51234, read-only, key SHA256:…` (for people).
+    public var summary: String {
+        [transport.isEmpty ? peer : transport + " " + peer, readOnly ? "read-only" : "read-write", key.isEmpty ? "no key" : "key " + key]
+            .joined(separator: ", ")
+    }
 }
 
 /// A repaint of the whole screen as it was after the output before `seq`.

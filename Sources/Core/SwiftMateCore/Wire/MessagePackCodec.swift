@@ -19,6 +19,9 @@ extension Message {
         case .keyframe: 11
         case .keyframeRequest: 12
         case .ack: 13
+        case .joinRequest: 14
+        case .admit: 15
+        case .kick: 16
         }
     }
 
@@ -119,8 +122,14 @@ private final class Packer {
             array(3); uint(type); uint(UInt64(viewer)); binary(bytes)
         case .resize(let viewer, let cols, let rows):
             array(4); uint(type); uint(UInt64(viewer)); uint(UInt64(cols)); uint(UInt64(rows))
-        case .viewerJoined(let viewer, let readOnly, let peer, let count):
-            array(5); uint(type); uint(UInt64(viewer)); bool(readOnly); string(peer); uint(UInt64(count))
+        case .viewerJoined(let v, let count):
+            array(7); uint(type); uint(UInt64(v.id)); bool(v.readOnly); string(v.peer); uint(UInt64(count)); string(v.transport); string(v.key)
+        case .joinRequest(let v):
+            array(6); uint(type); uint(UInt64(v.id)); bool(v.readOnly); string(v.peer); string(v.transport); string(v.key)
+        case .admit(let viewer):
+            array(2); uint(type); uint(UInt64(viewer))
+        case .kick(let viewer, let reason):
+            array(3); uint(type); uint(UInt64(viewer)); string(reason)
         case .viewerLeft(let viewer, let reason, let count):
             array(4); uint(type); uint(UInt64(viewer)); string(reason); uint(UInt64(count))
         case .keepalive(let millis):

@@ -116,7 +116,10 @@ struct MessageReader {
         case 3: return .output(seq: try offset(1), bytes: try binary(2))
         case 4: return .input(viewer: try u32(1), bytes: try binary(2))
         case 5: return .resize(viewer: try u32(1), cols: try side(2, "cols"), rows: try side(3, "rows"))
-        case 6: return .viewerJoined(viewer: try u32(1), readOnly: try bool(2), peer: try string(3), count: try u32(4))
+        case 6:
+            return .viewerJoined(ViewerDescription(id: try u32(1), readOnly: try bool(2), peer: try string(3),
+                                                   transport: fields.count > 5 ? try string(5) : "", key: fields.count > 6 ? try string(6) : ""),
+                                 count: try u32(4))
         case 7: return .viewerLeft(viewer: try u32(1), reason: try string(2), count: try u32(3))
         case 8: return .keepalive(millis: try uint(1))
         case 9:
@@ -127,6 +130,11 @@ struct MessageReader {
         case 11: return .keyframe(Keyframe(seq: try offset(1), cols: try side(2, "cols"), rows: try side(3, "rows"), bytes: try binary(4)))
         case 12: return .keyframeRequest
         case 13: return .ack(offset: try offset(1))
+        case 14:
+            return .joinRequest(ViewerDescription(id: try u32(1), readOnly: try bool(2), peer: try string(3), transport: try string(4),
+                                                  key: try string(5)))
+        case 15: return .admit(viewer: try u32(1))
+        case 16: return .kick(viewer: try u32(1), reason: try string(2))
         default: return nil
         }
     }

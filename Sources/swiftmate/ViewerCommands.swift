@@ -1,0 +1,53 @@
+// `approve`, `deny`, `kick`: answer a viewer waiting to join (`--approve`), or remove one, through the control socket.
+import ArgumentParser
+import Foundation
+import SwiftMateCore
+import SwiftMateSystem
+
+/// Sends `verb ID [REASON]` to the host `flag` names; an error answer is one line on stderr and exit 1.
+private func answerViewer(_ verb: String, id: UInt32, reason: String?, _ flag: SocketFlag) throws {
+    let answer = try askHost(verb + " \(id)" + (reason.map { " " + $0 } ?? ""), flag)
+    if answer.hasPrefix("error:") {
+        printError("swiftmate: \(answer.dropFirst(7).trimmingCharacters(in: .whitespacesAndNewlines))")
+        throw ExitCode(1)
+    }
+}
+
+/// Checks a reason given to a viewer: one line, bounded.
+private func checkReason(_ reason: String?) throws {
+    guard let reason else { return }
+    guard !reason.contains("\n"), reason.utf8.count <= 500 else { throw ValidationError("a reason is one line of at most 500 bytes") }
+}
+
+struct ApproveCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "approve",
+        abstract: "Let a viewer that waits to join in (a host started with --approve; swiftmate status lists who waits).")
+    @OptionGroup var flag: SocketFlag
+    @Argument(help: "The viewer's id, as swiftmate status lists it.")
+    var id: UInt32
+    func run() async throws { try answerViewer("approve", id: id, reason: nil, flag) }
+}
+
+struct DenyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "deny",
+        abstract: "Turn a viewer that waits to join away; it sees no byte of the session and is told why.")
+    @OptionGroup var flag: SocketFlag
+    @Argument(help: "The viewer's id, as swiftmate status lists it.")
+    var id: UInt32
+    @Argument(help: "What the viewer is told.")
+    var reason: String?
+    func validate() throws { try checkReason(reason) }
+    func run() async throws { try answerViewer("deny", id: id, reason: reason, flag) }
+}
+
+struct KickCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "kick",
+        abstract: "Remove a viewer from the session; it is told it was removed (and why, when a reason is given).")
+    @OptionGroup var flag: SocketFlag
+    @Argument(help: "The viewer's id, as swiftmate status lists it.")
+    var id: UInt32
+    @Argument(help: "What the viewer is told.")
+    var reason: String?
+    func validate() throws { try checkReason(reason) }
+    func run() async throws { try answerViewer("kick", id: id, reason: reason, flag) }
+}
