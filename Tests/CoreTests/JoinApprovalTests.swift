@@ -131,3 +131,9 @@ private func hostMessages(_ actions: [Action]) -> [Message] {
     host.finish(exitStatus: 0)
     await h.stop()
 }
+
+@Test func anOlderRelaysViewerJoinedWithoutTransportAndKeyStillDecodes() throws {
+    // [6, 3, true, "p", 2]: the five fields relays sent before transport and key.
+    let older: [UInt8] = [0x95, 0x06, 0x03, 0xc3, 0xa1, UInt8(ascii: "p"), 0x02]
+    #expect(try Message.decode(older) == .viewerJoined(ViewerDescription(id: 3, readOnly: true, peer: "p"), count: 2))
+}
