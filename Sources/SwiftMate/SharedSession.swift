@@ -22,6 +22,8 @@ public final class SharedSession: Sendable {
     public struct Options: Sendable {
         /// The command line; nil: `host.command`, else `$SHELL`.
         public var command: [String]?
+        /// Relays tried in turn when `relay` cannot be reached (the same transport; `--relay` given more than once).
+        public var fallbackRelays: [Endpoint] = []
         /// The relay; nil: `host.relay`, else an embedded relay on 127.0.0.1 (ssh and tcp, free ports).
         public var relay: Endpoint?
         /// Pass the local terminal through (raw mode, output mirrored). False: headless.
@@ -167,6 +169,12 @@ public final class SharedSession: Sendable {
         let config = setup.config, registry = setup.registry
         var transport: any Transport = try embedded.map { LocalRelayTransport(relay: $0.relay) } ?? registry.transport(relayURL.scheme)
         var hostOptions = HostOptions(relay: relayURL)
+        if embedded == nil {
+            hostOptions.fallbackRelays = options.relay == nil ? config.hostFallbackRelays : options.fallbackRelays
+            if let other = hostOptions.fallbackRelays.first(where: { $0.scheme != relayURL.scheme }) {
+                throw SwiftMateError(.badURL, "the relays given are over \(relayURL.scheme) and \(other.scheme); give relays of one transport")
+            }
+        }
         // In-process there is no wire to save bytes on: compressing would only cost time (unless asked for).
         hostOptions.codecs = options.codecs ?? (embedded != nil ? ["none"] : config.hostCodecs)
         hostOptions.reconnect = config.reconnect

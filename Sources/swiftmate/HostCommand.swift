@@ -71,7 +71,9 @@ enum HostSession {
             }
         }
         var options = SharedSession.Options(command: command)
-        options.relay = try flags.relay.map { try Endpoint(parsing: $0) }
+        let relays = try flags.relay.map { try Endpoint(parsing: $0) }
+        options.relay = relays.first
+        options.fallbackRelays = Array(relays.dropFirst())
         options.interactive = interactive
         options.respawn = flags.foreground && setup.config.foregroundRestart
         options.codecs = try flags.codecs.map(codecList)

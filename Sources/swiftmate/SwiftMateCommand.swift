@@ -53,8 +53,8 @@ struct HostFlags: ParsableArguments {
     @Flag(name: .customShort("F"), help: "Foreground, headless: no local terminal, log lines on stdout, the command respawned when it exits.")
     var foreground = false
 
-    @Option(name: .long, help: "Relay URL (tcp://HOST:PORT); without one an embedded relay starts on 127.0.0.1.")
-    var relay: String?
+    @Option(name: .long, help: "Relay URL (ssh://HOST:PORT, tcp://HOST:PORT); without one an embedded relay starts on 127.0.0.1. Given more than once, each is tried in turn when the one before cannot be reached.")
+    var relay: [String] = []
 
     @Option(name: .long, help: "Codecs to offer, preferred first, comma-separated (lz4, zlib, none).")
     var codecs: String?

@@ -42,3 +42,28 @@ import Testing
     #expect(once.ended(.failed("broken pipe"), reached: true, finished: false, cancelled: false) == .stop(note: "lost the relay ssh://r:22: broken pipe"))
     #expect(link.ended(.closed, reached: true, finished: false, cancelled: true) == .stop(note: "lost the relay ssh://r:22: the relay closed the link"))
 }
+
+@Test func aRelayThatCannotBeReachedIsFollowedAtOnceByTheNextAndTheWaitComesAfterAll() {
+    var link = HostLinkState(relay: "tcp://a:1", fallbacks: ["tcp://b:1", "tcp://c:1"], reconnect: true, initialDelay: 0.5)
+    let refused = HostLinkState.Attempt.failed("cannot reach relay: connection refused")
+    #expect(link.ended(refused, reached: false, finished: false, cancelled: false)
+            == .retry(seconds: 0, line: "cannot reach relay: connection refused; trying tcp://b:1"))
+    #expect(link.current == 1)
+    #expect(link.ended(refused, reached: false, finished: false, cancelled: false)
+            == .retry(seconds: 0, line: "cannot reach relay: connection refused; trying tcp://c:1"))
+    #expect(link.ended(refused, reached: false, finished: false, cancelled: false)
+            == .retry(seconds: 0.5, line: "cannot reach relay: connection refused; retrying in 0.5 s"), "all three tried: now the wait")
+    #expect(link.current == 0)
+    #expect(link.ended(refused, reached: false, finished: false, cancelled: false).isImmediate)
+    // b took the session and lost it: b again first (after the wait), then the others at once.
+    #expect(link.ended(.closed, reached: true, finished: false, cancelled: false)
+            == .retry(seconds: 0.5, line: "lost the relay tcp://b:1: the relay closed the link; reconnecting in 0.5 s (the shell goes on)"))
+    #expect(link.current == 1)
+    #expect(link.ended(refused, reached: false, finished: false, cancelled: false).isImmediate && link.current == 2)
+    #expect(link.ended(refused, reached: false, finished: false, cancelled: false).isImmediate && link.current == 0)
+    #expect(!link.ended(refused, reached: false, finished: false, cancelled: false).isImmediate && link.current == 1)
+}
+
+extension HostLinkState.Next {
+    fileprivate var isImmediate: Bool { if case .retry(0, _) = self { true } else { false } }
+}

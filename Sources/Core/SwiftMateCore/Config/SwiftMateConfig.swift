@@ -7,7 +7,7 @@ import Foundation
 /// transports: {tcp: {nodelay: true, keepalive: true}}   # options per transport
 /// codecs: {zlib: {level: 6}, lz4: {acceleration: 1}}    # options per codec
 /// host:
-///   relay: tcp://relay.example.com:7022                 # absent: an embedded relay on 127.0.0.1
+///   relay: tcp://relay.example.com:7022                 # absent: an embedded relay on 127.0.0.1; a list: each tried in turn
 ///   codecs: [lz4, zlib, none]                           # offered, preferred first
 ///   headless_size: 80x24
 ///   reconnect: true
@@ -63,6 +63,8 @@ public struct SwiftMateConfig: Sendable {
     public var codecOptions: [String: ConfigNode] = [:]
     /// `host.relay`: nil means an embedded relay.
     public var hostRelay: Endpoint?
+    /// The rest of `host.relay` when it lists several relays: tried in turn when the one before cannot be reached.
+    public var hostFallbackRelays: [Endpoint] = []
     /// `host.codecs`.
     public var hostCodecs = ["lz4", "zlib", "none"]
     /// `host.headless_size`.
@@ -265,7 +267,20 @@ public struct SwiftMateConfig: Sendable {
         if let f = host["relay_fingerprints"] { relayFingerprints = try f.fingerprints() }
         if let k = host["api_key"] { apiKey = try k.string() }
         if let r = host["record_at_relay"] { recordAtRelay = try r.bool() }
-        if let r = host["relay"] { hostRelay = try Self.url(r, registry: registry) }
+        if let r = host["relay"] {
+            // One URL, or a list: the first is used, the others when it cannot be reached (one transport for all).
+            if case .list(let items) = r.value {
+                let all = try items.map { try Self.url($0, registry: registry) }
+                guard let first = all.first else { throw r.error("lists no relay; give one URL or a list of them") }
+                if let other = all.first(where: { $0.scheme != first.scheme }) {
+                    throw r.error("lists relays over \(first.scheme) and \(other.scheme); list relays of one transport")
+                }
+                hostRelay = first
+                hostFallbackRelays = Array(all.dropFirst())
+            } else {
+                hostRelay = try Self.url(r, registry: registry)
+            }
+        }
         if let c = host["codecs"] { hostCodecs = try Self.codecList(c, registry: registry) }
         if let s = host["headless_size"] { headlessSize = try s.size() }
         if let r = host["reconnect"] { reconnect = try r.bool() }

@@ -62,6 +62,8 @@ extension HostUpstream {
 public struct HostOptions: Sendable {
     /// The relay's URL (`tcp://HOST:PORT`).
     public var relay: Endpoint
+    /// Relays to try when the one before cannot be reached (same transport), in order.
+    public var fallbackRelays: [Endpoint] = []
     /// Codec names offered, preferred first.
     public var codecs: [String] = ["lz4", "zlib", "none"]
     /// Session options sent in `Hello`.
@@ -152,13 +154,15 @@ public final class HostClient: Sendable {
     /// Connects and serves until the session ends (or, without reconnects, until the link is lost).
     /// `hello` gives the current window size at each (re)connect.
     public func run(size: @escaping @Sendable () -> (cols: UInt16, rows: UInt16)) async {
-        var link = HostLinkState(relay: options.relay.description, reconnect: options.reconnect,
+        let relays = [options.relay] + options.fallbackRelays
+        var link = HostLinkState(relay: options.relay.description, fallbacks: options.fallbackRelays.map(\.description),
+                                 reconnect: options.reconnect,
                                  initialDelay: options.reconnectDelaySeconds)
         while !Task.isCancelled {
             var reached = false
             let attempt: HostLinkState.Attempt
             do {
-                attempt = try await connectOnce(size: size(), reached: &reached) ? .delivered : .closed
+                attempt = try await connectOnce(to: relays[link.current], size: size(), reached: &reached) ? .delivered : .closed
             } catch let error as SwiftMateError where error.code == .refused {
                 attempt = .refused(error.message)
             } catch let error as SwiftMateError where error.code == .cannotResume {
@@ -197,17 +201,17 @@ public final class HostClient: Sendable {
     }
 
     /// One connection. Returns true when the session's end was delivered (no reconnect wanted).
-    private func connectOnce(size: (cols: UInt16, rows: UInt16), reached: inout Bool) async throws -> Bool {
+    private func connectOnce(to relay: Endpoint, size: (cols: UInt16, rows: UInt16), reached: inout Bool) async throws -> Bool {
         // A name with its namespace (`NAMESPACE/NAME`) is one a relay may give by the host's SSH key: the link proves it.
         let proveKey = options.sessionOptions[SessionNames.nameOption]?.contains("/") == true
-        let connection = try await transport.connect(to: options.relay, context: ConnectContext(loop: options.loop, proveKey: proveKey))
+        let connection = try await transport.connect(to: relay, context: ConnectContext(loop: options.loop, proveKey: proveKey))
         reached = true
         let receiver = MessageReceiver(connection, maxFrameSize: options.maxFrameSize)
         let sender = MessageSender(connection.outbound)
         // The link is closed, and its transport done with it, before this returns: a host that exits next
         // must not leave a transport's thread running.
         do {
-            let delivered = try await share(over: connection, size: size, receiver: receiver, sender: sender)
+            let delivered = try await share(over: connection, relay: relay, size: size, receiver: receiver, sender: sender)
             await sender.close()
             return delivered
         } catch {
@@ -217,7 +221,7 @@ public final class HostClient: Sendable {
     }
 
     /// The session over one connection, from hello to its end.
-    private func share(over connection: Connection, size: (cols: UInt16, rows: UInt16), receiver: MessageReceiver,
+    private func share(over connection: Connection, relay: Endpoint, size: (cols: UInt16, rows: UInt16), receiver: MessageReceiver,
                        sender: MessageSender) async throws -> Bool {
         var helloOptions = options.sessionOptions
         helloOptions[ResumeTickets.secretOption] = resumeSecret
@@ -229,8 +233,8 @@ public final class HostClient: Sendable {
         let resumed = helloOptions[ResumeTickets.ticketOption] != nil
         if !welcome.ticket.isEmpty { ticket.withLock { $0 = welcome.ticket } }
         try await startCodec(try registry.codec(welcome.codec), sender: sender, receiver: receiver, maxFrameSize: options.maxFrameSize)
-        await status.connected(relay: options.relay.description, welcome: welcome)
-        await note("\(resumed ? "resumed" : "connected to") \(options.relay) (session \(welcome.sessionID), codec \(welcome.codec))")
+        await status.connected(relay: relay.description, welcome: welcome)
+        await note("\(resumed ? "resumed" : "connected to") \(relay) (session \(welcome.sessionID), codec \(welcome.codec))")
         if resumed { terminal.showMessage("swiftmate: back: the session goes on, same connection strings") }
         for entry in welcome.connectionStrings {
             let (label, value) = JoinStrings.split(entry)

@@ -58,7 +58,12 @@ struct HostLinkState: Sendable {
         case retry(seconds: Double, line: String)
     }
 
-    private let relay: String
+    /// The relays to try, in order (`host.relay` as a list); `current` is the one the next attempt goes to.
+    let relays: [String]
+    private(set) var current = 0
+    /// Relays not yet tried since the last link was made or the last wait (each is tried once before waiting).
+    private var untried: Int
+    private var relay: String { relays[current] }
     private let reconnect: Bool
     private let initialDelay: Double
     /// The wait before the next retry: doubles after each, up to `maxDelay`; back to the start once a link was made.
@@ -67,8 +72,11 @@ struct HostLinkState: Sendable {
     static let maxDelay = 10.0
 
     /// The link to `relay` (for messages); with `reconnect`, lost links are retried after `initialDelay` seconds.
-    init(relay: String, reconnect: Bool, initialDelay: Double) {
-        self.relay = relay
+    /// With `fallbacks`, a relay that cannot be reached is followed at once by the next one; the wait comes after
+    /// all were tried. A link that was made and lost is tried again first (the relay may be back), after the wait.
+    init(relay: String, fallbacks: [String] = [], reconnect: Bool, initialDelay: Double) {
+        relays = [relay] + fallbacks
+        untried = fallbacks.count
         self.reconnect = reconnect
         self.initialDelay = initialDelay
         delay = initialDelay
@@ -94,6 +102,17 @@ struct HostLinkState: Sendable {
         let lost = reached ? "lost the relay \(relay): \(why)" : why
         guard reconnect, !cancelled, !finished else {
             return .stop(note: finished ? nil : lost) // at the session's end the relay closing is no news
+        }
+        if reached {
+            untried = relays.count - 1
+        } else if relays.count > 1 {
+            // The next relay now, unless each was tried since the last wait.
+            current = (current + 1) % relays.count
+            if untried > 0 {
+                untried -= 1
+                return .retry(seconds: 0, line: "\(why); trying \(relay)")
+            }
+            untried = relays.count - 1
         }
         // One line per attempt; the details of the error are at debug level.
         let seconds = delay == delay.rounded() ? String(Int(delay)) : String(delay)
