@@ -103,3 +103,19 @@ private func toViewer(_ actions: [Action], _ id: UInt32) -> [Message] {
     #expect(s.end(reason: "done", exitStatus: 0) == nil)
     #expect(s.join(readOnly: false, peer: "d", cols: 80, rows: 24, link: .framed) == nil)
 }
+
+@Test func viewersThatMissedOutputTheHostSkippedAreRepaintedFromTheNextKeyframe() throws {
+    var s = session()
+    let (v, _) = try join(&s, readOnly: true, peer: "v")
+    _ = try s.hostOutput(seq: 0, bytes: Array("abc".utf8))
+    // The host skipped 97 bytes (its ring or queue overflowed while the relay was away).
+    let after = try s.hostOutput(seq: 100, bytes: Array("xyz".utf8))
+    #expect(toViewer(after, v.id) == [.output(seq: 100, bytes: Array("xyz".utf8))])
+    #expect(after.contains(.toHost(.keyframeRequest)), "the host is asked for a keyframe")
+    let k = Keyframe(seq: 103, cols: 80, rows: 24, bytes: Array("\u{1b}cSCREEN".utf8))
+    let repaint = try s.hostKeyframe(k)
+    #expect(toViewer(repaint, v.id) == [.resize(viewer: 0, cols: 80, rows: 24), .keyframe(k)], "\(repaint)")
+    // Output without a gap repaints nobody.
+    _ = try s.hostOutput(seq: 103, bytes: [0x21])
+    #expect(toViewer(try s.hostKeyframe(Keyframe(seq: 104, cols: 80, rows: 24, bytes: [0x1b, 0x63])), v.id).isEmpty)
+}

@@ -106,7 +106,7 @@ extension EndToEnd {
 
 /// A loopback TCP proxy the test can cut (every connection closed, nothing accepted) and restore, as a network that
 /// goes away and comes back.
-private final class CuttableProxy: @unchecked Sendable {
+final class CuttableProxy: @unchecked Sendable {
     let port: Int
     private let target: Int
     private let lock = NSLock()

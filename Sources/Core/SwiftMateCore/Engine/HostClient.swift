@@ -74,8 +74,10 @@ public struct HostOptions: Sendable {
     public var reconnectDelaySeconds = 0.5
     /// Largest frame accepted from the relay.
     public var maxFrameSize = Framing.defaultMaxFrameSize
-    /// Most output bytes queued for the relay before the backlog is dropped (the host never waits).
-    public var upstreamQueueBytes = 32 << 20
+    /// Most output bytes queued for the relay and not sent yet (a link away, or slow) before the backlog is dropped
+    /// (the host never waits): the viewers are then told how much was skipped. A host sets it to `replayBytes`, so
+    /// `host.replay_bytes` bounds both what waits to be sent and what waits to be acknowledged.
+    public var upstreamQueueBytes = 16 << 20
     /// Most output bytes sent and not yet acknowledged that are kept to send again after a lost link
     /// (`host.replay_bytes`); past it the oldest go, and the viewers are told how much was skipped.
     public var replayBytes = 16 << 20

@@ -52,6 +52,9 @@ public actor HostStatus {
 
     private var messages: [String] = []
     private var snapshot = Snapshot(ready: false, sessionID: "", relay: "", codec: "", connectionStrings: [:], viewers: [])
+    /// The viewers by id (the snapshot lists them in order when asked), and the waiting ones' ids, longest-waiting first.
+    private var viewers: [UInt32: ViewerInfo] = [:]
+    private var waiting: [UInt32] = []
     private var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
     private var nextWaiter = 0
     private let maxMessages = 1000
@@ -76,7 +79,8 @@ public actor HostStatus {
         snapshot.sessionID = welcome.sessionID
         snapshot.codec = welcome.codec
         snapshot.connectionStrings = Dictionary(welcome.connectionStrings.map(JoinStrings.split), uniquingKeysWith: { a, _ in a })
-        snapshot.viewers = []
+        viewers = [:]
+        waiting = []
         wakeWaiters()
     }
 
@@ -98,36 +102,50 @@ public actor HostStatus {
     /// Disconnected from the relay; returns the viewers that were connected (not those that were waiting).
     @discardableResult
     public func disconnected() -> [ViewerInfo] {
-        let gone = snapshot.viewers.filter { !$0.waiting }
+        let gone = viewers.values.filter { !$0.waiting }.sorted { $0.id < $1.id }
         snapshot.ready = false
-        snapshot.viewers = []
+        viewers = [:]
+        waiting = []
         return gone
     }
 
     /// A viewer joined (one that waited is watching now).
     public func viewerJoined(_ viewer: ViewerInfo) {
-        if let i = snapshot.viewers.firstIndex(where: { $0.id == viewer.id }) {
-            snapshot.viewers[i] = viewer
-            return
-        }
         // A relay reports at most its own viewer limit; past the largest one it can have, the list stops growing.
-        guard snapshot.viewers.count < Self.maxViewers else { return }
-        snapshot.viewers.append(viewer)
+        guard viewers[viewer.id] != nil || viewers.count < Self.maxViewers else { return }
+        if viewer.waiting {
+            // As many as a host can answer; more (from a relay inventing them) are not listed.
+            guard viewers[viewer.id] == nil, waiting.count < Self.maxWaiting else { return }
+            waiting.append(viewer.id)
+        } else if viewers[viewer.id]?.waiting == true {
+            waiting.removeAll { $0 == viewer.id }
+        }
+        viewers[viewer.id] = viewer
     }
 
+    /// The most viewers listed as waiting for the host's answer.
+    public static let maxWaiting = 1000
+
     /// The viewers waiting for the host to let them in, longest-waiting first.
-    public func waitingViewers() -> [ViewerInfo] { snapshot.viewers.filter(\.waiting) }
+    public func waitingViewers() -> [ViewerInfo] { waiting.compactMap { viewers[$0] } }
 
     /// The viewer `id`, if the relay told of it.
-    public func viewer(_ id: UInt32) -> ViewerInfo? { snapshot.viewers.first { $0.id == id } }
+    public func viewer(_ id: UInt32) -> ViewerInfo? { viewers[id] }
 
     /// The most viewers a host keeps track of (`relay.limits.max_viewers` goes up to this).
     public static let maxViewers = 100_000
     /// A viewer left.
-    public func viewerLeft(_ id: UInt32) { snapshot.viewers.removeAll { $0.id == id } }
+    public func viewerLeft(_ id: UInt32) {
+        guard let gone = viewers.removeValue(forKey: id) else { return }
+        if gone.waiting { waiting.removeAll { $0 == id } }
+    }
 
     /// The current state.
-    public func current() -> Snapshot { snapshot }
+    public func current() -> Snapshot {
+        var s = snapshot
+        s.viewers = viewers.values.sorted { $0.id < $1.id }
+        return s
+    }
 
     /// Returns once the host is connected (or refused), or when the calling task is cancelled.
     public func waitReady() async {
@@ -164,7 +182,7 @@ public actor HostStatus {
     public func json() -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(snapshot) else { return "{}" }
+        guard let data = try? encoder.encode(current()) else { return "{}" }
         return String(decoding: data, as: UTF8.self)
     }
 }

@@ -112,11 +112,18 @@ struct RelaySessionState: Sendable {
             throw Self.violation("output at offset \(hostSeq) passes the stream offset limit \(WireLimits.maxStreamOffset)")
         }
         var actions: [Action] = []
-        if hostSeq != seq {
+        let gap = hostSeq != seq
+        if gap {
             actions.append(.log("host seq \(hostSeq) is ahead of relay seq \(seq) (the host dropped output); following the host", debug: true))
         }
         seq = end
         if cache.output(seq: hostSeq, bytes: bytes) == .requestKeyframe { actions.append(.toHost(.keyframeRequest)) }
+        if gap && !members.isEmpty {
+            // The viewers missed what the host skipped: each is repainted from the next keyframe (a host sends one
+            // after skipping; it is asked too, in case this one did not).
+            awaitingKeyframe.formUnion(members.keys)
+            if cache.requestNow() == .requestKeyframe { actions.append(.toHost(.keyframeRequest)) }
+        }
         // Acknowledged from the output itself, once a MiB or a second has passed since the last time: no timer per
         // session. (Output after the last one is acknowledged by the next resume's welcome: its stream offset.)
         if seq - acked >= Self.ackBytes || now - ackedAt >= Self.ackInterval { actions += ack(now: now) }
