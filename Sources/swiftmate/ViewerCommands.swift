@@ -13,10 +13,18 @@ private func answerViewer(_ verb: String, id: UInt32, reason: String?, _ flag: S
     }
 }
 
-/// Checks a reason given to a viewer: one line, bounded.
-private func checkReason(_ reason: String?) throws {
-    guard let reason else { return }
-    guard !reason.contains("\n"), reason.utf8.count <= 500 else { throw ValidationError("a reason is one line of at most 500 bytes") }
+/// A viewer and what it is told (`deny`, `kick`).
+struct ViewerAndReason: ParsableArguments {
+    @OptionGroup var flag: SocketFlag
+    @Argument(help: "The viewer's id, as swiftmate status lists it.")
+    var id: UInt32
+    @Argument(help: "What the viewer is told.")
+    var reason: String?
+
+    func validate() throws {
+        guard let reason else { return }
+        guard !reason.contains("\n"), reason.utf8.count <= 500 else { throw ValidationError("a reason is one line of at most 500 bytes") }
+    }
 }
 
 struct ApproveCommand: AsyncParsableCommand {
@@ -31,23 +39,13 @@ struct ApproveCommand: AsyncParsableCommand {
 struct DenyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "deny",
         abstract: "Turn a viewer that waits to join away; it sees no byte of the session and is told why.")
-    @OptionGroup var flag: SocketFlag
-    @Argument(help: "The viewer's id, as swiftmate status lists it.")
-    var id: UInt32
-    @Argument(help: "What the viewer is told.")
-    var reason: String?
-    func validate() throws { try checkReason(reason) }
-    func run() async throws { try answerViewer("deny", id: id, reason: reason, flag) }
+    @OptionGroup var viewer: ViewerAndReason
+    func run() async throws { try answerViewer("deny", id: viewer.id, reason: viewer.reason, viewer.flag) }
 }
 
 struct KickCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "kick",
         abstract: "Remove a viewer from the session; it is told it was removed (and why, when a reason is given).")
-    @OptionGroup var flag: SocketFlag
-    @Argument(help: "The viewer's id, as swiftmate status lists it.")
-    var id: UInt32
-    @Argument(help: "What the viewer is told.")
-    var reason: String?
-    func validate() throws { try checkReason(reason) }
-    func run() async throws { try answerViewer("kick", id: id, reason: reason, flag) }
+    @OptionGroup var viewer: ViewerAndReason
+    func run() async throws { try answerViewer("kick", id: viewer.id, reason: viewer.reason, viewer.flag) }
 }
