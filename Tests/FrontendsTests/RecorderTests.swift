@@ -152,3 +152,20 @@ func badFilesAreNamedByLine(text: String, expected: String) throws {
     #expect(plain.wait(before: 30) == 30)
     #expect(PlaybackTiming(speed: 0).speed == 1 && PlaybackTiming(speed: .infinity).speed == 1)
 }
+
+@Test func aSessionResumedAfterARelayRestartRecordsItsNextPartBesideTheFirst() async throws {
+    let directory = temporaryPath("parts")
+    let options = AsciicastRecorder.Options(path: directory + "/{session}.cast")
+    let first = try AsciicastRecorder(options: options, context: FrontendContext(side: "relay", sessionID: "s9"))
+    try await FrontendContract.check(first)
+    let before = try Data(contentsOf: URL(fileURLWithPath: first.path))
+    // The same session again (its host resumed it on a restarted relay): a second file, the first left whole.
+    let second = try AsciicastRecorder(options: options, context: FrontendContext(side: "relay", sessionID: "s9"))
+    #expect(first.path == directory + "/s9.cast" && second.path == directory + "/s9-part2.cast")
+    #expect(try Data(contentsOf: URL(fileURLWithPath: first.path)) == before)
+    let third = try AsciicastRecorder(options: options, context: FrontendContext(side: "relay", sessionID: "s9"))
+    #expect(third.path == directory + "/s9-part3.cast")
+    #expect(AsciicastRecorder.part(2, of: "/a.b/name") == "/a.b/name-part2")
+    #expect(AsciicastRecorder.part(2, of: "/a/.hidden") == "/a/.hidden-part2")
+    #expect(AsciicastRecorder.part(4, of: "x.tar.cast") == "x.tar-part4.cast")
+}

@@ -8,7 +8,8 @@ import Synchronization
 ///
 /// Every event is one `write(2)` of one complete line, so a host or relay that is killed loses at
 /// most the event in flight and the file still plays. The file is created with mode 0600 (it may
-/// hold what was typed) and never overwritten unless `overwrite` is set.
+/// hold what was typed) and never overwritten unless `overwrite` is set: when a per-session name (`{session}`,
+/// `{date}`) exists, as for a session resumed after a relay restart, the file is `NAME-part2.cast` and on.
 public final class AsciicastRecorder: Frontend {
     /// The recorder's YAML options.
     public struct Options: Sendable {
@@ -69,11 +70,22 @@ public final class AsciicastRecorder: Frontend {
     public init(options: Options, context: FrontendContext) throws {
         self.options = options
         self.context = context
-        path = Self.expand(options.path, session: context.sessionID)
+        var path = Self.expand(options.path, session: context.sessionID)
         let dir = FilePaths.parent(of: path)
         if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (options.overwrite ? O_TRUNC : O_EXCL)
-        let fd = open(path, flags, 0o600)
+        var fd = open(path, flags, 0o600)
+        // A name made for the session that exists already is an earlier part of the same session (resumed after a
+        // relay restart): this part goes beside it, `NAME-part2.cast` and on, and the earlier part stays whole.
+        let perSession = options.path.contains("{session}") || options.path.contains("{date}")
+        let first = path
+        var part = 2
+        while fd < 0, errno == EEXIST, perSession, part < 1000 {
+            path = Self.part(part, of: first)
+            fd = open(path, flags, 0o600)
+            part += 1
+        }
+        self.path = path
         guard fd >= 0 else {
             let why = String(cString: strerror(errno))
             let hint = errno == EEXIST ? "; remove it, pick another name (e.g. with {date}) or set overwrite: true" : ""
@@ -211,6 +223,14 @@ public final class AsciicastRecorder: Frontend {
             return c
         }
         if !already { Glibc.close(fd) }
+    }
+
+    /// `path` with `-partN` before its extension (`s.cast` → `s-part2.cast`).
+    public static func part(_ n: Int, of path: String) -> String {
+        let name = path.split(separator: "/", omittingEmptySubsequences: false).last.map(String.init) ?? path
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return path + "-part\(n)" }
+        let stem = path.dropLast(name.distance(from: dot, to: name.endIndex))
+        return stem + "-part\(n)" + name[dot...]
     }
 
     /// `template` with `{session}`, `{date}`, `{pid}`, `{hostname}` and a leading `~` filled in.
