@@ -6,7 +6,8 @@ import Testing
     #expect(HostLinkState.received(.input(viewer: 2, bytes: [0x6c])) == [.writeToCommand(viewer: 2, bytes: [0x6c])])
     let viewer = ViewerDescription(id: 3, readOnly: true, peer: "10.0.0.9:5000", transport: "ssh", key: "SHA256:abc")
     #expect(HostLinkState.received(.viewerJoined(viewer, count: 2))
-            == [.viewerJoined(viewer), .say("a mate has joined (10.0.0.9:5000, read-only) -- 2 connected")])
+            == [.viewerJoined(viewer, count: 2)])
+    #expect(HostLinkState.joinedLine(viewer, count: 2) == "a mate has joined (10.0.0.9:5000, read-only) -- 2 connected")
     #expect(HostLinkState.received(.joinRequest(viewer))
             == [.joinRequested(viewer), .say("mate #3 asks to join: Ctrl-] y lets in, Ctrl-] n turns away -- ssh 10.0.0.9:5000, "
                                              + "read-only, key SHA256:abc (or swiftmate approve 3 / deny 3)")])

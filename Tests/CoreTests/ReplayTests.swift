@@ -203,3 +203,33 @@ private func serve(_ connection: Connection, until bytes: Int, ackAt: UInt64?) a
     #expect(outcome.reason == "the end")
     typing.finish()
 }
+
+@Test func viewersARelayKeptAreNotAnnouncedAgainWhenTheHostIsBack() async throws {
+    let relay = try await FakeRelay()
+    var options = HostOptions(relay: relay.endpoint)
+    options.codecs = ["none"]
+    options.reconnectDelaySeconds = 0.05
+    let terminal = RecordingHostTerminal(), status = HostStatus()
+    let host = HostClient(transport: relay.transport, registry: PluginRegistry(), options: options, terminal: terminal, status: status)
+    let running = Task { await host.run(size: { (80, 24) }) }
+    var links = relay.links.makeAsyncIterator()
+    let kept = ViewerDescription(id: 1, readOnly: true, peer: "10.0.0.1:1000"), new = ViewerDescription(id: 2, readOnly: false, peer: "10.0.0.2:2000")
+    func welcome(_ connection: Connection, then messages: [Message]) async throws {
+        let receiver = MessageReceiver(connection), sender = MessageSender(connection.outbound)
+        guard case .hello? = try await receiver.next() else { throw SwiftMateError(.protocolViolation, "no hello") }
+        try await sender.send(.welcome(Welcome(codec: "none", sessionID: "fake", readWriteToken: "rw", readOnlyToken: "ro")))
+        try await sender.send(messages)
+    }
+    let first = try #require(await links.next())
+    try await welcome(first, then: [.viewerJoined(kept, count: 1)])
+    #expect(await eventually { await status.current().viewers.count == 1 })
+    await first.outbound.close()
+    // The relay kept the session: it tells of the viewer it kept again, and of one that joined meanwhile.
+    let second = try #require(await links.next())
+    try await welcome(second, then: [.viewerJoined(kept, count: 1), .viewerJoined(new, count: 2)])
+    #expect(await eventually { await status.current().viewers.count == 2 })
+    let joins = terminal.messages.withLock { $0 }.filter { $0.contains("a mate has joined") }
+    #expect(joins == ["swiftmate: a mate has joined (10.0.0.1:1000, read-only) -- 1 connected",
+                      "swiftmate: a mate has joined (10.0.0.2:2000) -- 2 connected"], "\(joins)")
+    running.cancel()
+}

@@ -116,6 +116,8 @@ public final class HostClient: Sendable {
     private let ticket = Mutex<String?>(nil)
     /// Output sent and not yet acknowledged, sent again on the next link.
     private let replay: Mutex<ReplayRing>
+    /// The viewers (`ID PEER`) there when the last link was lost, not yet told of again.
+    private let knownBeforeLoss = Mutex<Set<String>>([])
     /// Sizes, keyframes, notices or the end a link took from the upstream queue and could not send: the next link's.
     private let carried = Mutex<[HostUpstream]>([])
 
@@ -178,7 +180,10 @@ public final class HostClient: Sendable {
             }
             if attempt.lostLink {
                 terminal.waitingViewers([])
-                for viewer in await status.disconnected() {
+                let gone = await status.disconnected()
+                // A relay that kept the session tells of them again when the host is back: no news to the person.
+                knownBeforeLoss.withLock { $0 = Set(gone.map { "\($0.id) \($0.peer)" }) }
+                for viewer in gone {
                     terminal.viewerLeft(viewer: viewer.id)
                     frontends?.publish(.viewerLeft(viewer: viewer.id, reason: "the relay connection was lost"))
                 }
@@ -357,10 +362,15 @@ public final class HostClient: Sendable {
                     terminal.writeToCommand(bytes, viewer: viewer)
                 case .viewerResized(let viewer, let cols, let rows):
                     terminal.viewerResized(viewer: viewer, cols: cols, rows: rows)
-                case .viewerJoined(let viewer):
+                case .viewerJoined(let viewer, let count):
                     let waited = await status.viewer(viewer.id)?.waiting == true
                     await status.viewerJoined(.init(viewer))
                     if waited { await waitingChanged() }
+                    if knownBeforeLoss.withLock({ $0.remove("\(viewer.id) \(viewer.peer)") == nil }) {
+                        let line = HostLinkState.joinedLine(viewer, count: count)
+                        await note(line)
+                        terminal.showMessage("swiftmate: \(line)")
+                    }
                     frontends?.publish(.viewerJoined(viewer: viewer.id, readOnly: viewer.readOnly, peer: viewer.peer))
                 case .joinRequested(let viewer):
                     await status.viewerJoined(.init(viewer, waiting: true))

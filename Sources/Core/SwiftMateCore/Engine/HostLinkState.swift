@@ -4,14 +4,20 @@
 /// The host link's logic without I/O. `HostClient` performs its actions: writing to the command, the host's status
 /// and frontends, messages on the host's terminal, sleeping before a retry.
 struct HostLinkState: Sendable {
+    /// What the host's terminal says when `viewer` joins, `count` viewers being there then.
+    static func joinedLine(_ viewer: ViewerDescription, count: UInt32) -> String {
+        "a mate has joined (\(viewer.peer)\(viewer.readOnly ? ", read-only" : "")) -- \(count) connected"
+    }
+
     /// What a message from the relay asks of the host.
     enum Action: Equatable, Sendable {
         /// A read-write viewer's keystrokes, for the command's terminal.
         case writeToCommand(viewer: UInt32, bytes: [UInt8])
         /// A viewer's window size (the terminal side applies the size policy).
         case viewerResized(viewer: UInt32, cols: UInt16, rows: UInt16)
-        /// A viewer joined: into the status and the frontends.
-        case viewerJoined(ViewerDescription)
+        /// A viewer joined (`count` now): into the status and the frontends, and said (`joinedLine`) unless it is one
+        /// the host knew before its link was lost (the relay kept it while the host was away).
+        case viewerJoined(ViewerDescription, count: UInt32)
         /// A viewer waits for the host to let it in: into the status, and the host's terminal asks.
         case joinRequested(ViewerDescription)
         /// A viewer left: out of the status, the frontends and the size policy.
@@ -129,7 +135,7 @@ struct HostLinkState: Sendable {
         case .resize(let viewer, let cols, let rows):
             [.viewerResized(viewer: viewer, cols: cols, rows: rows)]
         case .viewerJoined(let viewer, let count):
-            [.viewerJoined(viewer), .say("a mate has joined (\(viewer.peer)\(viewer.readOnly ? ", read-only" : "")) -- \(count) connected")]
+            [.viewerJoined(viewer, count: count)]
         case .joinRequest(let viewer):
             [.joinRequested(viewer), .say(JoinApproval.question(viewer))]
         case .viewerLeft(let id, let reason, let count):
