@@ -84,3 +84,38 @@ extension EndToEnd.Resume {
         #expect(received.contains("done-42") && !received.contains("were skipped"), "the notice is not in the session's bytes")
     }
 }
+
+extension EndToEnd.Resume {
+    @Test func theHostsTerminalSaysOnceThatTheRelayIsAwayAndOnceThatItIsBack() throws {
+        let dir = try scratchDirectory()
+        let tcpPort = freePort()
+        func startRelay(_ n: Int) throws -> Background {
+            let relay = try Background([swiftmateBinary, "relay", "--listen", "tcp://127.0.0.1:\(tcpPort)", "--state-dir", dir + "/state"],
+                                       log: dir + "/relay-\(n).log")
+            #expect(waitUntil { relay.log.contains("listening on tcp://127.0.0.1:\(tcpPort)") }, "\(relay.log)")
+            return relay
+        }
+        var relay = try startRelay(1)
+        defer { relay.stop() }
+        let socket = dir + "/host.sock"
+        let host = try TmuxPane("\(swiftmateBinary) -S \(socket) --relay tcp://127.0.0.1:\(tcpPort) new-session \(quietShell)",
+                                cols: 80, rows: 24, environment: shellEnvironment)
+        defer { host.kill() }
+        _ = try connectionStrings(socket: socket)
+        func bottom() -> String {
+            let text = (try? run(["tmux", "-L", host.socketName, "capture-pane", "-p"]).stdout) ?? ""
+            return text.components(separatedBy: "\n").prefix(24).last ?? ""
+        }
+        kill(relay.child.pid, SIGKILL)
+        _ = relay.child.wait(timeout: 5)
+        #expect(waitUntil { bottom().contains("swiftmate: lost the relay") || bottom().contains("cannot reach relay") }, "\(bottom())")
+        // Past a message's 3 s, and across attempts (0.5, 1.5, 3.5 and 7.5 s after the loss, then 15.5 s), the line is
+        // still there: one line while the relay is away.
+        sleep(12)
+        #expect(bottom().contains("relay"), "\(bottom())")
+        relay = try startRelay(2)
+        #expect(waitUntil { bottom().contains("back: the session goes on") }, "\(bottom())")
+        // Then it goes, and the shell's screen is whole again.
+        #expect(waitUntil(seconds: 10) { !bottom().contains("swiftmate") }, "\(bottom())")
+    }
+}

@@ -56,6 +56,10 @@ public final class HostRunner: HostTerminal, Sendable {
         var approval = ApprovalKeys()
         /// The question on the bottom line while viewers wait (it comes back after other messages go).
         var question: String?
+        /// The line that stays while the relay is away.
+        var linkLine: String?
+        /// What the bottom line shows when no message does.
+        var standing: String? { question ?? linkLine }
     }
 
     private let options: Options
@@ -131,8 +135,8 @@ public final class HostRunner: HostTerminal, Sendable {
             return
         }
         messages.show(text, for: options.messageSeconds) { [self] shown in
-            // When a message goes, a question that waits for the host's answer takes its place.
-            display { screen.message(shown ?? state.withLock { $0.question }) }
+            // When a message goes, a standing line (a question for the host, the relay away) takes its place.
+            display { screen.message(shown ?? state.withLock { $0.standing }) }
         }
     }
 
@@ -140,13 +144,29 @@ public final class HostRunner: HostTerminal, Sendable {
     /// answered, and Ctrl-] y / Ctrl-] n answer it (`ApprovalKeys`). Headless, only the control socket answers.
     public func waitingViewers(_ waiting: [ViewerDescription]) {
         let question = waiting.first.map { "swiftmate: " + JoinApproval.question($0) + (waiting.count > 1 ? " (\(waiting.count) waiting)" : "") }
-        let changed = state.withLock { s -> Bool in
+        let standing = state.withLock { s -> String?? in
             s.approval.waitingChanged(waiting.map(\.id))
-            defer { s.question = question }
-            return s.question != question
+            guard s.question != question else { return .none }
+            s.question = question
+            return .some(s.standing)
         }
-        guard changed, !options.headless, LocalTerminal.isInteractive, let screen = options.screen else { return }
-        messages.hold { [self] in display { screen.message(question) } }
+        if let standing { showStanding(standing) }
+    }
+
+    /// While the relay is away, one line stays on the bottom row saying so (`text`); nil takes it away.
+    public func linkStatus(_ text: String?) {
+        let standing = state.withLock { s -> String?? in
+            guard s.linkLine != text else { return .none }
+            s.linkLine = text
+            return .some(s.standing)
+        }
+        if let standing { showStanding(standing) }
+    }
+
+    /// Draws the line that stays (nil: none) in place of any message.
+    private func showStanding(_ text: String?) {
+        guard !options.headless, LocalTerminal.isInteractive, let screen = options.screen else { return }
+        messages.hold { [self] in display { screen.message(text) } }
     }
 
     /// Writes what `draw` returns to the local terminal, with the terminal's lock held across both: what the screen

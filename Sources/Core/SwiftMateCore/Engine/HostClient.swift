@@ -18,11 +18,15 @@ public protocol HostTerminal: Sendable {
     /// The viewers waiting for the host to let them in changed (`JoinApproval`): the terminal asks about the first
     /// and takes the answer keys (`ApprovalKeys`) while any wait.
     func waitingViewers(_ waiting: [ViewerDescription])
+    /// While the relay is away one line says so and stays (`text`), until nil when the host is back.
+    func linkStatus(_ text: String?)
 }
 
 extension HostTerminal {
     /// By default a terminal only shows the question (`showMessage`); the answer comes from the control socket.
     public func waitingViewers(_ waiting: [ViewerDescription]) {}
+    /// By default the line is shown as a message.
+    public func linkStatus(_ text: String?) { if let text { showMessage(text) } }
 }
 
 /// One item of the host's upstream: output with its stream offset, a size change, or the end.
@@ -194,6 +198,7 @@ public final class HostClient: Sendable {
             case .refused(let reason, let text):
                 await status.refused(reason)
                 await note(text)
+                terminal.linkStatus(nil)
                 terminal.showMessage("swiftmate: \(text)")
                 return
             case .stop(let lost):
@@ -201,7 +206,8 @@ public final class HostClient: Sendable {
                 return
             case .retry(let seconds, let line):
                 await note(line)
-                terminal.showMessage("swiftmate: \(line)")
+                // One line that stays while the relay is away (each attempt is in the log).
+                terminal.linkStatus("swiftmate: \(line)")
                 try? await Task.sleep(for: .seconds(seconds))
             }
         }
@@ -242,6 +248,7 @@ public final class HostClient: Sendable {
         try await startCodec(try registry.codec(welcome.codec), sender: sender, receiver: receiver, maxFrameSize: options.maxFrameSize)
         await status.connected(relay: relay.description, welcome: welcome)
         await note("\(resumed ? "resumed" : "connected to") \(relay) (session \(welcome.sessionID), codec \(welcome.codec))")
+        terminal.linkStatus(nil)
         if resumed { terminal.showMessage("swiftmate: back: the session goes on, same connection strings") }
         for entry in welcome.connectionStrings {
             let (label, value) = JoinStrings.split(entry)
