@@ -36,6 +36,8 @@ public struct JoinClient: Sendable {
     public static let resumeOption = "resume_offset"
     /// How long a client that lost its link keeps trying (the relay restarting, its host coming back).
     public static let reconnectWindow: Duration = .seconds(60)
+    /// The wait before asking again when the relay is up but does not have the session yet (its host resumes it soon).
+    static let sessionNotBackDelay = 0.25
 
     private let transport: any Transport
     private let registry: PluginRegistry
@@ -131,9 +133,14 @@ public struct JoinClient: Sendable {
                 guard now - since < Self.reconnectWindow else {
                     return JoinOutcome(reason: "the session did not come back within a minute (\((error as? SwiftMateError)?.message ?? "\(error)"))")
                 }
-                terminal.showMessage("swiftmate: lost the relay; reconnecting in \(delay == delay.rounded() ? String(Int(delay)) : String(delay)) s")
-                try? await Task.sleep(for: .seconds(delay))
-                delay = min(delay * 2, 10)
+                // A relay that answers but does not know the session yet (it restarted, and the host has not resumed
+                // it): the host is on its way, so ask again soon rather than backing off.
+                let relayUp = (error as? SwiftMateError)?.code == .refused
+                let wait = relayUp ? Self.sessionNotBackDelay : delay
+                terminal.showMessage(relayUp ? "swiftmate: waiting for the host to come back"
+                                     : "swiftmate: lost the relay; reconnecting in \(delay == delay.rounded() ? String(Int(delay)) : String(delay)) s")
+                try? await Task.sleep(for: .seconds(wait))
+                if !relayUp { delay = min(delay * 2, 10) }
             }
         }
     }
