@@ -119,3 +119,18 @@ private func toViewer(_ actions: [Action], _ id: UInt32) -> [Message] {
     _ = try s.hostOutput(seq: 103, bytes: [0x21])
     #expect(toViewer(try s.hostKeyframe(Keyframe(seq: 104, cols: 80, rows: 24, bytes: [0x1b, 0x63])), v.id).isEmpty)
 }
+
+@Test func aViewerThatCameBackAheadOfARestartedRelayIsNotRepaintedForOutputItHas() throws {
+    // A restarted relay (nothing yet); a join client comes back having shown output up to 500.
+    var s = session()
+    let cameBack = s.join(readOnly: true, peer: "back", cols: 80, rows: 24, link: .framed, resumeFrom: 500)
+    let (back, _) = try #require(cameBack)
+    let (fresh, _) = try join(&s, readOnly: true, peer: "fresh")
+    // The host sends again from 400 (what the old relay had not acknowledged): no loss to the one that has it all,
+    // a loss to the one that joined with nothing.
+    let again = try s.hostOutput(seq: 400, bytes: [UInt8](repeating: 0x61, count: 200))
+    #expect(again.contains(.toHost(.keyframeRequest)))
+    let repaint = try s.hostKeyframe(Keyframe(seq: 600, cols: 80, rows: 24, bytes: [0x1b, 0x63]))
+    #expect(toViewer(repaint, back.id).isEmpty, "it has everything: its bytes stay the host's own")
+    #expect(toViewer(repaint, fresh.id).contains(.keyframe(Keyframe(seq: 600, cols: 80, rows: 24, bytes: [0x1b, 0x63]))))
+}

@@ -71,6 +71,9 @@ struct RelaySessionState: Sendable {
     private var cache: KeyframeCache
     /// Viewers that joined while no keyframe was at hand: repainted when one comes.
     private var awaitingKeyframe: Set<UInt32> = []
+    /// Viewers that came back having shown output up to an offset this relay has not reached (it restarted): they
+    /// have everything before it, so output the host sends again from there on is no loss to them.
+    private var ahead: [UInt32: UInt64] = [:]
     private(set) var ended = false
     private let maxViewers: Int
     /// Whether the host's link is there (false: it was lost, and the session waits for the host to resume it).
@@ -112,18 +115,22 @@ struct RelaySessionState: Sendable {
             throw Self.violation("output at offset \(hostSeq) passes the stream offset limit \(WireLimits.maxStreamOffset)")
         }
         var actions: [Action] = []
-        let gap = hostSeq != seq
+        let gap = hostSeq != seq, relayHad = seq
         if gap {
             actions.append(.log("host seq \(hostSeq) is ahead of relay seq \(seq) (the host dropped output); following the host", debug: true))
         }
         seq = end
         if cache.output(seq: hostSeq, bytes: bytes) == .requestKeyframe { actions.append(.toHost(.keyframeRequest)) }
-        if gap && !members.isEmpty {
-            // The viewers missed what the host skipped: each is repainted from the next keyframe (a host sends one
-            // after skipping; it is asked too, in case this one did not).
-            awaitingKeyframe.formUnion(members.keys)
-            if cache.requestNow() == .requestKeyframe { actions.append(.toHost(.keyframeRequest)) }
+        if gap {
+            // Viewers that lack what came before `hostSeq` (the host skipped it, or this relay never had it) are
+            // repainted from the next keyframe (a host sends one after skipping; it is asked too).
+            let missed = members.keys.filter { (ahead[$0] ?? relayHad) < hostSeq }
+            if !missed.isEmpty {
+                awaitingKeyframe.formUnion(missed)
+                if cache.requestNow() == .requestKeyframe { actions.append(.toHost(.keyframeRequest)) }
+            }
         }
+        if !ahead.isEmpty { ahead = ahead.filter { $0.value > end } }
         // Acknowledged from the output itself, once a MiB or a second has passed since the last time: no timer per
         // session. (Output after the last one is acknowledged by the next resume's welcome: its stream offset.)
         if seq - acked >= Self.ackBytes || now - ackedAt >= Self.ackInterval { actions += ack(now: now) }
@@ -273,6 +280,7 @@ struct RelaySessionState: Sendable {
         }
         guard members.removeValue(forKey: id) != nil else { return [] }
         awaitingKeyframe.remove(id)
+        ahead[id] = nil
         return [.toViewer(id, .goodbye(reason: "the host removed you from the session" + why, exitStatus: Message.removedStatus)),
                 .closeViewer(id), .toHost(.viewerLeft(viewer: id, reason: "removed by the host", count: UInt32(members.count))),
                 .publish(.viewerLeft(viewer: id, reason: "removed by the host")), .log("session \(self.id): the host removed viewer \(id)")]
@@ -282,6 +290,7 @@ struct RelaySessionState: Sendable {
     private mutating func enter(_ member: Member, resumeFrom: UInt64?) -> [Action] {
         members[member.id] = member
         if let resumeFrom, let rest = cache.output(from: resumeFrom) {
+            if resumeFrom > seq { ahead[member.id] = resumeFrom }
             // It saw everything before `resumeFrom`: the rest, then live (it drops what it has already shown).
             var actions: [Action] = [.toViewer(member.id, .resize(viewer: 0, cols: self.cols, rows: self.rows))]
             if !rest.isEmpty { actions.append(.toViewer(member.id, .output(seq: resumeFrom, bytes: rest))) }
@@ -322,6 +331,7 @@ struct RelaySessionState: Sendable {
         }
         guard members.removeValue(forKey: id) != nil else { return [] }
         awaitingKeyframe.remove(id)
+        ahead[id] = nil
         return [.closeViewer(id), .toHost(.viewerLeft(viewer: id, reason: reason, count: UInt32(members.count))),
                 .publish(.viewerLeft(viewer: id, reason: reason)), .log("viewer \(id) left session \(self.id): \(reason)")]
     }
@@ -370,6 +380,7 @@ struct RelaySessionState: Sendable {
         members.removeAll()
         waiting.removeAll()
         awaitingKeyframe.removeAll()
+        ahead.removeAll()
         return actions
     }
 }
