@@ -8,16 +8,19 @@ private func lastLines(_ screen: String, _ count: Int) -> [String] {
     Array(screen.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.suffix(count))
 }
 
+/// A relay on tcp `port` with its state in `dir` (its log `relay-RUN.log`), once it listens.
+private func startTCPRelay(port: Int, dir: String, run: Int) throws -> Background {
+    let relay = try Background([swiftmateBinary, "relay", "--listen", "tcp://127.0.0.1:\(port)", "--state-dir", dir + "/state"],
+                               log: dir + "/relay-\(run).log")
+    #expect(waitUntil { relay.log.contains("listening on tcp://127.0.0.1:\(port)") }, "\(relay.log)")
+    return relay
+}
+
 extension EndToEnd.Resume {
     @Test func aJoinViewerReturningAfterTheRelayKeptOnlyTheTailIsRepainted() throws {
         let dir = try scratchDirectory()
         let tcpPort = freePort()
-        func startRelay(_ n: Int) throws -> Background {
-            let relay = try Background([swiftmateBinary, "relay", "--listen", "tcp://127.0.0.1:\(tcpPort)", "--state-dir", dir + "/state"],
-                                       log: dir + "/relay-\(n).log")
-            #expect(waitUntil { relay.log.contains("listening on tcp://127.0.0.1:\(tcpPort)") }, "\(relay.log)")
-            return relay
-        }
+        func startRelay(_ n: Int) throws -> Background { try startTCPRelay(port: tcpPort, dir: dir, run: n) }
         var relay = try startRelay(1)
         defer { relay.stop() }
         // A flood, a pause (the relay is killed), a second flood while it is away, then the end marker.
@@ -89,12 +92,7 @@ extension EndToEnd.Resume {
     @Test func theHostsTerminalSaysOnceThatTheRelayIsAwayAndOnceThatItIsBack() throws {
         let dir = try scratchDirectory()
         let tcpPort = freePort()
-        func startRelay(_ n: Int) throws -> Background {
-            let relay = try Background([swiftmateBinary, "relay", "--listen", "tcp://127.0.0.1:\(tcpPort)", "--state-dir", dir + "/state"],
-                                       log: dir + "/relay-\(n).log")
-            #expect(waitUntil { relay.log.contains("listening on tcp://127.0.0.1:\(tcpPort)") }, "\(relay.log)")
-            return relay
-        }
+        func startRelay(_ n: Int) throws -> Background { try startTCPRelay(port: tcpPort, dir: dir, run: n) }
         var relay = try startRelay(1)
         defer { relay.stop() }
         let socket = dir + "/host.sock"
