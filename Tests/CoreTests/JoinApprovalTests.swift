@@ -30,7 +30,7 @@ private func hostMessages(_ actions: [Action]) -> [Message] {
     _ = try s.hostOutput(seq: 0, bytes: Array("secret".utf8))
     let identity = RelaySessionState.Identity(peer: "10.0.0.5:4000", transport: "ssh", key: "SHA256:k")
     let (v, joined) = try joined(&s) { $0.join(readOnly: true, identity: identity, cols: 100, rows: 30, link: .terminal) }
-    #expect(viewerMessages(joined, v.id) == [.notice(RelaySessionState.waitingLine)], "only the line saying it waits")
+    #expect(viewerMessages(joined, v.id) == [.notice(JoinApproval.waitingLine)], "only the line saying it waits")
     let described = ViewerDescription(id: v.id, readOnly: true, peer: "10.0.0.5:4000", transport: "ssh", key: "SHA256:k")
     #expect(hostMessages(joined) == [.joinRequest(described)], "the host is asked, and hears of no join yet")
     // Output, sizes and typing pass it by.
@@ -71,7 +71,7 @@ private func hostMessages(_ actions: [Action]) -> [Message] {
     // Without approval nobody waits.
     var open = RelaySessionState(id: "T", cols: 80, rows: 24, tailBytes: 1 << 16, maxViewers: 2)
     let (d, joined) = try joined(&open) { $0.join(readOnly: true, peer: "d", cols: 80, rows: 24, link: .framed) }
-    #expect(!viewerMessages(joined, d.id).contains(.notice(RelaySessionState.waitingLine)) && open.members[d.id] != nil)
+    #expect(!viewerMessages(joined, d.id).contains(.notice(JoinApproval.waitingLine)) && open.members[d.id] != nil)
 }
 
 @Test func theHostsAnswerKeysAreCtrlBracketThenYOrN() {
@@ -115,6 +115,7 @@ private func hostMessages(_ actions: [Action]) -> [Message] {
     host.upstream.pushAlways(.admit(viewer: waiting[0].id))
     host.upstream.pushAlways(.kick(viewer: waiting[1].id, reason: "who are you?"))
     #expect(await eventually { first.text.contains("shared-screen") }, "\(first.text)")
+    #expect(first.standing.withLock { $0 } == [JoinApproval.waitingLine, nil], "the waiting line stays until the session comes")
     let turnedAway = try await secondTask.value
     #expect(turnedAway.removed && turnedAway.reason == "the host did not let you in: who are you?", "\(turnedAway)")
     #expect(!second.text.contains("shared-screen"))

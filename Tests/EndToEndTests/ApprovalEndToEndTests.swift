@@ -51,13 +51,25 @@ extension EndToEnd {
                     "\(received)")
             #expect(!received.contains("secret"), "a denied viewer received session bytes: \(received)")
 
+            // A join client keeps its waiting line (past a message's 3 s) until it is let in.
+            let joiner = try TmuxPane("\(swiftmateBinary) join \(joinURL(strings["tcp session read only"]))", cols: 80, rows: 24)
+            defer { joiner.kill() }
+            #expect(joiner.waitFor("waiting for the host to let you in"), "\(joiner.screen())")
+            let joinerID = try #require(waitUntil { (try? viewers().contains { $0["waiting"] as? Bool == true }) == true }
+                                        ? try viewers().first { $0["waiting"] as? Bool == true }?["id"] as? Int : nil)
+            sleep(4)
+            #expect(joiner.screen().contains("waiting for the host to let you in"), "\(joiner.screen())")
+            #expect(try run([swiftmateBinary, "-S", socket, "approve", "\(joinerID)"]).status == 0)
+            #expect(joiner.waitFor("secret-42"), "\(joiner.screen())")
+            #expect(waitUntil { !joiner.screen().contains("waiting for the host") }, "\(joiner.screen())")
+
             // Answers name viewers that exist and wait; the one let in can be removed, and is told.
             let wrong = try run([swiftmateBinary, "-S", socket, "approve", "\(firstID)"])
             #expect(wrong.status == 1 && wrong.stderr.contains("is not waiting"), "\(wrong.stderr)")
             let kicked = try run([swiftmateBinary, "-S", socket, "kick", "\(firstID)", "that is all"])
             #expect(kicked.status == 0, "\(kicked.stderr)")
             #expect(first.waitFor("the host removed you from the session: that is all"), "\(first.screen())")
-            #expect(waitUntil { (try? viewers().isEmpty) == true })
+            #expect(waitUntil { (try? viewers().map { $0["id"] as? Int }) == [joinerID] })
         }
     }
 }

@@ -55,6 +55,15 @@ public final class JoinRunner: JoinTerminal, Sendable {
         messages.show(text, for: 3) { [self] shown in write(screen.message(shown)) }
     }
 
+    /// A line that stays on the bottom row until nil (waiting for the host to let this viewer in).
+    public func standingLine(_ text: String?) {
+        guard let screen else {
+            if let text { showMessage(text) }
+            return
+        }
+        messages.hold { write(screen.message(text)) }
+    }
+
     /// Joins with `client` until the session ends or the person types Enter `~.`.
     public func run(client: JoinClient) async throws -> JoinOutcome {
         let interactive = LocalTerminal.isInteractive

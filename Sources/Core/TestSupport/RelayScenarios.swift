@@ -28,6 +28,9 @@ public final class RecordingViewerTerminal: JoinTerminal {
     public func display(_ bytes: [UInt8]) { shown.withLock { $0 += bytes } }
     public func sessionResized(cols: UInt16, rows: UInt16) {}
     public func showMessage(_ text: String) {}
+    /// Every standing line set (nil: taken away), in order.
+    public let standing = Mutex<[String?]>([])
+    public func standingLine(_ text: String?) { standing.withLock { $0.append(text) } }
     /// What was displayed, as text.
     public var text: String { String(decoding: shown.withLock { $0 }, as: UTF8.self) }
 }

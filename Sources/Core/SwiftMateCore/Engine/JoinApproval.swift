@@ -6,6 +6,8 @@
 public enum JoinApproval {
     /// The hello option a host asks for approval with (`true`).
     public static let option = "approve_joiners"
+    /// The `notice` a waiting viewer gets (a join client keeps it shown until the session's first bytes come).
+    public static let waitingLine = "swiftmate: waiting for the host to let you in"
     /// The key that comes before the host's answer: Ctrl-] (telnet's escape; rarely typed to a shell).
     public static let prefix: UInt8 = 0x1d
 

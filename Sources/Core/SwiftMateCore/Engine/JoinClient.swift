@@ -13,11 +13,15 @@ public protocol JoinTerminal: Sendable {
     func showMessage(_ text: String)
     /// A repaint of the whole screen (on joining, or after falling behind).
     func keyframe(_ keyframe: Keyframe)
+    /// A line that stays until nil comes (waiting for the host to let this viewer in).
+    func standingLine(_ text: String?)
 }
 
 extension JoinTerminal {
     /// Shows the repaint's bytes as output.
     public func keyframe(_ keyframe: Keyframe) { display(keyframe.bytes) }
+    /// By default the line is shown as a message.
+    public func standingLine(_ text: String?) { if let text { showMessage(text) } }
 }
 
 /// How a join ended.
@@ -28,6 +32,16 @@ public struct JoinOutcome: Sendable, Equatable {
     public var exitStatus: Int32?
     /// Whether the host turned this viewer away or removed it (the session goes on without it).
     public var removed = false
+}
+
+extension Message {
+    /// Whether it carries the session to a viewer (its size, a repaint or output).
+    fileprivate var startsSession: Bool {
+        switch self {
+        case .resize, .keyframe, .output: true
+        default: false
+        }
+    }
 }
 
 /// A viewer's link to a session: `swiftmate join URL`.
@@ -173,8 +187,17 @@ public struct JoinClient: Sendable {
             await sender.close()
             return JoinOutcome(reason: "detached")
         }
+        // Held back until the host lets this viewer in (`JoinApproval`): the line stays until the session's first bytes.
+        var waiting = false
         while let message = try await receiver.next() {
+            if waiting, message.startsSession {
+                waiting = false
+                terminal.standingLine(nil)
+            }
             switch message {
+            case .notice(JoinApproval.waitingLine):
+                waiting = true
+                terminal.standingLine(JoinApproval.waitingLine)
             case .output(let seq, let bytes):
                 // Output already shown (a link made again sends from where this viewer stood, or before) is dropped.
                 let shown = link.shown.withLock { $0 } ?? seq

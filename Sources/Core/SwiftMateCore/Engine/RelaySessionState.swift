@@ -255,14 +255,12 @@ struct RelaySessionState: Sendable {
         nextViewerID += 1
         guard !approveJoiners else {
             waiting[member.id] = Waiting(member: member, resumeFrom: resumeFrom)
-            return (member, [.toViewer(member.id, .notice(Self.waitingLine)), .toHost(.joinRequest(member.description)),
+            return (member, [.toViewer(member.id, .notice(JoinApproval.waitingLine)), .toHost(.joinRequest(member.description)),
                              .log("viewer \(member.id) of session \(id) waits for the host to let it in (\(member.description.summary))")])
         }
         return (member, enter(member, resumeFrom: resumeFrom))
     }
 
-    /// What a waiting viewer is told.
-    static let waitingLine = "swiftmate: waiting for the host to let you in"
 
     /// The host lets waiting viewer `id` in: it is caught up and joins (nothing for an id that does not wait).
     mutating func admit(_ id: UInt32) -> [Action] {
