@@ -179,7 +179,6 @@ public final class SharedSession: Sendable {
         hostOptions.codecs = options.codecs ?? (embedded != nil ? ["none"] : config.hostCodecs)
         hostOptions.reconnect = config.reconnect
         hostOptions.replayBytes = config.replayBytes
-        hostOptions.upstreamQueueBytes = config.replayBytes
         hostOptions.loop = loop
         if !options.interactive { hostOptions.sessionOptions["headless"] = "true" }
         if config.recordAtRelay { hostOptions.sessionOptions["record"] = "true" }

@@ -28,6 +28,15 @@ func askHost(_ request: String, _ flag: SocketFlag) throws -> String {
     }
 }
 
+/// Sends `request`, whose answer is `ok` or `error: WHY`; an error is one line on stderr and exit 1.
+func tellHost(_ request: String, _ flag: SocketFlag) throws {
+    let answer = try askHost(request, flag)
+    if answer.hasPrefix("error:") {
+        printError("swiftmate: \(answer.dropFirst(7).trimmingCharacters(in: .whitespacesAndNewlines))")
+        throw ExitCode(1)
+    }
+}
+
 struct ShowMessagesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "show-messages", abstract: "Print the host's log, connection strings included.")
     @OptionGroup var flag: SocketFlag
@@ -67,10 +76,6 @@ struct MarkerCommand: AsyncParsableCommand {
         guard !label.contains("\n"), label.utf8.count <= 1000 else { throw ValidationError("a marker label is one line of at most 1000 bytes") }
     }
     func run() async throws {
-        let answer = try askHost("marker " + label, flag)
-        if answer.hasPrefix("error:") {
-            printError("swiftmate: \(answer.dropFirst(7).trimmingCharacters(in: .whitespacesAndNewlines))")
-            throw ExitCode(1)
-        }
+        try tellHost("marker " + label, flag)
     }
 }

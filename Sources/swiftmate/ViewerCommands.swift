@@ -4,13 +4,9 @@ import Foundation
 import SwiftMateCore
 import SwiftMateSystem
 
-/// Sends `verb ID [REASON]` to the host `flag` names; an error answer is one line on stderr and exit 1.
+/// Sends `verb ID [REASON]` to the host `flag` names.
 private func answerViewer(_ verb: String, id: UInt32, reason: String?, _ flag: SocketFlag) throws {
-    let answer = try askHost(verb + " \(id)" + (reason.map { " " + $0 } ?? ""), flag)
-    if answer.hasPrefix("error:") {
-        printError("swiftmate: \(answer.dropFirst(7).trimmingCharacters(in: .whitespacesAndNewlines))")
-        throw ExitCode(1)
-    }
+    try tellHost(verb + " \(id)" + (reason.map { " " + $0 } ?? ""), flag)
 }
 
 /// A viewer and what it is told (`deny`, `kick`).

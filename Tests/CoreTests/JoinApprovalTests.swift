@@ -28,8 +28,9 @@ private func hostMessages(_ actions: [Action]) -> [Message] {
 @Test func aWaitingViewerGetsNoByteOfTheSessionUntilTheHostLetsItIn() throws {
     var s = RelaySessionState(id: "S", cols: 80, rows: 24, tailBytes: 1 << 16, maxViewers: 3, approveJoiners: true)
     _ = try s.hostOutput(seq: 0, bytes: Array("secret".utf8))
-    let identity = RelaySessionState.Identity(peer: "10.0.0.5:4000", transport: "ssh", key: "SHA256:k")
-    let (v, joined) = try joined(&s) { $0.join(readOnly: true, identity: identity, cols: 100, rows: 30, link: .terminal) }
+    let (v, joined) = try joined(&s) {
+        $0.join(readOnly: true, peer: "10.0.0.5:4000", transport: "ssh", key: "SHA256:k", cols: 100, rows: 30, link: .terminal)
+    }
     #expect(viewerMessages(joined, v.id) == [.notice(JoinApproval.waitingLine)], "only the line saying it waits")
     let described = ViewerDescription(id: v.id, readOnly: true, peer: "10.0.0.5:4000", transport: "ssh", key: "SHA256:k")
     #expect(hostMessages(joined) == [.joinRequest(described)], "the host is asked, and hears of no join yet")

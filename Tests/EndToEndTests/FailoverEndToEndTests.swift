@@ -8,12 +8,7 @@ extension EndToEnd {
         @Test func aHostMovesToTheNextRelayAndKeepsItsTokens() throws {
             let dir = try scratchDirectory()
             let (first, second) = (freePort(), freePort())
-            func startRelay(_ port: Int) throws -> Background {
-                let relay = try Background([swiftmateBinary, "relay", "--listen", "tcp://127.0.0.1:\(port)", "--state-dir", dir + "/state"],
-                                           log: dir + "/relay-\(port).log")
-                #expect(waitUntil { relay.log.contains("listening on tcp://127.0.0.1:\(port)") }, "\(relay.log)")
-                return relay
-            }
+            func startRelay(_ port: Int) throws -> Background { try startTCPRelay(port: port, dir: dir, log: dir + "/relay-\(port).log") }
             // The first relay is not running: the host goes on to the second without waiting.
             let b = try startRelay(second)
             defer { b.stop() }

@@ -256,3 +256,17 @@ func startRelay(dir: String, arguments: [String] = []) throws -> (Background, St
 
 let quietShell = "bash --norc --noprofile"
 let shellEnvironment = ["PS1": "host$ ", "HISTFILE": "/dev/null"]
+
+/// A relay on tcp `port` keeping its state in `dir/state` (a restart on the same directory resumes its sessions),
+/// logging to `log`, returned once it listens.
+func startTCPRelay(port: Int, dir: String, log: String) throws -> Background {
+    let relay = try Background([swiftmateBinary, "relay", "--listen", "tcp://127.0.0.1:\(port)", "--state-dir", dir + "/state"], log: log)
+    #expect(waitUntil { relay.log.contains("listening on tcp://127.0.0.1:\(port)") }, "\(relay.log)")
+    return relay
+}
+
+/// A `swiftmate join` viewer of `url` whose raw output goes to the file `output` (its input stays open, so it never
+/// detaches; its messages go to `log`).
+func joinToFile(_ url: String, output: String, log: String) throws -> Background {
+    try Background(["sh", "-c", "sleep 600 | \(swiftmateBinary) join \(url) > \(output)"], log: log)
+}

@@ -58,10 +58,7 @@ extension EndToEnd {
             var starts = 0
             func startRelay() throws -> Background {
                 starts += 1
-                let relay = try Background([swiftmateBinary, "relay", "--listen", "tcp://127.0.0.1:\(tcpPort)", "--state-dir", dir + "/state"],
-                                           log: dir + "/relay-\(starts).log")
-                #expect(waitUntil(seconds: 20) { relay.log.contains("listening on tcp://127.0.0.1:\(tcpPort)") }, "\(relay.log)")
-                return relay
+                return try startTCPRelay(port: tcpPort, dir: dir, log: dir + "/relay-\(starts).log")
             }
             var relay = try startRelay()
             defer { relay.stop() }
@@ -74,7 +71,7 @@ extension EndToEnd {
             let url = joinURL(strings["tcp session read only"])
             // A viewer whose raw output goes to a file (its input stays open: no detach).
             let output = dir + "/join.out"
-            let viewer = try Background(["sh", "-c", "sleep 600 | \(swiftmateBinary) join \(url) > \(output)"], log: dir + "/join.log")
+            let viewer = try joinToFile(url, output: output, log: dir + "/join.log")
             defer { viewer.stop() }
             func size() -> Int { ((try? FileManager.default.attributesOfItem(atPath: output))?[.size] as? Int) ?? 0 }
             func has(_ text: String) -> Bool { ((try? Data(contentsOf: URL(fileURLWithPath: output))) ?? Data()).range(of: Data(text.utf8)) != nil }
@@ -183,10 +180,8 @@ extension EndToEnd.Resume {
     @Test func aLinkCutForTwentySecondsLosesNothingAndNeverPausesTheCommand() throws {
         let dir = try scratchDirectory()
         let tcpPort = freePort()
-        let relay = try Background([swiftmateBinary, "relay", "--listen", "tcp://127.0.0.1:\(tcpPort)", "--state-dir", dir + "/state"],
-                                   log: dir + "/relay.log")
+        let relay = try startTCPRelay(port: tcpPort, dir: dir, log: dir + "/relay.log")
         defer { relay.stop() }
-        #expect(waitUntil(seconds: 20) { relay.log.contains("listening on tcp://127.0.0.1:\(tcpPort)") }, "\(relay.log)")
         let proxy = try CuttableProxy(to: tcpPort)
         defer { proxy.cut() }
         // The host reaches the relay through the proxy; the viewer directly.
@@ -198,7 +193,7 @@ extension EndToEnd.Resume {
         let strings = try connectionStrings(socket: socket)
         let url = joinURL(strings["tcp session read only"]).replacingOccurrences(of: ":\(proxy.port)/", with: ":\(tcpPort)/")
         let output = dir + "/join.out"
-        let viewer = try Background(["sh", "-c", "sleep 600 | \(swiftmateBinary) join \(url) > \(output)"], log: dir + "/join.log")
+        let viewer = try joinToFile(url, output: output, log: dir + "/join.log")
         defer { viewer.stop() }
         func text() -> String { (try? String(contentsOfFile: output, encoding: .utf8)) ?? "" }
         #expect(waitUntil(seconds: 30) { text().contains("tick-3-") }, "\(text())\n\(host.log)")

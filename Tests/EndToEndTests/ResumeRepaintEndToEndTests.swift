@@ -8,19 +8,11 @@ private func lastLines(_ screen: String, _ count: Int) -> [String] {
     Array(screen.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.suffix(count))
 }
 
-/// A relay on tcp `port` with its state in `dir` (its log `relay-RUN.log`), once it listens.
-private func startTCPRelay(port: Int, dir: String, run: Int) throws -> Background {
-    let relay = try Background([swiftmateBinary, "relay", "--listen", "tcp://127.0.0.1:\(port)", "--state-dir", dir + "/state"],
-                               log: dir + "/relay-\(run).log")
-    #expect(waitUntil { relay.log.contains("listening on tcp://127.0.0.1:\(port)") }, "\(relay.log)")
-    return relay
-}
-
 extension EndToEnd.Resume {
     @Test func aJoinViewerReturningAfterTheRelayKeptOnlyTheTailIsRepainted() throws {
         let dir = try scratchDirectory()
         let tcpPort = freePort()
-        func startRelay(_ n: Int) throws -> Background { try startTCPRelay(port: tcpPort, dir: dir, run: n) }
+        func startRelay(_ n: Int) throws -> Background { try startTCPRelay(port: tcpPort, dir: dir, log: dir + "/relay-\(n).log") }
         var relay = try startRelay(1)
         defer { relay.stop() }
         // A flood, a pause (the relay is killed), a second flood while it is away, then the end marker.
@@ -36,7 +28,7 @@ extension EndToEnd.Resume {
 
         kill(relay.child.pid, SIGKILL)
         _ = relay.child.wait(timeout: 5)
-        FileManager.default.createFile(atPath: dir + "/go", contents: nil)
+        _ = FileManager.default.createFile(atPath: dir + "/go", contents: nil)
         // The second flood (1.4 MB) goes to the host's ring while the relay is away; then the relay is back, the host
         // sends it all again, and the relay keeps only its tail: the viewer's offset is long gone when it returns.
         sleep(3)
@@ -67,14 +59,14 @@ extension EndToEnd.Resume {
         // Two viewers connected to the relay directly, staying through the cut: a join client whose messages go to
         // its log (its output to a file), and OpenSSH in a pane.
         let url = joinURL(strings["tcp session read only"]).replacingOccurrences(of: ":\(proxy.port)/", with: ":\(tcpPort)/")
-        let joined = try Background(["sh", "-c", "sleep 600 | \(swiftmateBinary) join \(url) > \(dir)/join.out"], log: dir + "/join.log")
+        let joined = try joinToFile(url, output: dir + "/join.out", log: dir + "/join.log")
         defer { joined.stop() }
         let ssh = try TmuxPane("ssh \(sshOptions) -p \(sshPort) \(sshToken(strings["ssh session read only"]))@127.0.0.1", cols: 80, rows: 24)
         defer { ssh.kill() }
         #expect(ssh.waitFor("start-42"), "\(ssh.screen())")
 
         proxy.cut()
-        FileManager.default.createFile(atPath: dir + "/go", contents: nil)
+        _ = FileManager.default.createFile(atPath: dir + "/go", contents: nil)
         sleep(2)
         try proxy.restore()
         #expect(ssh.waitFor("done-42", seconds: 60), "\(ssh.screen())\n\(host.log)")
@@ -92,7 +84,7 @@ extension EndToEnd.Resume {
     @Test func theHostsTerminalSaysOnceThatTheRelayIsAwayAndOnceThatItIsBack() throws {
         let dir = try scratchDirectory()
         let tcpPort = freePort()
-        func startRelay(_ n: Int) throws -> Background { try startTCPRelay(port: tcpPort, dir: dir, run: n) }
+        func startRelay(_ n: Int) throws -> Background { try startTCPRelay(port: tcpPort, dir: dir, log: dir + "/relay-\(n).log") }
         var relay = try startRelay(1)
         defer { relay.stop() }
         let socket = dir + "/host.sock"

@@ -78,12 +78,9 @@ public struct HostOptions: Sendable {
     public var reconnectDelaySeconds = 0.5
     /// Largest frame accepted from the relay.
     public var maxFrameSize = Framing.defaultMaxFrameSize
-    /// Most output bytes queued for the relay and not sent yet (a link away, or slow) before the backlog is dropped
-    /// (the host never waits): the viewers are then told how much was skipped. A host sets it to `replayBytes`, so
-    /// `host.replay_bytes` bounds both what waits to be sent and what waits to be acknowledged.
-    public var upstreamQueueBytes = 16 << 20
-    /// Most output bytes sent and not yet acknowledged that are kept to send again after a lost link
-    /// (`host.replay_bytes`); past it the oldest go, and the viewers are told how much was skipped.
+    /// Output kept for the relay (`host.replay_bytes`): at most this much queued and not sent yet (a link away, or
+    /// slow), and at most this much sent and not yet acknowledged (kept to send again after a lost link). Past either
+    /// the oldest goes (the host never waits), and the viewers are told how much was skipped.
     public var replayBytes = 16 << 20
     /// A batch of at least this many output bytes means bulk output (a full PTY read is 4 KiB).
     public var bulkThresholdBytes = 4000
@@ -136,7 +133,7 @@ public final class HostClient: Sendable {
         self.frontends = frontends
         self.logger = logger
         self.replay = Mutex(ReplayRing(capacity: options.replayBytes))
-        self.upstream = OutboundQueue(limitBytes: options.upstreamQueueBytes) {
+        self.upstream = OutboundQueue(limitBytes: options.replayBytes) {
             switch $0 {
             case .output(_, let b): b.count
             case .keyframe(let k): k.bytes.count
@@ -326,8 +323,17 @@ public final class HostClient: Sendable {
         let text = "swiftmate: \(bytes) bytes of output were skipped (the relay was away or too slow); the screen is redrawn"
         logger.warning("\(text)")
         upstream.pushAlways(.notice(text))
-        if let keyframe = options.keyframes?(), keyframe.bytes.count <= options.maxFrameSize - 1024 {
+        queueKeyframe()
+    }
+
+    /// A keyframe of the screen, behind the output already queued (the model has seen no more than that, so the relay
+    /// can place it in the stream). One that would not fit in a frame is not sent: joiners then get the recent output.
+    private func queueKeyframe() {
+        guard let keyframe = options.keyframes?() else { return }
+        if keyframe.bytes.count <= options.maxFrameSize - 1024 {
             upstream.pushAlways(.keyframe(keyframe))
+        } else {
+            logger.warning("a keyframe of \(keyframe.bytes.count) bytes is over the frame limit; not sent")
         }
     }
 
@@ -355,9 +361,7 @@ public final class HostClient: Sendable {
 
     /// Tells the terminal who waits for the host's answer now.
     private func waitingChanged() async {
-        terminal.waitingViewers(await status.waitingViewers().map {
-            ViewerDescription(id: $0.id, readOnly: $0.readOnly, peer: $0.peer, transport: $0.transport, key: $0.key)
-        })
+        terminal.waitingViewers(await status.waitingViewers().map(\.described))
     }
 
     /// Handles the relay's messages until the link ends; throws when it is lost.
@@ -370,9 +374,7 @@ public final class HostClient: Sendable {
                 case .viewerResized(let viewer, let cols, let rows):
                     terminal.viewerResized(viewer: viewer, cols: cols, rows: rows)
                 case .viewerJoined(let viewer, let count):
-                    let waited = await status.viewer(viewer.id)?.waiting == true
-                    await status.viewerJoined(.init(viewer))
-                    if waited { await waitingChanged() }
+                    if await status.viewerJoined(.init(viewer)) { await waitingChanged() }
                     if knownBeforeLoss.withLock({ $0.remove("\(viewer.id) \(viewer.peer)") == nil }) {
                         let line = HostLinkState.joinedLine(viewer, count: count)
                         await note(line)
@@ -380,13 +382,10 @@ public final class HostClient: Sendable {
                     }
                     frontends?.publish(.viewerJoined(viewer: viewer.id, readOnly: viewer.readOnly, peer: viewer.peer))
                 case .joinRequested(let viewer):
-                    await status.viewerJoined(.init(viewer, waiting: true))
-                    await waitingChanged()
+                    if await status.viewerJoined(.init(viewer, waiting: true)) { await waitingChanged() }
                 case .viewerLeft(let id, let reason):
                     // One that never got past waiting had not joined: only its question goes.
-                    let waited = await status.viewer(id)?.waiting == true
-                    await status.viewerLeft(id)
-                    if waited {
+                    if await status.viewerLeft(id)?.waiting == true {
                         await waitingChanged()
                         break
                     }
@@ -396,15 +395,7 @@ public final class HostClient: Sendable {
                     await note(text)
                     terminal.showMessage("swiftmate: \(text)")
                 case .sendKeyframe:
-                    // Behind the output already queued (the model has seen no more than that), so the relay
-                    // can place it in the stream.
-                    guard let keyframe = options.keyframes?() else { break }
-                    // One that would not fit in a frame is not sent: joiners then get the recent output instead.
-                    if keyframe.bytes.count <= options.maxFrameSize - 1024 {
-                        upstream.pushAlways(.keyframe(keyframe))
-                    } else {
-                        logger.warning("a keyframe of \(keyframe.bytes.count) bytes is over the frame limit; not sent")
-                    }
+                    queueKeyframe()
                 case .acknowledged(let offset):
                     replay.withLock { $0.ack(offset) }
                 case .lost(let reason):

@@ -32,6 +32,11 @@ public actor HostStatus {
         public init(_ d: ViewerDescription, waiting: Bool = false) {
             self.init(id: d.id, readOnly: d.readOnly, peer: d.peer, transport: d.transport, key: d.key, waiting: waiting)
         }
+
+        /// As the relay described it.
+        public var described: ViewerDescription {
+            ViewerDescription(id: id, readOnly: readOnly, peer: peer, transport: transport, key: key)
+        }
     }
 
     /// The JSON document of `status --json`.
@@ -109,18 +114,24 @@ public actor HostStatus {
         return gone
     }
 
-    /// A viewer joined (one that waited is watching now).
-    public func viewerJoined(_ viewer: ViewerInfo) {
+    /// A viewer joined (one that waited is watching now), or waits (`viewer.waiting`); returns whether the list of
+    /// those waiting changed.
+    @discardableResult
+    public func viewerJoined(_ viewer: ViewerInfo) -> Bool {
         // A relay reports at most its own viewer limit; past the largest one it can have, the list stops growing.
-        guard viewers[viewer.id] != nil || viewers.count < Self.maxViewers else { return }
+        guard viewers[viewer.id] != nil || viewers.count < Self.maxViewers else { return false }
+        var changed = false
         if viewer.waiting {
             // As many as a host can answer; more (from a relay inventing them) are not listed.
-            guard viewers[viewer.id] == nil, waiting.count < Self.maxWaiting else { return }
+            guard viewers[viewer.id] == nil, waiting.count < Self.maxWaiting else { return false }
             waiting.append(viewer.id)
+            changed = true
         } else if viewers[viewer.id]?.waiting == true {
             waiting.removeAll { $0 == viewer.id }
+            changed = true
         }
         viewers[viewer.id] = viewer
+        return changed
     }
 
     /// The most viewers listed as waiting for the host's answer.
@@ -134,10 +145,12 @@ public actor HostStatus {
 
     /// The most viewers a host keeps track of (`relay.limits.max_viewers` goes up to this).
     public static let maxViewers = 100_000
-    /// A viewer left.
-    public func viewerLeft(_ id: UInt32) {
-        guard let gone = viewers.removeValue(forKey: id) else { return }
+    /// A viewer left (or stopped waiting); returns it, if the relay had told of it.
+    @discardableResult
+    public func viewerLeft(_ id: UInt32) -> ViewerInfo? {
+        guard let gone = viewers.removeValue(forKey: id) else { return nil }
         if gone.waiting { waiting.removeAll { $0 == id } }
+        return gone
     }
 
     /// The current state.

@@ -17,7 +17,8 @@ extension Relay {
         let naming = try SessionNaming.requested(by: hello, keys: options.namespaces, keysOwnNamespaces: options.namespaceOwners != nil,
                                                  publicKey: hostKey)
         let resumed = try resumedTicket(hello, naming: naming)
-        if let (namespace, key) = naming?.ownership, let owners = options.namespaceOwners {
+        if let naming, let key = naming.ownerKey, let owners = options.namespaceOwners {
+            let namespace = naming.namespace
             switch owners.claim(namespace, key: key) {
             case .owned: break
             case .claimed: logger.info("namespace \(namespace) is now owned by the key \(NamespaceOwners.keyPart(key).suffix(12))")

@@ -102,6 +102,11 @@ public actor Relay {
         !access.requiresPublicKey(token: token) || (connection.publicKey.map { access.admits(token: token, key: $0) } ?? false)
     }
 
+    /// The fingerprint of the key `connection`'s peer proved (what the host sees of a viewer), or empty.
+    private static func keyFingerprint(_ connection: Connection) -> String {
+        connection.publicKey.flatMap(HostKeyFingerprint.of(publicKey:)) ?? ""
+    }
+
     private nonisolated func refusalDelay() async {
         let ms = Int.random(in: options.refusalDelayMillis)
         try? await Task.sleep(for: .milliseconds(ms))
@@ -164,7 +169,7 @@ public actor Relay {
                 guard let (session, readOnly) = viewerSession, let codec = try? registry.codec(codecName) else { return }
                 await runFramedViewer(session: session, readOnly: readOnly, hello: hello, codec: codec,
                                       receiver: receiver, sender: sender, peer: peer, transport: connection.transport,
-                                      key: connection.publicKey.flatMap(HostKeyFingerprint.of(publicKey:)) ?? "")
+                                      key: Self.keyFingerprint(connection))
                 return
             }
         }
@@ -209,7 +214,7 @@ public actor Relay {
                                                    streamOffset: session.streamOffset)))
             try await startCodec(codec, sender: sender, receiver: receiver, maxFrameSize: options.maxFrameSize)
         } catch {
-            await hostLinkLost(session, link: link, resumable: !ticket.isEmpty, reason: "the handshake with the host failed")
+            await hostLinkEnded(session, link: link, resumable: !ticket.isEmpty, reason: "the handshake with the host failed")
             return
         }
         session.onReplaced { Task { await sender.close() } }
@@ -256,27 +261,23 @@ public actor Relay {
                 logger.info("session \(session.id): \(endReason)")
             }
             logger.info("session \(session.id): received \(receiver.bytesReceived) bytes from the host")
-            if ended {
-                if session.isCurrentHostLink(link) {
-                    await dropSession(session)
-                    await session.end(reason: endReason, exitStatus: exitStatus)
-                }
-            } else {
-                await hostLinkLost(session, link: link, resumable: !ticket.isEmpty, reason: endReason)
-            }
+            // Ended on purpose (a goodbye, a broken protocol) it is over; lost, it may wait for its host.
+            await hostLinkEnded(session, link: link, resumable: !ended && !ticket.isEmpty, reason: endReason, exitStatus: exitStatus)
             group.cancelAll()
             await group.waitForAll()
         }
         await sender.close()
     }
 
-    /// Host link `link` of `session` was lost (no goodbye). A session whose host can resume (it has a ticket) waits
-    /// for it for `resumeGraceSeconds`, viewers staying; any other ends. A link that was replaced changes nothing.
-    private nonisolated func hostLinkLost(_ session: RelaySession, link: Int, resumable: Bool, reason: String) async {
+    /// Host link `link` of `session` ended. When it was lost (`resumable`: no goodbye, and the host has a ticket) the
+    /// session waits for its host for `resumeGraceSeconds`, viewers staying; otherwise it ends. A link that was
+    /// replaced (the host resumed on another) changes nothing.
+    private nonisolated func hostLinkEnded(_ session: RelaySession, link: Int, resumable: Bool, reason: String,
+                                           exitStatus: Int32 = -1) async {
         guard session.isCurrentHostLink(link) else { return }
         guard resumable, options.resumeGraceSeconds > 0 else {
             await dropSession(session)
-            await session.end(reason: reason, exitStatus: -1)
+            await session.end(reason: reason, exitStatus: exitStatus)
             return
         }
         session.hostAway()
@@ -352,7 +353,7 @@ public actor Relay {
         }
         guard let (session, readOnly) = found else { return }
         guard let viewer = session.addViewer(readOnly: readOnly, peer: connection.peer, transport: connection.transport,
-                                             key: connection.publicKey.flatMap(HostKeyFingerprint.of(publicKey:)) ?? "",
+                                             key: Self.keyFingerprint(connection),
                                              cols: cols, rows: rows, link: .terminal) else {
             await connection.outbound.refuse(Array("This session has reached its viewer limit.\r\n".utf8))
             return

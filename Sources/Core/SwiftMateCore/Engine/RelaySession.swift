@@ -133,9 +133,8 @@ final class RelaySession: Sendable {
     func addViewer(readOnly: Bool, peer: String, transport: String = "", key: String = "", cols: UInt16, rows: UInt16,
                    link: ViewerLink = .framed, resumeFrom: UInt64? = nil) -> RelayViewer? {
         state.withLock { s -> RelayViewer? in
-            let identity = RelaySessionState.Identity(peer: peer, transport: transport, key: key)
-            guard let (member, actions) = s.machine.join(readOnly: readOnly, identity: identity, cols: cols, rows: rows, link: link,
-                                                         resumeFrom: resumeFrom) else { return nil }
+            guard let (member, actions) = s.machine.join(readOnly: readOnly, peer: peer, transport: transport, key: key, cols: cols,
+                                                         rows: rows, link: link, resumeFrom: resumeFrom) else { return nil }
             let queue = OutboundQueue<Message>(limitBytes: options.viewerQueueBytes, size: { $0.approximateSize })
             s.queues[member.id] = queue
             perform(actions, &s)

@@ -45,13 +45,6 @@ struct RelaySessionState: Sendable {
         }
     }
 
-    /// Who a viewer is, as its connection says.
-    struct Identity: Sendable, Equatable {
-        var peer: String
-        var transport = ""
-        var key = ""
-    }
-
     /// A viewer waiting for the host to let it in (`approveJoiners`), and where a returning one resumes from.
     struct Waiting: Sendable, Equatable {
         var member: Member
@@ -240,18 +233,13 @@ struct RelaySessionState: Sendable {
     /// A viewer joins with its window size; nil when the session has ended or has its limit of viewers (waiting ones
     /// count). `resumeFrom`: a viewer coming back that has shown the output up to there gets the rest, with no
     /// repaint, when it is kept. With `approveJoiners` it waits (told so) and the host is asked; `admit` lets it in.
-    mutating func join(readOnly: Bool, peer: String, cols: UInt16, rows: UInt16, link: ViewerLink,
-                       resumeFrom: UInt64? = nil) -> (Member, [Action])? {
-        join(readOnly: readOnly, identity: Identity(peer: peer), cols: cols, rows: rows, link: link, resumeFrom: resumeFrom)
-    }
-
-    /// `join` for a viewer whose transport and key are known (the host sees them).
-    mutating func join(readOnly: Bool, identity: Identity, cols: UInt16, rows: UInt16, link: ViewerLink,
-                       resumeFrom: UInt64? = nil) -> (Member, [Action])? {
+    /// `transport` and `key` (the fingerprint of the key it proved) are what the host sees of it besides `peer`.
+    mutating func join(readOnly: Bool, peer: String, transport: String = "", key: String = "", cols: UInt16, rows: UInt16,
+                       link: ViewerLink, resumeFrom: UInt64? = nil) -> (Member, [Action])? {
         let (cols, rows) = (WireLimits.clampSide(cols), WireLimits.clampSide(rows))
         guard !ended, members.count + waiting.count < maxViewers else { return nil }
-        let member = Member(id: nextViewerID, readOnly: readOnly, peer: identity.peer, link: link, cols: cols, rows: rows,
-                            transport: identity.transport, key: identity.key)
+        let member = Member(id: nextViewerID, readOnly: readOnly, peer: peer, link: link, cols: cols, rows: rows,
+                            transport: transport, key: key)
         nextViewerID += 1
         guard !approveJoiners else {
             waiting[member.id] = Waiting(member: member, resumeFrom: resumeFrom)
@@ -260,7 +248,6 @@ struct RelaySessionState: Sendable {
         }
         return (member, enter(member, resumeFrom: resumeFrom))
     }
-
 
     /// The host lets waiting viewer `id` in: it is caught up and joins (nothing for an id that does not wait).
     mutating func admit(_ id: UInt32) -> [Action] {

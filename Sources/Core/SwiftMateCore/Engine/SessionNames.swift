@@ -60,14 +60,11 @@ struct SessionNaming: Equatable {
     var readWrite: String
     /// The read-only token, `NAMESPACE/RONAME`, or nil for a random one.
     var readOnly: String?
-    /// The namespace a host's SSH key must own (`relay.access.owned_namespaces`), and that key; nil when an API key
-    /// gave the namespace.
-    var ownership: (namespace: String, key: String)?
+    /// The SSH key that must own the namespace (`relay.access.owned_namespaces`); nil when an API key gave it.
+    var ownerKey: String?
 
-    static func == (a: SessionNaming, b: SessionNaming) -> Bool {
-        a.readWrite == b.readWrite && a.readOnly == b.readOnly && a.ownership?.namespace == b.ownership?.namespace
-            && a.ownership?.key == b.ownership?.key
-    }
+    /// The namespace (what comes before the `/`).
+    var namespace: String { String(readWrite.prefix { $0 != "/" }) }
 
     /// The naming `hello` asks for (nil: an ordinary session with random tokens), the namespace coming from its API
     /// key in `keys`, or (`NAMESPACE/NAME`, when `keysOwnNamespaces`) from the SSH key the host proved
@@ -93,7 +90,7 @@ struct SessionNaming: Equatable {
         }
         let fromAPIKey = SessionNames.namespace(forAPIKey: hello.options["api_key"], in: keys)
         let namespace: String
-        var ownership: (namespace: String, key: String)?
+        var ownerKey: String?
         if let fromAPIKey, asked == nil || asked == fromAPIKey {
             namespace = fromAPIKey
         } else if let asked, keysOwnNamespaces, !keys.values.contains(asked) {
@@ -102,7 +99,7 @@ struct SessionNaming: Equatable {
                              + "(ssh-keygen -t ed25519) or set transports.ssh.identity, and share over ssh")
             }
             namespace = asked
-            ownership = (asked, publicKey)
+            ownerKey = publicKey
         } else if let asked {
             throw refuse("the namespace '\(asked)' needs its API key (swiftmate -k KEY, or host.api_key); "
                          + (hello.options["api_key"] == nil ? "none was given" : "the one given is for another namespace"))
@@ -113,6 +110,6 @@ struct SessionNaming: Equatable {
                          + (hello.options["api_key"] == nil ? "none was given" : "the one given is not listed in its relay.access.api_keys")
                          + (keysOwnNamespaces ? ", or a namespace of the host's SSH key: -n NAMESPACE/\(name)" : ""))
         }
-        return SessionNaming(readWrite: namespace + "/" + name, readOnly: readOnlyName.map { namespace + "/" + $0 }, ownership: ownership)
+        return SessionNaming(readWrite: namespace + "/" + name, readOnly: readOnlyName.map { namespace + "/" + $0 }, ownerKey: ownerKey)
     }
 }
